@@ -1,0 +1,21 @@
+//! confab's domain: identifiers, validated values, entities, channel events and the stable
+//! error codes every layer maps its errors onto. Nothing here does I/O.
+
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod limits;
+pub mod model;
+pub mod time;
+pub mod values;
+
+pub use error::{ErrorCode, ValidationError};
+pub use event::{BusMessage, Change, ChannelEvent, Topic, UserEvent};
+pub use ids::{ChannelId, MessageId, UserId, WorkspaceId};
+pub use limits::Limits;
+pub use model::{Channel, ChannelKind, Message, Reaction, Role, User, Workspace};
+pub use time::Timestamp;
+pub use values::{
+    ChannelName, ClientMsgId, DisplayName, Email, MessageBody, Password, Topic as ChannelTopic,
+    Username, WorkspaceName,
+};

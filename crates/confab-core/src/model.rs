@@ -1,0 +1,124 @@
+//! The entities of SPEC §3 as the rest of the server sees them.
+
+use crate::ids::{ChannelId, MessageId, UserId, WorkspaceId};
+use crate::time::Timestamp;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// A member's role in a workspace, most powerful first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+    Guest,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+            Role::Guest => "guest",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            "guest" => Some(Role::Guest),
+            _ => None,
+        }
+    }
+
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workspace {
+    pub id: WorkspaceId,
+    pub name: String,
+    pub created_at: Timestamp,
+    /// `#general`: every member of the workspace (guests aside) is in it, as on Slack.
+    pub general_channel_id: ChannelId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChannelKind {
+    Public,
+    Private,
+    Dm,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Public => "public",
+            ChannelKind::Private => "private",
+            ChannelKind::Dm => "dm",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "public" => Some(ChannelKind::Public),
+            "private" => Some(ChannelKind::Private),
+            "dm" => Some(ChannelKind::Dm),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Channel {
+    pub id: ChannelId,
+    pub workspace_id: WorkspaceId,
+    pub kind: ChannelKind,
+    /// `None` for DMs, which are named by their members.
+    pub name: Option<String>,
+    pub topic: String,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    /// The channel's latest sequence number: every change in it takes the next one.
+    pub last_seq: i64,
+    /// A DM's fixed member set, sorted; empty for other channels.
+    pub dm_members: Vec<UserId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reaction {
+    pub emoji: String,
+    pub user_ids: Vec<UserId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub id: MessageId,
+    pub channel_id: ChannelId,
+    /// The change that created the message.
+    pub seq: i64,
+    /// The latest change to the message; equal to `seq` until it is edited, reacted to or
+    /// deleted.
+    pub version: i64,
+    pub author_id: UserId,
+    /// `None` once deleted: a tombstone carries no content.
+    pub body: Option<String>,
+    pub ts: Timestamp,
+    pub edited_at: Option<Timestamp>,
+    pub deleted: bool,
+    pub thread_root_id: Option<MessageId>,
+    pub reply_count: i64,
+    pub reactions: Vec<Reaction>,
+}

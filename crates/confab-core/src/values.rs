@@ -1,0 +1,338 @@
+//! Validated domain values. Each can only be built by `parse`, so a value of one of these
+//! types is known to be within its rules everywhere past the edge.
+
+use serde::Serialize;
+
+use crate::error::ValidationError;
+use crate::limits::Limits;
+
+fn has_control(s: &str, allowed: &[char]) -> bool {
+    s.chars().any(|c| c.is_control() && !allowed.contains(&c))
+}
+
+macro_rules! string_value {
+    ($name:ident) => {
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+            /// For values read back from our own store, which validated them on the way in.
+            pub fn from_trusted(raw: String) -> Self {
+                Self(raw)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+string_value!(Username);
+string_value!(DisplayName);
+string_value!(Email);
+string_value!(WorkspaceName);
+string_value!(ChannelName);
+string_value!(Topic);
+string_value!(ClientMsgId);
+string_value!(MessageBody);
+
+impl Username {
+    /// Usernames are case-insensitive, as on Slack: stored lowercase.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let name = raw.trim().to_lowercase();
+        let len = name.chars().count();
+        let first_ok = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+        let chars_ok = name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+        if (2..=32).contains(&len) && first_ok && chars_ok {
+            Ok(Self(name))
+        } else {
+            Err(ValidationError::Username)
+        }
+    }
+}
+
+/// A password as typed. Never stored; the store keeps only its Argon2id hash.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        // The upper bound keeps hashing cost bounded for hostile input.
+        if (8..=256).contains(&raw.chars().count()) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ValidationError::Password)
+        }
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(..)")
+    }
+}
+
+impl DisplayName {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let name = raw.trim();
+        let len = name.chars().count();
+        if (1..=80).contains(&len) && !has_control(name, &[]) {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(ValidationError::DisplayName)
+        }
+    }
+}
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let email = raw.trim();
+        let valid = email.len() <= 254
+            && !has_control(email, &[])
+            && !email.contains(char::is_whitespace)
+            && email.split_once('@').is_some_and(|(local, host)| {
+                !local.is_empty() && host.contains('.') && !host.contains('@')
+            });
+        if valid {
+            Ok(Self(email.to_owned()))
+        } else {
+            Err(ValidationError::Email)
+        }
+    }
+}
+
+impl WorkspaceName {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let name = raw.trim();
+        if (1..=80).contains(&name.chars().count()) && !has_control(name, &[]) {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(ValidationError::WorkspaceName)
+        }
+    }
+}
+
+impl ChannelName {
+    /// Slack's rules: lowercase, no spaces or periods, at most 80 characters. Letters of any
+    /// script are allowed as long as they are not uppercase.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let name = raw.trim();
+        let len = name.chars().count();
+        let chars_ok = name
+            .chars()
+            .all(|c| (c.is_alphanumeric() && !c.is_uppercase()) || matches!(c, '-' | '_'));
+        if (1..=80).contains(&len) && chars_ok {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(ValidationError::ChannelName)
+        }
+    }
+}
+
+impl Topic {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let topic = raw.trim();
+        if topic.chars().count() <= 250 && !has_control(topic, &['\n']) {
+            Ok(Self(topic.to_owned()))
+        } else {
+            Err(ValidationError::Topic)
+        }
+    }
+}
+
+impl ClientMsgId {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let ok = (1..=64).contains(&raw.len())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ValidationError::ClientMsgId)
+        }
+    }
+}
+
+impl MessageBody {
+    /// A body is kept exactly as sent (Markdown is whitespace-sensitive) but must have some
+    /// visible content and stay within both limits.
+    pub fn parse(raw: &str, limits: &Limits) -> Result<Self, ValidationError> {
+        if raw.trim().is_empty() {
+            return Err(ValidationError::EmptyBody);
+        }
+        if has_control(raw, &['\n', '\t', '\r']) {
+            return Err(ValidationError::BodyControlChars);
+        }
+        if raw.chars().count() > limits.max_body_chars {
+            return Err(ValidationError::BodyTooManyChars {
+                max: limits.max_body_chars,
+            });
+        }
+        if json_string_len(raw) > limits.max_body_bytes {
+            return Err(ValidationError::BodyTooManyBytes {
+                max: limits.max_body_bytes,
+            });
+        }
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+/// Bytes the body takes inside a JSON string when non-ASCII is sent as raw UTF-8 and only the
+/// characters JSON requires are escaped (the other control characters are refused earlier).
+fn json_string_len(s: &str) -> usize {
+    s.len()
+        + s.bytes()
+            .filter(|b| matches!(b, b'"' | b'\\' | b'\n' | b'\t' | b'\r'))
+            .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert_eq!(
+            Username::parse(" Alice ").map(Username::into_inner),
+            Ok("alice".into())
+        );
+        for ok in ["ab", "bob.smith", "a_b-c", "0day", &"x".repeat(32)] {
+            assert!(Username::parse(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            "",
+            "a",
+            "-ab",
+            ".ab",
+            "has space",
+            "ümlaut",
+            "a@b",
+            &"x".repeat(33),
+        ] {
+            assert_eq!(
+                Username::parse(bad),
+                Err(ValidationError::Username),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(Password::parse("12345678").is_ok());
+        assert!(Password::parse("1234567").is_err());
+        assert!(Password::parse(&"p".repeat(257)).is_err());
+        assert_eq!(
+            format!("{:?}", Password::parse("secret-pw").ok()),
+            "Some(Password(..))"
+        );
+    }
+
+    #[test]
+    fn channel_names() {
+        for ok in [
+            "general",
+            "dev-ops",
+            "q4_plans",
+            "日本",
+            "a",
+            &"c".repeat(80),
+        ] {
+            assert!(ChannelName::parse(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            "",
+            " ",
+            "General",
+            "has space",
+            "dot.ted",
+            "#hash",
+            &"c".repeat(81),
+        ] {
+            assert_eq!(
+                ChannelName::parse(bad),
+                Err(ValidationError::ChannelName),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn display_workspace_topic_email() {
+        assert!(DisplayName::parse("Ada Lovelace").is_ok());
+        assert!(DisplayName::parse("  ").is_err());
+        assert!(DisplayName::parse("bell\u{7}").is_err());
+        assert!(WorkspaceName::parse("Acme Inc.").is_ok());
+        assert!(WorkspaceName::parse(&"w".repeat(81)).is_err());
+        assert!(Topic::parse("").is_ok());
+        assert!(Topic::parse(&"t".repeat(251)).is_err());
+        assert!(Email::parse("a@b.co").is_ok());
+        for bad in ["ab", "@b.co", "a@b", "a b@c.d", "a@b@c.d"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn client_msg_ids() {
+        assert!(ClientMsgId::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").is_ok());
+        assert!(ClientMsgId::parse("web:1").is_ok());
+        for bad in ["", "has space", "ü", &"x".repeat(65)] {
+            assert!(ClientMsgId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn bodies_at_and_over_each_limit() {
+        let limits = Limits::default();
+        assert_eq!(
+            MessageBody::parse("", &limits),
+            Err(ValidationError::EmptyBody)
+        );
+        assert_eq!(
+            MessageBody::parse(" \n\t", &limits),
+            Err(ValidationError::EmptyBody)
+        );
+        assert_eq!(
+            MessageBody::parse("nul\u{0}", &limits),
+            Err(ValidationError::BodyControlChars)
+        );
+        assert!(MessageBody::parse("  *keeps* whitespace\n", &limits).is_ok());
+        assert!(MessageBody::parse(&"a".repeat(40_000), &limits).is_ok());
+        assert_eq!(
+            MessageBody::parse(&"a".repeat(40_001), &limits),
+            Err(ValidationError::BodyTooManyChars { max: 40_000 })
+        );
+        // 20,000 four-byte characters are under the character limit but not the byte limit.
+        let emoji = "😀".repeat(20_000);
+        assert_eq!(
+            MessageBody::parse(&emoji, &limits),
+            Err(ValidationError::BodyTooManyBytes {
+                max: limits.max_body_bytes
+            })
+        );
+        let fits = "😀".repeat(limits.max_body_bytes / 4);
+        assert!(MessageBody::parse(&fits, &limits).is_ok());
+        // Escaped characters count twice.
+        let quotes = "\"".repeat(limits.max_body_bytes / 2 + 1);
+        assert!(MessageBody::parse(&quotes, &limits).is_err());
+    }
+}

@@ -1,0 +1,82 @@
+//! What can go wrong in the store, in terms the chat service can act on.
+
+use confab_core::ErrorCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("username is taken")]
+    UsernameTaken,
+    #[error("a channel with that name exists in this workspace")]
+    ChannelNameTaken,
+    #[error("already a member")]
+    AlreadyMember,
+    #[error("the author is not a member of the channel")]
+    NotMember,
+    #[error("the thread root is not a message of this channel")]
+    InvalidThreadRoot,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("invite has expired or is used up")]
+    InviteExpired,
+    /// The database could not be reached; the same call may succeed later.
+    #[error("database unavailable while {context}")]
+    Unavailable {
+        context: &'static str,
+        source: sqlx::Error,
+    },
+    #[error("database error while {context}")]
+    Internal {
+        context: &'static str,
+        source: sqlx::Error,
+    },
+}
+
+impl StoreError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            StoreError::UsernameTaken => ErrorCode::UsernameTaken,
+            StoreError::ChannelNameTaken => ErrorCode::ChannelNameTaken,
+            StoreError::AlreadyMember => ErrorCode::AlreadyMember,
+            StoreError::NotMember => ErrorCode::NotInChannel,
+            StoreError::InvalidThreadRoot => ErrorCode::InvalidThreadRoot,
+            StoreError::NotFound("user") => ErrorCode::UserNotFound,
+            StoreError::NotFound("workspace") => ErrorCode::WorkspaceNotFound,
+            StoreError::NotFound("channel") => ErrorCode::ChannelNotFound,
+            StoreError::NotFound("message") => ErrorCode::MessageNotFound,
+            StoreError::NotFound("invite") => ErrorCode::InviteNotFound,
+            StoreError::NotFound(_) => ErrorCode::NotFound,
+            StoreError::InviteExpired => ErrorCode::InviteExpired,
+            StoreError::Unavailable { .. } => ErrorCode::Unavailable,
+            StoreError::Internal { .. } => ErrorCode::Internal,
+        }
+    }
+
+    /// Classifies a driver error: connection trouble is retryable, the rest is a bug or
+    /// corruption and is reported as internal.
+    pub fn db(context: &'static str, source: sqlx::Error) -> Self {
+        match &source {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable { context, source },
+            _ => StoreError::Internal { context, source },
+        }
+    }
+}
+
+/// Attaches a context string to driver errors, as `.context()` would.
+pub(crate) trait DbContext<T> {
+    fn ctx(self, context: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T> DbContext<T> for Result<T, sqlx::Error> {
+    fn ctx(self, context: &'static str) -> Result<T, StoreError> {
+        self.map_err(|e| StoreError::db(context, e))
+    }
+}
+
+/// Whether a driver error is a unique-constraint violation (both SQLite and PostgreSQL
+/// report it through the same sqlx kind).
+pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}

@@ -1,0 +1,223 @@
+//! The system of record. [`Store`] is the one interface the chat service writes and reads
+//! through; each backend (SQLite here, PostgreSQL later) implements it and passes the same
+//! behaviour suite ([`testsuite`]). SQL lives in this crate and nowhere else.
+//!
+//! Every change in a channel takes the channel's next sequence number in the same transaction
+//! that stores the change, and is recorded in the channel's change log, so the changes feed,
+//! the gateways' hole-filling and reconnect catch-up all read one ordered history.
+
+mod error;
+pub mod sqlite;
+#[cfg(feature = "testsuite")]
+pub mod testsuite;
+
+use async_trait::async_trait;
+use confab_core::{
+    Channel, ChannelEvent, ChannelId, ChannelKind, Message, MessageId, Role, Timestamp, User,
+    UserId, Workspace, WorkspaceId,
+};
+
+pub use error::StoreError;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+pub struct NewUser {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub created_at: Timestamp,
+}
+
+pub struct NewWorkspace {
+    pub id: WorkspaceId,
+    pub name: String,
+    pub owner: UserId,
+    pub general_channel_id: ChannelId,
+    pub created_at: Timestamp,
+}
+
+pub struct NewChannel {
+    pub id: ChannelId,
+    pub workspace_id: WorkspaceId,
+    pub kind: ChannelKind,
+    pub name: Option<String>,
+    pub topic: String,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    /// Members besides the creator, joined in the same transaction (DMs).
+    pub other_members: Vec<UserId>,
+}
+
+pub struct NewMessage {
+    pub id: MessageId,
+    pub channel_id: ChannelId,
+    pub author_id: UserId,
+    pub client_msg_id: String,
+    pub body: String,
+    pub thread_root_id: Option<MessageId>,
+    pub ts: Timestamp,
+}
+
+pub struct NewInvite {
+    pub code_hash: Vec<u8>,
+    pub workspace_id: WorkspaceId,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub max_uses: i64,
+}
+
+/// A change committed by a write, with the events it produced for the bus.
+#[derive(Debug)]
+pub struct Committed<T> {
+    pub value: T,
+    pub events: Vec<ChannelEvent>,
+}
+
+/// A send's outcome: the stored message, and whether this call created it or found the
+/// original of a retried `(author, client_msg_id)`.
+#[derive(Debug, Clone)]
+pub struct SendOutcome {
+    pub message: Message,
+    pub created: bool,
+}
+
+/// A channel as one user sees it in the channel list.
+#[derive(Debug, Clone)]
+pub struct ChannelView {
+    pub channel: Channel,
+    pub is_member: bool,
+    pub last_read_seq: i64,
+}
+
+/// One page of the changes feed.
+#[derive(Debug, Clone)]
+pub struct ChangesPage {
+    pub messages: Vec<Message>,
+    pub next_cursor: i64,
+    pub has_more: bool,
+}
+
+/// What a newly added workspace member joined, for the bus.
+#[derive(Debug)]
+pub struct JoinedWorkspace {
+    pub workspace: Workspace,
+    /// `#general`, unless the new member is a guest.
+    pub general: Option<Channel>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // Accounts.
+    async fn create_user(&self, user: NewUser) -> StoreResult<User>;
+    async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
+    /// The user and their password hash, for login.
+    async fn user_credentials(&self, username: &str) -> StoreResult<Option<(User, String)>>;
+    async fn create_session(
+        &self,
+        token_hash: &[u8],
+        user: &UserId,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    async fn session_user(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>>;
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
+    async fn create_ticket(
+        &self,
+        ticket_hash: &[u8],
+        user: &UserId,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Consumes a ticket: a second redemption, or one after expiry, finds nothing.
+    async fn redeem_ticket(
+        &self,
+        ticket_hash: &[u8],
+        now: Timestamp,
+    ) -> StoreResult<Option<UserId>>;
+
+    // Workspaces.
+    /// Creates the workspace, makes `owner` its owner, and creates `#general` with the owner in
+    /// it, in one transaction.
+    async fn create_workspace(&self, ws: NewWorkspace) -> StoreResult<Committed<Workspace>>;
+    async fn workspace(&self, id: &WorkspaceId) -> StoreResult<Option<Workspace>>;
+    async fn workspace_role(&self, ws: &WorkspaceId, user: &UserId) -> StoreResult<Option<Role>>;
+    async fn user_workspaces(&self, user: &UserId) -> StoreResult<Vec<(Workspace, Role)>>;
+    /// Adds a member (non-guests also join `#general`). `AlreadyMember` if they are one.
+    async fn add_workspace_member(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+        role: Role,
+        now: Timestamp,
+    ) -> StoreResult<Committed<JoinedWorkspace>>;
+    async fn create_invite(&self, invite: NewInvite) -> StoreResult<()>;
+    /// Uses one use of an invite and adds the user as a member, atomically.
+    async fn accept_invite(
+        &self,
+        code_hash: &[u8],
+        user: &UserId,
+        now: Timestamp,
+    ) -> StoreResult<Committed<JoinedWorkspace>>;
+
+    // Channels.
+    /// Creates a channel with its creator (and `other_members`) in it.
+    async fn create_channel(&self, channel: NewChannel) -> StoreResult<Committed<Channel>>;
+    /// The DM with exactly this member set, if it exists.
+    async fn find_dm(&self, ws: &WorkspaceId, members: &[UserId]) -> StoreResult<Option<Channel>>;
+    async fn channel(&self, id: &ChannelId) -> StoreResult<Option<Channel>>;
+    async fn is_channel_member(&self, channel: &ChannelId, user: &UserId) -> StoreResult<bool>;
+    /// Public channels of the workspace (when `include_public`) and every channel the user is
+    /// in, by name.
+    async fn list_channels(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+        include_public: bool,
+    ) -> StoreResult<Vec<ChannelView>>;
+    /// Every channel the user is in, across workspaces: what a gateway subscribes a socket to.
+    async fn user_channel_ids(&self, user: &UserId) -> StoreResult<Vec<ChannelId>>;
+    /// Adds a member; `None` when they already are one (nothing changes).
+    async fn add_channel_member(
+        &self,
+        channel: &ChannelId,
+        user: &UserId,
+        now: Timestamp,
+    ) -> StoreResult<Option<ChannelEvent>>;
+    /// Removes a member; `None` when they were not one.
+    async fn remove_channel_member(
+        &self,
+        channel: &ChannelId,
+        user: &UserId,
+        now: Timestamp,
+    ) -> StoreResult<Option<ChannelEvent>>;
+
+    // Messages.
+    /// The one write every send takes: in one transaction, check the author is a member, take
+    /// the channel's next sequence number, store the message and its `(author,
+    /// client_msg_id)`. A retry returns the original message with `created: false`.
+    async fn send_message(&self, msg: NewMessage) -> StoreResult<SendOutcome>;
+    /// Messages changed after `cursor`, by `version`, in their current state.
+    async fn messages_since(
+        &self,
+        channel: &ChannelId,
+        cursor: i64,
+        limit: u32,
+    ) -> StoreResult<ChangesPage>;
+    /// The newest `limit` messages with `seq < before`, newest first, and whether older exist.
+    async fn messages_before(
+        &self,
+        channel: &ChannelId,
+        before: i64,
+        limit: u32,
+    ) -> StoreResult<(Vec<Message>, bool)>;
+    /// The channel's changes with `seq > after`, in order, as events; message changes carry the
+    /// message in its current state. This is how a gateway fills a hole.
+    async fn changes_after(
+        &self,
+        channel: &ChannelId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ChannelEvent>>;
+    async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>>;
+}

@@ -1,0 +1,103 @@
+//! Turning SQLite rows into domain values.
+
+use confab_core::{
+    Channel, ChannelId, ChannelKind, Message, MessageId, Role, Timestamp, User, UserId, Workspace,
+    WorkspaceId,
+};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::StoreError;
+use crate::error::DbContext;
+
+pub(super) const USER_COLUMNS: &str = "id, username, display_name, email, created_at";
+pub(super) const WORKSPACE_COLUMNS: &str = "w.id, w.name, w.general_channel_id, w.created_at";
+pub(super) const CHANNEL_COLUMNS: &str = "c.id, c.workspace_id, c.kind, c.name, c.topic, c.dm_key, c.created_by, c.created_at, c.last_seq";
+pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.channel_id, m.seq, m.version, m.author_id, m.body, \
+     m.created_at, m.edited_at, m.deleted, m.thread_root_id, m.reply_count";
+
+pub(super) fn user(row: &SqliteRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: UserId::from_trusted(row.try_get("id").ctx("reading a user")?),
+        username: row.try_get("username").ctx("reading a user")?,
+        display_name: row.try_get("display_name").ctx("reading a user")?,
+        email: row.try_get("email").ctx("reading a user")?,
+        created_at: Timestamp::from_micros(row.try_get("created_at").ctx("reading a user")?),
+    })
+}
+
+pub(super) fn workspace(row: &SqliteRow) -> Result<Workspace, StoreError> {
+    Ok(Workspace {
+        id: WorkspaceId::from_trusted(row.try_get("id").ctx("reading a workspace")?),
+        name: row.try_get("name").ctx("reading a workspace")?,
+        general_channel_id: ChannelId::from_trusted(
+            row.try_get("general_channel_id")
+                .ctx("reading a workspace")?,
+        ),
+        created_at: Timestamp::from_micros(row.try_get("created_at").ctx("reading a workspace")?),
+    })
+}
+
+pub(super) fn role(raw: &str) -> Result<Role, StoreError> {
+    Role::parse(raw).ok_or(StoreError::Internal {
+        context: "reading a role",
+        source: sqlx::Error::Decode(format!("unknown role {raw:?}").into()),
+    })
+}
+
+pub(super) fn channel(row: &SqliteRow) -> Result<Channel, StoreError> {
+    let kind: String = row.try_get("kind").ctx("reading a channel")?;
+    let kind = ChannelKind::parse(&kind).ok_or(StoreError::Internal {
+        context: "reading a channel",
+        source: sqlx::Error::Decode(format!("unknown channel kind {kind:?}").into()),
+    })?;
+    let dm_key: Option<String> = row.try_get("dm_key").ctx("reading a channel")?;
+    Ok(Channel {
+        id: ChannelId::from_trusted(row.try_get("id").ctx("reading a channel")?),
+        workspace_id: WorkspaceId::from_trusted(
+            row.try_get("workspace_id").ctx("reading a channel")?,
+        ),
+        kind,
+        name: row.try_get("name").ctx("reading a channel")?,
+        topic: row.try_get("topic").ctx("reading a channel")?,
+        created_by: UserId::from_trusted(row.try_get("created_by").ctx("reading a channel")?),
+        created_at: Timestamp::from_micros(row.try_get("created_at").ctx("reading a channel")?),
+        last_seq: row.try_get("last_seq").ctx("reading a channel")?,
+        dm_members: dm_key
+            .map(|k| {
+                k.split(',')
+                    .map(|id| UserId::from_trusted(id.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+pub(super) fn message(row: &SqliteRow) -> Result<Message, StoreError> {
+    let deleted: bool = row.try_get("deleted").ctx("reading a message")?;
+    let body: Option<String> = row.try_get("body").ctx("reading a message")?;
+    let root: Option<String> = row.try_get("thread_root_id").ctx("reading a message")?;
+    let edited_at: Option<i64> = row.try_get("edited_at").ctx("reading a message")?;
+    Ok(Message {
+        id: MessageId::from_trusted(row.try_get("id").ctx("reading a message")?),
+        channel_id: ChannelId::from_trusted(row.try_get("channel_id").ctx("reading a message")?),
+        seq: row.try_get("seq").ctx("reading a message")?,
+        version: row.try_get("version").ctx("reading a message")?,
+        author_id: UserId::from_trusted(row.try_get("author_id").ctx("reading a message")?),
+        body: if deleted { None } else { body },
+        ts: Timestamp::from_micros(row.try_get("created_at").ctx("reading a message")?),
+        edited_at: edited_at.map(Timestamp::from_micros),
+        deleted,
+        thread_root_id: root.map(MessageId::from_trusted),
+        reply_count: row.try_get("reply_count").ctx("reading a message")?,
+        reactions: Vec::new(),
+    })
+}
+
+/// A DM's key: its sorted, de-duplicated member IDs.
+pub(super) fn dm_key(members: &[UserId]) -> String {
+    let mut ids: Vec<&str> = members.iter().map(UserId::as_str).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.join(",")
+}

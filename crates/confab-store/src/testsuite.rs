@@ -1,0 +1,793 @@
+//! The store behaviour suite: written once against [`Store`], instantiated for every backend
+//! with [`store_behaviour_suite!`](crate::store_behaviour_suite), so no backend can drift from
+//! the others.
+
+use std::any::Any;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use confab_core::{
+    Change, ChannelId, ChannelKind, MessageId, Role, Timestamp, UserId, WorkspaceId,
+};
+
+use crate::{NewChannel, NewInvite, NewMessage, NewUser, NewWorkspace, Store, StoreError};
+
+/// A store under test and whatever must live as long as it (a temporary directory, a scratch
+/// database).
+pub struct Fixture {
+    pub store: Arc<dyn Store>,
+    pub guard: Box<dyn Any + Send>,
+}
+
+/// Instantiates every behaviour test for a backend. `$make` is an expression evaluating to a
+/// future of a fresh [`Fixture`]; it is evaluated once per test.
+#[macro_export]
+macro_rules! store_behaviour_suite {
+    ($make:expr) => {
+        $crate::store_behaviour_suite!(@tests $make;
+            users_are_unique_by_username,
+            sessions_resolve_until_deleted,
+            tickets_are_single_use_and_expire,
+            workspace_creation_makes_owner_and_general,
+            workspace_members_join_general_but_guests_do_not,
+            invites_add_members_until_used_up_or_expired,
+            channel_names_are_unique_per_workspace,
+            channel_list_shows_public_and_own_channels,
+            dms_are_found_by_member_set,
+            membership_changes_take_sequence_numbers,
+            sends_take_gap_free_sequence_numbers,
+            retried_sends_return_the_original,
+            non_members_cannot_send_and_nothing_is_written,
+            concurrent_sends_are_gap_free,
+            changes_feed_pages_and_cursor,
+            history_pages_newest_first,
+            changes_after_replays_every_kind,
+            thread_replies_attach_to_the_root
+        );
+    };
+    (@tests $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let fixture: $crate::testsuite::Fixture = $make.await;
+                $crate::testsuite::$name(&*fixture.store).await;
+                drop(fixture);
+            }
+        )*
+    };
+}
+
+fn expect<T>(r: Result<T, StoreError>, what: &str) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{what}: {e:?}"),
+    }
+}
+
+async fn user(store: &dyn Store, name: &str) -> UserId {
+    let id = UserId::generate();
+    expect(
+        store
+            .create_user(NewUser {
+                id: id.clone(),
+                username: name.to_owned(),
+                display_name: name.to_uppercase(),
+                email: None,
+                password_hash: "hash".to_owned(),
+                created_at: Timestamp::now(),
+            })
+            .await,
+        "create user",
+    );
+    id
+}
+
+async fn workspace(store: &dyn Store, owner: &UserId) -> (WorkspaceId, ChannelId) {
+    let id = WorkspaceId::generate();
+    let general = ChannelId::generate();
+    expect(
+        store
+            .create_workspace(NewWorkspace {
+                id: id.clone(),
+                name: "Acme".to_owned(),
+                owner: owner.clone(),
+                general_channel_id: general.clone(),
+                created_at: Timestamp::now(),
+            })
+            .await,
+        "create workspace",
+    );
+    (id, general)
+}
+
+fn new_channel(ws: &WorkspaceId, creator: &UserId, name: &str, kind: ChannelKind) -> NewChannel {
+    NewChannel {
+        id: ChannelId::generate(),
+        workspace_id: ws.clone(),
+        kind,
+        name: (kind != ChannelKind::Dm).then(|| name.to_owned()),
+        topic: String::new(),
+        created_by: creator.clone(),
+        created_at: Timestamp::now(),
+        other_members: Vec::new(),
+    }
+}
+
+fn new_message(
+    channel: &ChannelId,
+    author: &UserId,
+    client_msg_id: &str,
+    body: &str,
+) -> NewMessage {
+    NewMessage {
+        id: MessageId::generate(),
+        channel_id: channel.clone(),
+        author_id: author.clone(),
+        client_msg_id: client_msg_id.to_owned(),
+        body: body.to_owned(),
+        thread_root_id: None,
+        ts: Timestamp::now(),
+    }
+}
+
+async fn send(store: &dyn Store, channel: &ChannelId, author: &UserId, cid: &str) -> i64 {
+    expect(
+        store
+            .send_message(new_message(channel, author, cid, cid))
+            .await,
+        "send",
+    )
+    .message
+    .seq
+}
+
+pub async fn users_are_unique_by_username(store: &dyn Store) {
+    let id = user(store, "alice").await;
+    let again = store
+        .create_user(NewUser {
+            id: UserId::generate(),
+            username: "alice".into(),
+            display_name: "Other".into(),
+            email: None,
+            password_hash: "x".into(),
+            created_at: Timestamp::now(),
+        })
+        .await;
+    assert!(matches!(again, Err(StoreError::UsernameTaken)), "{again:?}");
+    let (found, hash) =
+        expect(store.user_credentials("alice").await, "credentials").expect("alice exists");
+    assert_eq!((found.id.clone(), hash.as_str()), (id.clone(), "hash"));
+    assert_eq!(
+        expect(store.user(&id).await, "user").map(|u| u.display_name),
+        Some("ALICE".into())
+    );
+    assert!(expect(store.user_credentials("nobody").await, "credentials").is_none());
+}
+
+pub async fn sessions_resolve_until_deleted(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    expect(
+        store.create_session(b"tok", &alice, Timestamp::now()).await,
+        "session",
+    );
+    assert_eq!(
+        expect(store.session_user(b"tok").await, "lookup"),
+        Some(alice)
+    );
+    assert_eq!(expect(store.session_user(b"other").await, "lookup"), None);
+    expect(store.delete_session(b"tok").await, "delete");
+    assert_eq!(expect(store.session_user(b"tok").await, "lookup"), None);
+}
+
+pub async fn tickets_are_single_use_and_expire(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let now = Timestamp::now();
+    expect(
+        store.create_ticket(b"t1", &alice, now.plus_secs(30)).await,
+        "ticket",
+    );
+    assert_eq!(
+        expect(store.redeem_ticket(b"t1", now).await, "redeem"),
+        Some(alice.clone())
+    );
+    assert_eq!(
+        expect(store.redeem_ticket(b"t1", now).await, "redeem twice"),
+        None
+    );
+    expect(
+        store.create_ticket(b"t2", &alice, now.plus_secs(30)).await,
+        "ticket",
+    );
+    assert_eq!(
+        expect(
+            store.redeem_ticket(b"t2", now.plus_secs(31)).await,
+            "redeem late"
+        ),
+        None
+    );
+}
+
+pub async fn workspace_creation_makes_owner_and_general(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let (ws, general) = workspace(store, &alice).await;
+    assert_eq!(
+        expect(store.workspace_role(&ws, &alice).await, "role"),
+        Some(Role::Owner)
+    );
+    let channel = expect(store.channel(&general).await, "general").expect("general exists");
+    assert_eq!(
+        (channel.name.as_deref(), channel.kind, channel.last_seq),
+        (Some("general"), ChannelKind::Public, 1)
+    );
+    assert!(expect(
+        store.is_channel_member(&general, &alice).await,
+        "member"
+    ));
+    let listed = expect(store.user_workspaces(&alice).await, "workspaces");
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].0.id.clone(), listed[0].1), (ws, Role::Owner));
+}
+
+pub async fn workspace_members_join_general_but_guests_do_not(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let gus = user(store, "gus").await;
+    let (ws, general) = workspace(store, &alice).await;
+    let now = Timestamp::now();
+    let joined = expect(
+        store
+            .add_workspace_member(&ws, &bob, Role::Member, now)
+            .await,
+        "add bob",
+    );
+    assert_eq!(joined.events.len(), 1);
+    assert_eq!(joined.events[0].seq, 2);
+    assert_eq!(
+        joined.events[0].change,
+        Change::MemberJoined {
+            user_id: bob.clone()
+        }
+    );
+    assert!(expect(
+        store.is_channel_member(&general, &bob).await,
+        "member"
+    ));
+    let again = store
+        .add_workspace_member(&ws, &bob, Role::Member, now)
+        .await;
+    assert!(matches!(again, Err(StoreError::AlreadyMember)), "{again:?}");
+    let guest = expect(
+        store
+            .add_workspace_member(&ws, &gus, Role::Guest, now)
+            .await,
+        "add guest",
+    );
+    assert!(guest.events.is_empty() && guest.value.general.is_none());
+    assert!(!expect(
+        store.is_channel_member(&general, &gus).await,
+        "member"
+    ));
+    assert_eq!(
+        expect(store.workspace_role(&ws, &gus).await, "role"),
+        Some(Role::Guest)
+    );
+    let ghost = store
+        .add_workspace_member(&ws, &UserId::generate(), Role::Member, now)
+        .await;
+    assert!(
+        matches!(ghost, Err(StoreError::NotFound("user"))),
+        "{ghost:?}"
+    );
+}
+
+pub async fn invites_add_members_until_used_up_or_expired(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let (ws, _) = workspace(store, &alice).await;
+    let now = Timestamp::now();
+    let invite = |code: &[u8], expires_at, max_uses| NewInvite {
+        code_hash: code.to_vec(),
+        workspace_id: ws.clone(),
+        created_by: alice.clone(),
+        created_at: now,
+        expires_at,
+        max_uses,
+    };
+    expect(
+        store
+            .create_invite(invite(b"one", now.plus_secs(60), 1))
+            .await,
+        "invite",
+    );
+    expect(
+        store
+            .create_invite(invite(b"old", now.plus_secs(-1), 5))
+            .await,
+        "invite",
+    );
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    let joined = expect(store.accept_invite(b"one", &bob, now).await, "accept");
+    assert_eq!(joined.value.workspace.id, ws);
+    assert_eq!(
+        expect(store.workspace_role(&ws, &bob).await, "role"),
+        Some(Role::Member)
+    );
+    assert!(matches!(
+        store.accept_invite(b"one", &carol, now).await,
+        Err(StoreError::InviteExpired)
+    ));
+    assert!(matches!(
+        store.accept_invite(b"old", &carol, now).await,
+        Err(StoreError::InviteExpired)
+    ));
+    assert!(matches!(
+        store.accept_invite(b"nope", &carol, now).await,
+        Err(StoreError::NotFound("invite"))
+    ));
+    assert_eq!(
+        expect(store.workspace_role(&ws, &carol).await, "role"),
+        None
+    );
+}
+
+pub async fn channel_names_are_unique_per_workspace(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let (ws, _) = workspace(store, &alice).await;
+    let (other_ws, _) = workspace(store, &alice).await;
+    expect(
+        store
+            .create_channel(new_channel(&ws, &alice, "dev", ChannelKind::Public))
+            .await,
+        "create",
+    );
+    let dup = store
+        .create_channel(new_channel(&ws, &alice, "dev", ChannelKind::Private))
+        .await;
+    assert!(matches!(dup, Err(StoreError::ChannelNameTaken)), "{dup:?}");
+    let general = store
+        .create_channel(new_channel(&ws, &alice, "general", ChannelKind::Public))
+        .await;
+    assert!(
+        matches!(general, Err(StoreError::ChannelNameTaken)),
+        "{general:?}"
+    );
+    expect(
+        store
+            .create_channel(new_channel(&other_ws, &alice, "dev", ChannelKind::Public))
+            .await,
+        "other ws",
+    );
+}
+
+pub async fn channel_list_shows_public_and_own_channels(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let (ws, _) = workspace(store, &alice).await;
+    expect(
+        store
+            .add_workspace_member(&ws, &bob, Role::Member, Timestamp::now())
+            .await,
+        "add bob",
+    );
+    let public = expect(
+        store
+            .create_channel(new_channel(&ws, &alice, "random", ChannelKind::Public))
+            .await,
+        "c",
+    );
+    let secret = expect(
+        store
+            .create_channel(new_channel(&ws, &alice, "secret", ChannelKind::Private))
+            .await,
+        "c",
+    );
+    let names = |views: Vec<crate::ChannelView>| {
+        views
+            .into_iter()
+            .map(|v| (v.channel.name.unwrap_or_default(), v.is_member))
+            .collect::<Vec<_>>()
+    };
+    let for_alice = names(expect(store.list_channels(&ws, &alice, true).await, "list"));
+    assert_eq!(
+        for_alice,
+        vec![
+            ("general".into(), true),
+            ("random".into(), true),
+            ("secret".into(), true)
+        ]
+    );
+    let for_bob = names(expect(store.list_channels(&ws, &bob, true).await, "list"));
+    assert_eq!(
+        for_bob,
+        vec![("general".into(), true), ("random".into(), false)]
+    );
+    let bob_own = names(expect(store.list_channels(&ws, &bob, false).await, "list"));
+    assert_eq!(bob_own, vec![("general".into(), true)]);
+    let mut ids = expect(store.user_channel_ids(&alice).await, "ids");
+    ids.sort();
+    let mut expected = vec![
+        public.value.id,
+        secret.value.id,
+        expect(store.workspace(&ws).await, "ws")
+            .expect("ws")
+            .general_channel_id,
+    ];
+    expected.sort();
+    assert_eq!(ids, expected);
+}
+
+pub async fn dms_are_found_by_member_set(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    let (ws, _) = workspace(store, &alice).await;
+    let mut dm = new_channel(&ws, &alice, "", ChannelKind::Dm);
+    dm.other_members = vec![bob.clone()];
+    let created = expect(store.create_channel(dm).await, "dm");
+    assert_eq!(created.events.len(), 2);
+    let mut members = created.value.dm_members.clone();
+    members.sort();
+    let mut expected = vec![alice.clone(), bob.clone()];
+    expected.sort();
+    assert_eq!(members, expected);
+    let found = expect(
+        store.find_dm(&ws, &[bob.clone(), alice.clone()]).await,
+        "find",
+    );
+    assert_eq!(found.map(|c| c.id), Some(created.value.id.clone()));
+    assert!(
+        expect(
+            store.find_dm(&ws, &[alice.clone(), carol.clone()]).await,
+            "find"
+        )
+        .is_none()
+    );
+    let mut dup = new_channel(&ws, &bob, "", ChannelKind::Dm);
+    dup.other_members = vec![alice.clone()];
+    assert!(
+        store.create_channel(dup).await.is_err(),
+        "the same member set cannot make a second DM"
+    );
+}
+
+pub async fn membership_changes_take_sequence_numbers(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let (ws, _) = workspace(store, &alice).await;
+    let c = expect(
+        store
+            .create_channel(new_channel(&ws, &alice, "dev", ChannelKind::Private))
+            .await,
+        "c",
+    )
+    .value;
+    assert_eq!(c.last_seq, 1);
+    let now = Timestamp::now();
+    let joined = expect(store.add_channel_member(&c.id, &bob, now).await, "add").expect("an event");
+    assert_eq!(
+        (joined.seq, joined.change),
+        (
+            2,
+            Change::MemberJoined {
+                user_id: bob.clone()
+            }
+        )
+    );
+    assert!(
+        expect(
+            store.add_channel_member(&c.id, &bob, now).await,
+            "add again"
+        )
+        .is_none()
+    );
+    let left = expect(
+        store.remove_channel_member(&c.id, &bob, now).await,
+        "remove",
+    )
+    .expect("an event");
+    assert_eq!(
+        (left.seq, left.change),
+        (
+            3,
+            Change::MemberLeft {
+                user_id: bob.clone()
+            }
+        )
+    );
+    assert!(
+        expect(
+            store.remove_channel_member(&c.id, &bob, now).await,
+            "remove again"
+        )
+        .is_none()
+    );
+    assert!(!expect(
+        store.is_channel_member(&c.id, &bob).await,
+        "member"
+    ));
+    assert_eq!(
+        expect(store.channel(&c.id).await, "c").map(|c| c.last_seq),
+        Some(3)
+    );
+}
+
+pub async fn sends_take_gap_free_sequence_numbers(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let (_, general) = workspace(store, &alice).await;
+    let seqs = [
+        send(store, &general, &alice, "a").await,
+        send(store, &general, &alice, "b").await,
+    ];
+    assert_eq!(seqs, [2, 3]);
+    let msg = expect(
+        store
+            .send_message(new_message(&general, &alice, "c", "hello"))
+            .await,
+        "send",
+    );
+    assert!(msg.created);
+    assert_eq!(
+        (
+            msg.message.seq,
+            msg.message.version,
+            msg.message.body.as_deref()
+        ),
+        (4, 4, Some("hello"))
+    );
+    let stored = expect(store.message(&msg.message.id).await, "read").expect("stored");
+    assert_eq!(stored, msg.message);
+}
+
+pub async fn retried_sends_return_the_original(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let (_, general) = workspace(store, &alice).await;
+    let first = expect(
+        store
+            .send_message(new_message(&general, &alice, "same", "one"))
+            .await,
+        "first",
+    );
+    let retry = expect(
+        store
+            .send_message(new_message(&general, &alice, "same", "two"))
+            .await,
+        "retry",
+    );
+    assert!(first.created && !retry.created);
+    assert_eq!(retry.message, first.message);
+    assert_eq!(
+        expect(store.channel(&general).await, "c").map(|c| c.last_seq),
+        Some(first.message.seq)
+    );
+}
+
+pub async fn non_members_cannot_send_and_nothing_is_written(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let mallory = user(store, "mallory").await;
+    let (ws, general) = workspace(store, &alice).await;
+    let c = expect(
+        store
+            .create_channel(new_channel(&ws, &alice, "secret", ChannelKind::Private))
+            .await,
+        "c",
+    )
+    .value;
+    for channel in [&c.id, &general] {
+        let refused = store
+            .send_message(new_message(channel, &mallory, "x", "hi"))
+            .await;
+        assert!(matches!(refused, Err(StoreError::NotMember)), "{refused:?}");
+    }
+    assert_eq!(
+        expect(store.channel(&c.id).await, "c").map(|c| c.last_seq),
+        Some(1)
+    );
+    let page = expect(store.messages_since(&c.id, 0, 10).await, "feed");
+    assert!(page.messages.is_empty());
+    // The refused client_msg_id was not recorded either: once a member, the same ID works.
+    expect(
+        store
+            .add_channel_member(&c.id, &mallory, Timestamp::now())
+            .await,
+        "add",
+    );
+    assert!(
+        expect(
+            store
+                .send_message(new_message(&c.id, &mallory, "x", "hi"))
+                .await,
+            "send"
+        )
+        .created
+    );
+}
+
+pub async fn concurrent_sends_are_gap_free(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let (_, general) = workspace(store, &alice).await;
+    let sends =
+        (0..200).map(|i| store.send_message(new_message(&general, &alice, &format!("c{i}"), "x")));
+    let results = futures_join_all(sends).await;
+    let seqs: BTreeSet<i64> = results
+        .into_iter()
+        .map(|r| expect(r, "send").message.seq)
+        .collect();
+    assert_eq!(seqs, (2..=201).collect::<BTreeSet<_>>());
+}
+
+/// Joins futures without a dependency on `futures`: spawn-free, polled by one task.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (fut, out) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if out.is_none() {
+                match fut.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *out = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
+pub async fn changes_feed_pages_and_cursor(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let (ws, _) = workspace(store, &alice).await;
+    let c = expect(
+        store
+            .create_channel(new_channel(&ws, &alice, "dev", ChannelKind::Public))
+            .await,
+        "c",
+    )
+    .value;
+    for i in 0..5 {
+        send(store, &c.id, &alice, &format!("m{i}")).await; // seqs 2..=6
+    }
+    let page = expect(store.messages_since(&c.id, 0, 3).await, "page 1");
+    assert_eq!(
+        page.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        vec![2, 3, 4]
+    );
+    assert!(page.has_more);
+    assert_eq!(page.next_cursor, 4);
+    let page = expect(
+        store.messages_since(&c.id, page.next_cursor, 3).await,
+        "page 2",
+    );
+    assert_eq!(
+        page.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        vec![5, 6]
+    );
+    assert!(!page.has_more);
+    assert_eq!(page.next_cursor, 6);
+    // A membership change is not a message, but it must not hold the cursor back.
+    expect(
+        store
+            .add_channel_member(&c.id, &bob, Timestamp::now())
+            .await,
+        "add",
+    ); // seq 7
+    let page = expect(store.messages_since(&c.id, 6, 3).await, "page 3");
+    assert!(page.messages.is_empty() && !page.has_more);
+    assert_eq!(page.next_cursor, 7);
+    let unknown = store.messages_since(&ChannelId::generate(), 0, 3).await;
+    assert!(
+        matches!(unknown, Err(StoreError::NotFound("channel"))),
+        "{unknown:?}"
+    );
+}
+
+pub async fn history_pages_newest_first(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let (_, general) = workspace(store, &alice).await;
+    for i in 0..5 {
+        send(store, &general, &alice, &format!("m{i}")).await; // seqs 2..=6
+    }
+    let (page, more) = expect(store.messages_before(&general, i64::MAX, 2).await, "latest");
+    assert_eq!(
+        (page.iter().map(|m| m.seq).collect::<Vec<_>>(), more),
+        (vec![6, 5], true)
+    );
+    let (page, more) = expect(store.messages_before(&general, 5, 10).await, "older");
+    assert_eq!(
+        (page.iter().map(|m| m.seq).collect::<Vec<_>>(), more),
+        (vec![4, 3, 2], false)
+    );
+}
+
+pub async fn changes_after_replays_every_kind(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let (ws, _) = workspace(store, &alice).await;
+    let c = expect(
+        store
+            .create_channel(new_channel(&ws, &alice, "dev", ChannelKind::Public))
+            .await,
+        "c",
+    )
+    .value;
+    let now = Timestamp::now();
+    expect(store.add_channel_member(&c.id, &bob, now).await, "join"); // 2
+    let sent = expect(
+        store
+            .send_message(new_message(&c.id, &bob, "m", "hi"))
+            .await,
+        "send",
+    )
+    .message; // 3
+    expect(store.remove_channel_member(&c.id, &bob, now).await, "leave"); // 4
+    let events = expect(store.changes_after(&c.id, 1, 100).await, "changes");
+    assert_eq!(
+        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![2, 3, 4]
+    );
+    assert_eq!(
+        events[0].change,
+        Change::MemberJoined {
+            user_id: bob.clone()
+        }
+    );
+    assert_eq!(events[1].change, Change::MessageCreated(sent));
+    assert_eq!(
+        events[2].change,
+        Change::MemberLeft {
+            user_id: bob.clone()
+        }
+    );
+    assert_eq!(
+        expect(store.changes_after(&c.id, 2, 1).await, "limited").len(),
+        1
+    );
+    assert!(expect(store.changes_after(&c.id, 4, 100).await, "none").is_empty());
+}
+
+pub async fn thread_replies_attach_to_the_root(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let (ws, general) = workspace(store, &alice).await;
+    let other = expect(
+        store
+            .create_channel(new_channel(&ws, &alice, "other", ChannelKind::Public))
+            .await,
+        "c",
+    )
+    .value;
+    let root = expect(
+        store
+            .send_message(new_message(&general, &alice, "root", "root"))
+            .await,
+        "root",
+    )
+    .message;
+    let mut reply = new_message(&general, &alice, "r1", "reply");
+    reply.thread_root_id = Some(root.id.clone());
+    let reply = expect(store.send_message(reply).await, "reply").message;
+    assert_eq!(reply.thread_root_id.as_ref(), Some(&root.id));
+    let mut nested = new_message(&general, &alice, "r2", "nested");
+    nested.thread_root_id = Some(reply.id.clone());
+    let nested = expect(store.send_message(nested).await, "nested").message;
+    assert_eq!(nested.thread_root_id.as_ref(), Some(&root.id));
+    let mut elsewhere = new_message(&other.id, &alice, "r3", "wrong channel");
+    elsewhere.thread_root_id = Some(root.id.clone());
+    assert!(matches!(
+        store.send_message(elsewhere).await,
+        Err(StoreError::InvalidThreadRoot)
+    ));
+    let mut missing = new_message(&general, &alice, "r4", "no root");
+    missing.thread_root_id = Some(MessageId::generate());
+    assert!(matches!(
+        store.send_message(missing).await,
+        Err(StoreError::InvalidThreadRoot)
+    ));
+}
