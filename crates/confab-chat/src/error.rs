@@ -1,0 +1,56 @@
+//! The chat service's errors. Each maps onto one stable [`ErrorCode`]; callers (HTTP, the
+//! WebSocket gateway) answer with that code and never with an internal detail.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use confab_core::{ErrorCode, ValidationError};
+use confab_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// A refusal decided by chat logic: permissions, visibility, bad combinations.
+    #[error("{message}")]
+    Refused {
+        code: ErrorCode,
+        message: Cow<'static, str>,
+    },
+    #[error("too many requests; retry in {retry_after:?}")]
+    RateLimited { retry_after: Duration },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error while {0}")]
+    Internal(&'static str),
+}
+
+impl ChatError {
+    pub fn refused(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        ChatError::Refused {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ChatError::Invalid(e) => e.code(),
+            ChatError::Refused { code, .. } => *code,
+            ChatError::RateLimited { .. } => ErrorCode::RateLimited,
+            ChatError::Store(e) => e.code(),
+            ChatError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The message a client may see: internal and unavailability details stay in the logs.
+    pub fn public_message(&self) -> String {
+        match self.code() {
+            ErrorCode::Internal => "internal error".to_owned(),
+            ErrorCode::Unavailable => "service temporarily unavailable; retry".to_owned(),
+            _ => self.to_string(),
+        }
+    }
+}
+
+pub type ChatResult<T> = Result<T, ChatError>;

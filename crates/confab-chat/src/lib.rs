@@ -1,0 +1,150 @@
+//! The chat service: every write, from HTTP or WebSocket, goes through one of its methods,
+//! which authorise and validate, commit through the [`Store`], then publish the committed
+//! changes on the [`Bus`]. Publishing after the commit is what makes live fan-out safe to lose:
+//! anything published is already in the store for catch-up.
+
+mod accounts;
+mod channels;
+mod error;
+mod limiter;
+mod messages;
+mod secrets;
+mod workspaces;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use confab_bus::Bus;
+use confab_core::{
+    BusMessage, Channel, ChannelEvent, ChannelId, ErrorCode, Limits, Role, UserEvent, UserId,
+};
+use confab_store::Store;
+
+pub use accounts::{Registration, Session};
+pub use channels::ChannelSummary;
+pub use error::{ChatError, ChatResult};
+pub use limiter::{KeyedLimiter, RateSpec};
+pub use messages::{HistoryQuery, SendRequest};
+pub use workspaces::Invite;
+
+#[derive(Clone, Debug)]
+pub struct ChatConfig {
+    pub limits: Limits,
+    /// Sends per user, on every path together.
+    pub send_rate: RateSpec,
+    /// How long a WebSocket ticket stays redeemable.
+    pub ticket_ttl: Duration,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            send_rate: RateSpec {
+                per_second: 10,
+                burst: 50,
+            },
+            ticket_ttl: Duration::from_secs(30),
+        }
+    }
+}
+
+pub struct ChatService {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    config: ChatConfig,
+    send_limiter: KeyedLimiter<UserId>,
+}
+
+impl ChatService {
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: ChatConfig) -> Self {
+        let send_limiter = KeyedLimiter::new(config.send_rate);
+        Self {
+            store,
+            bus,
+            config,
+            send_limiter,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.config.limits
+    }
+
+    /// Forgets rate-limit state of keys that are back to full burst, bounding its memory.
+    pub fn sweep_limiters(&self) {
+        self.send_limiter.sweep();
+    }
+
+    /// Publishes committed changes. A bus failure is logged, never returned: the change is
+    /// durable and clients catch up from the store.
+    async fn publish(&self, msg: BusMessage) {
+        if let Err(error) = self.bus.publish(Arc::new(msg)).await {
+            tracing::warn!(%error, "publish failed; subscribers will catch up from the store");
+        }
+    }
+
+    async fn publish_events(&self, events: Vec<ChannelEvent>) {
+        for event in events {
+            self.publish(BusMessage::Channel(event)).await;
+        }
+    }
+
+    /// Publishes a membership change and tells the member's own sockets.
+    async fn publish_membership(
+        &self,
+        event: ChannelEvent,
+        user: &UserId,
+        channel: Option<Channel>,
+    ) {
+        let seq = event.seq;
+        let channel_id = event.channel_id.clone();
+        self.publish(BusMessage::Channel(event)).await;
+        let user_event = match channel {
+            Some(channel) => UserEvent::ChannelAdded { channel, seq },
+            None => UserEvent::ChannelRemoved { channel_id, seq },
+        };
+        self.publish(BusMessage::User {
+            user_id: user.clone(),
+            event: user_event,
+        })
+        .await;
+    }
+
+    /// What a user may do with a channel. Channels the user cannot see are reported as not
+    /// found, so their existence does not leak.
+    async fn access(&self, user: &UserId, channel_id: &ChannelId) -> ChatResult<Access> {
+        let not_found = || ChatError::refused(ErrorCode::ChannelNotFound, "channel not found");
+        let channel = self
+            .store
+            .channel(channel_id)
+            .await?
+            .ok_or_else(not_found)?;
+        let role = self
+            .store
+            .workspace_role(&channel.workspace_id, user)
+            .await?
+            .ok_or_else(not_found)?;
+        let member = self.store.is_channel_member(channel_id, user).await?;
+        let readable =
+            member || (channel.kind == confab_core::ChannelKind::Public && role != Role::Guest);
+        if !readable {
+            return Err(not_found());
+        }
+        Ok(Access {
+            channel,
+            role,
+            member,
+        })
+    }
+}
+
+struct Access {
+    channel: Channel,
+    role: Role,
+    member: bool,
+}

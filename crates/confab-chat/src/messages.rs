@@ -1,0 +1,163 @@
+//! Sending and reading messages. `send_message` is the one code path every send takes, from
+//! HTTP and WebSocket alike: rate limit → validate → commit (membership check, next sequence
+//! number, idempotency record, in one transaction) → publish → acknowledge.
+
+use std::time::Instant;
+
+use confab_core::{
+    BusMessage, Change, ChannelEvent, ChannelId, ClientMsgId, ErrorCode, Message, MessageBody,
+    MessageId, Timestamp, UserId,
+};
+use confab_store::{ChangesPage, NewMessage, SendOutcome, StoreError};
+
+use crate::ChatService;
+use crate::error::{ChatError, ChatResult};
+
+pub struct SendRequest<'a> {
+    pub channel_id: &'a str,
+    pub client_msg_id: &'a str,
+    pub body: &'a str,
+    pub thread_root_id: Option<&'a str>,
+    pub file_ids: &'a [String],
+}
+
+pub enum HistoryQuery {
+    /// The changes feed: every message changed after the cursor.
+    Since { cursor: i64, limit: u32 },
+    /// History for infinite scroll: messages created before `seq`, newest first.
+    Before { seq: i64, limit: u32 },
+}
+
+pub const MAX_PAGE: u32 = 200;
+
+impl ChatService {
+    pub async fn send_message(
+        &self,
+        author: &UserId,
+        req: SendRequest<'_>,
+    ) -> ChatResult<SendOutcome> {
+        let started = Instant::now();
+        let channel_id = ChannelId::parse(req.channel_id)?;
+        let client_msg_id = ClientMsgId::parse(req.client_msg_id)?;
+        let body = MessageBody::parse(req.body, &self.config.limits)?;
+        let thread_root_id = req.thread_root_id.map(MessageId::parse).transpose()?;
+        if !req.file_ids.is_empty() {
+            // Files arrive with their own issue; until then no file ID can exist.
+            return Err(ChatError::refused(
+                ErrorCode::FileNotFound,
+                "file not found",
+            ));
+        }
+        if let Err(retry_after) = self.send_limiter.check(author) {
+            return Err(ChatError::RateLimited { retry_after });
+        }
+        let outcome = self
+            .store
+            .send_message(NewMessage {
+                id: MessageId::generate(),
+                channel_id: channel_id.clone(),
+                author_id: author.clone(),
+                client_msg_id: client_msg_id.into_inner(),
+                body: body.into_inner(),
+                thread_root_id,
+                ts: Timestamp::now(),
+            })
+            .await;
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            // Not a member: say "not found" unless the author could see the channel anyway.
+            Err(StoreError::NotMember) | Err(StoreError::NotFound("channel")) => {
+                self.access(author, &channel_id).await?;
+                return Err(ChatError::refused(
+                    ErrorCode::NotInChannel,
+                    "join the channel to post in it",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        // A retry republishes too: if the first attempt's process died between commit and
+        // publish, this is what gets the message to live sockets. Gateways drop duplicates.
+        self.publish(BusMessage::Channel(ChannelEvent {
+            channel_id,
+            seq: outcome.message.seq,
+            change: Change::MessageCreated(outcome.message.clone()),
+        }))
+        .await;
+        if outcome.created {
+            metrics::counter!("confab_messages_sent_total").increment(1);
+        }
+        metrics::histogram!("confab_send_ack_seconds").record(started.elapsed().as_secs_f64());
+        Ok(outcome)
+    }
+
+    pub async fn history(
+        &self,
+        user: &UserId,
+        channel: &ChannelId,
+        query: HistoryQuery,
+    ) -> ChatResult<ChangesPage> {
+        let limit = match query {
+            HistoryQuery::Since { limit, .. } | HistoryQuery::Before { limit, .. } => limit,
+        };
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(ChatError::refused(
+                ErrorCode::InvalidLimit,
+                format!("limit must be 1 to {MAX_PAGE}"),
+            ));
+        }
+        self.access(user, channel).await?;
+        match query {
+            HistoryQuery::Since { cursor, limit } => {
+                if cursor < 0 {
+                    return Err(ChatError::refused(
+                        ErrorCode::InvalidCursor,
+                        "since must be a sequence number ≥ 0",
+                    ));
+                }
+                Ok(self.store.messages_since(channel, cursor, limit).await?)
+            }
+            HistoryQuery::Before { seq, limit } => {
+                if seq < 1 {
+                    return Err(ChatError::refused(
+                        ErrorCode::InvalidCursor,
+                        "before must be a sequence number ≥ 1",
+                    ));
+                }
+                let (messages, has_more) = self.store.messages_before(channel, seq, limit).await?;
+                Ok(ChangesPage {
+                    messages,
+                    next_cursor: 0,
+                    has_more,
+                })
+            }
+        }
+    }
+
+    /// A channel's changes after `after`, for a gateway filling a hole or catching up. No
+    /// authorisation: gateways deliver only to sockets of members.
+    pub async fn changes_after(
+        &self,
+        channel: &ChannelId,
+        after: i64,
+        limit: u32,
+    ) -> ChatResult<Vec<ChannelEvent>> {
+        Ok(self.store.changes_after(channel, after, limit).await?)
+    }
+
+    pub async fn last_seq(&self, channel: &ChannelId) -> ChatResult<i64> {
+        self.store
+            .channel(channel)
+            .await?
+            .map(|c| c.last_seq)
+            .ok_or_else(|| ChatError::refused(ErrorCode::ChannelNotFound, "channel not found"))
+    }
+
+    pub async fn message(&self, user: &UserId, id: &MessageId) -> ChatResult<Message> {
+        let not_found = || ChatError::refused(ErrorCode::MessageNotFound, "message not found");
+        let message = self.store.message(id).await?.ok_or_else(not_found)?;
+        self.access(user, &message.channel_id)
+            .await
+            .map_err(|_| not_found())?;
+        Ok(message)
+    }
+}

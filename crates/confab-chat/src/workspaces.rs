@@ -1,0 +1,153 @@
+//! Workspaces, their members and invites.
+
+use confab_core::{
+    ChannelId, ErrorCode, Role, Timestamp, UserId, Workspace, WorkspaceId, WorkspaceName,
+};
+use confab_store::{Committed, JoinedWorkspace, NewInvite, NewWorkspace};
+
+use crate::ChatService;
+use crate::error::{ChatError, ChatResult};
+use crate::secrets::{random_token, token_hash};
+
+pub struct Invite {
+    pub code: String,
+    pub workspace_id: WorkspaceId,
+    pub expires_at: Timestamp,
+    pub max_uses: i64,
+}
+
+/// Invites last a week and admit up to this many people unless asked otherwise, like Slack's
+/// shareable invite links.
+const DEFAULT_INVITE_HOURS: i64 = 7 * 24;
+const MAX_INVITE_HOURS: i64 = 30 * 24;
+const DEFAULT_INVITE_USES: i64 = 100;
+const MAX_INVITE_USES: i64 = 10_000;
+
+impl ChatService {
+    pub async fn create_workspace(&self, owner: &UserId, name: &str) -> ChatResult<Workspace> {
+        let name = WorkspaceName::parse(name)?;
+        let committed = self
+            .store
+            .create_workspace(NewWorkspace {
+                id: WorkspaceId::generate(),
+                name: name.into_inner(),
+                owner: owner.clone(),
+                general_channel_id: ChannelId::generate(),
+                created_at: Timestamp::now(),
+            })
+            .await?;
+        self.publish_events(committed.events).await;
+        Ok(committed.value)
+    }
+
+    /// The caller's role, or not-found for workspaces they are not in.
+    pub async fn workspace_role(&self, user: &UserId, ws: &WorkspaceId) -> ChatResult<Role> {
+        self.store
+            .workspace_role(ws, user)
+            .await?
+            .ok_or_else(|| ChatError::refused(ErrorCode::WorkspaceNotFound, "workspace not found"))
+    }
+
+    pub async fn add_workspace_member(
+        &self,
+        actor: &UserId,
+        ws: &WorkspaceId,
+        target: &UserId,
+        role: Option<&str>,
+    ) -> ChatResult<Workspace> {
+        let actor_role = self.workspace_role(actor, ws).await?;
+        if !actor_role.is_admin() {
+            return Err(ChatError::refused(
+                ErrorCode::Forbidden,
+                "only workspace admins can add members",
+            ));
+        }
+        let role = match role {
+            None => Role::Member,
+            Some(raw) => match Role::parse(raw) {
+                Some(Role::Owner) | None => {
+                    return Err(ChatError::refused(
+                        ErrorCode::InvalidRole,
+                        "role must be admin, member or guest",
+                    ));
+                }
+                Some(role) => role,
+            },
+        };
+        if role == Role::Admin && actor_role != Role::Owner {
+            return Err(ChatError::refused(
+                ErrorCode::Forbidden,
+                "only the owner can add admins",
+            ));
+        }
+        let committed = self
+            .store
+            .add_workspace_member(ws, target, role, Timestamp::now())
+            .await?;
+        Ok(self.announce_joined(target, committed).await)
+    }
+
+    pub async fn create_invite(
+        &self,
+        actor: &UserId,
+        ws: &WorkspaceId,
+        max_uses: Option<i64>,
+        expires_in_hours: Option<i64>,
+    ) -> ChatResult<Invite> {
+        if self.workspace_role(actor, ws).await? == Role::Guest {
+            return Err(ChatError::refused(
+                ErrorCode::Forbidden,
+                "guests cannot invite",
+            ));
+        }
+        let max_uses = max_uses.unwrap_or(DEFAULT_INVITE_USES);
+        let hours = expires_in_hours.unwrap_or(DEFAULT_INVITE_HOURS);
+        if !(1..=MAX_INVITE_USES).contains(&max_uses) || !(1..=MAX_INVITE_HOURS).contains(&hours) {
+            return Err(ChatError::refused(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "max_uses must be 1 to {MAX_INVITE_USES} and expires_in_hours 1 to {MAX_INVITE_HOURS}"
+                ),
+            ));
+        }
+        let code = random_token()?;
+        let now = Timestamp::now();
+        let expires_at = now.plus_secs(hours * 3600);
+        self.store
+            .create_invite(NewInvite {
+                code_hash: token_hash(&code),
+                workspace_id: ws.clone(),
+                created_by: actor.clone(),
+                created_at: now,
+                expires_at,
+                max_uses,
+            })
+            .await?;
+        Ok(Invite {
+            code,
+            workspace_id: ws.clone(),
+            expires_at,
+            max_uses,
+        })
+    }
+
+    pub async fn accept_invite(&self, user: &UserId, code: &str) -> ChatResult<Workspace> {
+        let committed = self
+            .store
+            .accept_invite(&token_hash(code), user, Timestamp::now())
+            .await?;
+        Ok(self.announce_joined(user, committed).await)
+    }
+
+    async fn announce_joined(
+        &self,
+        user: &UserId,
+        committed: Committed<JoinedWorkspace>,
+    ) -> Workspace {
+        let JoinedWorkspace { workspace, general } = committed.value;
+        for event in committed.events {
+            self.publish_membership(event, user, general.clone()).await;
+        }
+        workspace
+    }
+}

@@ -1,0 +1,9 @@
+//! confab's public wire format. Everything a client sends or receives is one of these types,
+//! so a change to the domain never silently changes the wire. `confab-bench` and the tests
+//! speak the protocol through these same types.
+
+pub mod http;
+mod wire;
+pub mod ws;
+
+pub use wire::{ChannelWire, MessageWire, ReactionWire, UserWire, WorkspaceWire};

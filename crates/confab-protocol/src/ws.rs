@@ -1,0 +1,140 @@
+//! WebSocket frames (SPEC §5): JSON text frames tagged by `type`. See `docs/protocol.md`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ChannelWire, MessageWire};
+
+/// Frames a client sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientFrame {
+    Send {
+        channel_id: String,
+        client_msg_id: String,
+        body: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread_root_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        file_ids: Vec<String>,
+    },
+    Typing {
+        channel_id: String,
+    },
+    Read {
+        channel_id: String,
+        seq: i64,
+    },
+    Presence {
+        status: String,
+    },
+    PresenceSubscribe {
+        user_ids: Vec<String>,
+    },
+}
+
+/// Frames the server sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ServerFrame {
+    #[serde(rename = "hello")]
+    Hello {
+        user_id: String,
+        session_id: String,
+        heartbeat_ms: u64,
+    },
+    #[serde(rename = "ack")]
+    Ack {
+        client_msg_id: String,
+        message_id: String,
+        seq: i64,
+        ts: String,
+    },
+    #[serde(rename = "error")]
+    Error {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_msg_id: Option<String>,
+        code: String,
+        message: String,
+    },
+    #[serde(rename = "event")]
+    Event(EventFrame),
+    #[serde(rename = "channel.added")]
+    ChannelAdded { channel: ChannelWire },
+    #[serde(rename = "channel.removed")]
+    ChannelRemoved { channel_id: String },
+}
+
+/// One channel change: `kind` names it and the matching field carries the changed object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventFrame {
+    pub channel_id: String,
+    pub seq: i64,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<MessageWire>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+impl EventFrame {
+    pub fn from_event(ev: &confab_core::ChannelEvent) -> Self {
+        use confab_core::Change;
+        let (message, user_id) = match &ev.change {
+            Change::MessageCreated(m) => (Some(MessageWire::from(m)), None),
+            Change::MemberJoined { user_id } | Change::MemberLeft { user_id } => {
+                (None, Some(user_id.to_string()))
+            }
+        };
+        Self {
+            channel_id: ev.channel_id.to_string(),
+            seq: ev.seq,
+            kind: ev.change.kind().to_owned(),
+            message,
+            user_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_frames_parse_and_refuse_unknown_fields() {
+        let send: ClientFrame = serde_json::from_str(
+            r#"{"type":"send","channel_id":"c","client_msg_id":"m","body":"hi"}"#,
+        )
+        .expect("valid send");
+        assert!(matches!(send, ClientFrame::Send { ref body, .. } if body == "hi"));
+        assert!(
+            serde_json::from_str::<ClientFrame>(
+                r#"{"type":"send","channel_id":"c","client_msg_id":"m","body":"hi","x":1}"#
+            )
+            .is_err()
+        );
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"nope"}"#).is_err());
+    }
+
+    #[test]
+    fn server_frames_have_the_documented_tags() {
+        let json = serde_json::to_value(ServerFrame::ChannelRemoved {
+            channel_id: "c".into(),
+        })
+        .unwrap_or_default();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "channel.removed", "channel_id": "c"})
+        );
+        let json = serde_json::to_value(ServerFrame::Ack {
+            client_msg_id: "m".into(),
+            message_id: "id".into(),
+            seq: 3,
+            ts: "t".into(),
+        })
+        .unwrap_or_default();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "ack", "client_msg_id": "m", "message_id": "id", "seq": 3, "ts": "t"})
+        );
+    }
+}
