@@ -35,7 +35,7 @@ pub trait Bus: Send + Sync + 'static {
     async fn publish(&self, msg: Arc<BusMessage>) -> Result<(), BusError>;
 
     /// A new subscription with no topics, whose queue holds at most `capacity` deliveries.
-    fn subscription(&self, capacity: usize) -> Box<dyn Subscription>;
+    fn subscription(&self, capacity: usize) -> Arc<dyn Subscription>;
 }
 
 #[async_trait]
@@ -44,5 +44,6 @@ pub trait Subscription: Send + Sync {
     async fn subscribe(&self, topic: Topic) -> Result<(), BusError>;
     async fn unsubscribe(&self, topic: &Topic) -> Result<(), BusError>;
     /// The next delivery; `None` once the bus is gone.
-    async fn recv(&mut self) -> Option<Delivery>;
+    /// Only one task should receive from a subscription.
+    async fn recv(&self) -> Option<Delivery>;
 }

@@ -47,17 +47,17 @@ impl Bus for MemoryBus {
         Ok(())
     }
 
-    fn subscription(&self, capacity: usize) -> Box<dyn Subscription> {
+    fn subscription(&self, capacity: usize) -> Arc<dyn Subscription> {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let sub = Arc::new(Subscriber {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             tx,
             lagged: AtomicBool::new(false),
         });
-        Box::new(MemorySubscription {
+        Arc::new(MemorySubscription {
             bus: self.clone(),
             sub,
-            rx,
+            rx: tokio::sync::Mutex::new(rx),
         })
     }
 }
@@ -65,7 +65,7 @@ impl Bus for MemoryBus {
 struct MemorySubscription {
     bus: MemoryBus,
     sub: Arc<Subscriber>,
-    rx: mpsc::Receiver<Arc<BusMessage>>,
+    rx: tokio::sync::Mutex<mpsc::Receiver<Arc<BusMessage>>>,
 }
 
 #[async_trait]
@@ -98,11 +98,12 @@ impl Subscription for MemorySubscription {
         Ok(())
     }
 
-    async fn recv(&mut self) -> Option<Delivery> {
+    async fn recv(&self) -> Option<Delivery> {
+        let mut rx = self.rx.lock().await;
         if self.sub.lagged.swap(false, Ordering::AcqRel) {
             return Some(Delivery::Resync);
         }
-        self.rx.recv().await.map(Delivery::Message)
+        rx.recv().await.map(Delivery::Message)
     }
 }
 
@@ -133,7 +134,7 @@ mod tests {
         }))
     }
 
-    async fn next(sub: &mut Box<dyn Subscription>) -> Option<Delivery> {
+    async fn next(sub: &Arc<dyn Subscription>) -> Option<Delivery> {
         tokio::time::timeout(Duration::from_secs(5), sub.recv())
             .await
             .expect("a delivery in time")
@@ -142,7 +143,7 @@ mod tests {
     #[tokio::test]
     async fn delivers_only_subscribed_topics_in_publish_order() {
         let bus = MemoryBus::new();
-        let mut sub = bus.subscription(16);
+        let sub = bus.subscription(16);
         let (a, b) = (ChannelId::generate(), ChannelId::generate());
         sub.subscribe(Topic::Channel(a.clone()))
             .await
@@ -152,7 +153,7 @@ mod tests {
             bus.publish(event(&a, seq)).await.expect("publish");
         }
         for want in 1..=3 {
-            match next(&mut sub).await {
+            match next(&sub).await {
                 Some(Delivery::Message(m)) => {
                     assert_eq!(m.topic(), Topic::Channel(a.clone()));
                     assert!(matches!(&*m, BusMessage::Channel(e) if e.seq == want));
@@ -174,7 +175,7 @@ mod tests {
     #[tokio::test]
     async fn a_full_queue_drops_and_asks_for_resync() {
         let bus = MemoryBus::new();
-        let mut sub = bus.subscription(2);
+        let sub = bus.subscription(2);
         let a = ChannelId::generate();
         sub.subscribe(Topic::Channel(a.clone()))
             .await
@@ -184,9 +185,9 @@ mod tests {
                 .await
                 .expect("publish never blocks");
         }
-        assert!(matches!(next(&mut sub).await, Some(Delivery::Resync)));
-        assert!(matches!(next(&mut sub).await, Some(Delivery::Message(_))));
-        assert!(matches!(next(&mut sub).await, Some(Delivery::Message(_))));
+        assert!(matches!(next(&sub).await, Some(Delivery::Resync)));
+        assert!(matches!(next(&sub).await, Some(Delivery::Message(_))));
+        assert!(matches!(next(&sub).await, Some(Delivery::Message(_))));
     }
 
     #[tokio::test]

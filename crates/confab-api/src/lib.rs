@@ -1,0 +1,120 @@
+//! confab's HTTP API. [`router`] builds the `/api/v1` routes, `/healthz`, `/readyz`,
+//! `/metrics` and `/api/v1/openapi.json`; handlers reach data only through the chat service.
+//! The OpenAPI document is generated from the same route list the router is, so the two
+//! cannot disagree.
+
+pub mod error;
+pub mod extract;
+mod routes;
+pub mod state;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use confab_core::ErrorCode;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use error::{ApiError, ApiResult};
+pub use state::ApiState;
+
+/// Largest JSON request body: a maximal message body (40,000 four-byte characters) fits.
+pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "confab",
+        description = "Self-hosted team chat: HTTP API. WebSocket frames are in docs/protocol.md."
+    ),
+    components(schemas(confab_protocol::http::ErrorResponse))
+)]
+struct ApiDoc;
+
+fn api_routes() -> OpenApiRouter<ApiState> {
+    use routes::{auth, channels, messages, workspaces};
+    OpenApiRouter::new()
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::ws_ticket))
+        .routes(routes!(workspaces::create_workspace))
+        .routes(routes!(workspaces::add_member))
+        .routes(routes!(workspaces::create_invite))
+        .routes(routes!(workspaces::accept_invite))
+        .routes(routes!(
+            workspaces::list_channels,
+            workspaces::create_channel
+        ))
+        .routes(routes!(workspaces::open_dm))
+        .routes(routes!(channels::get_channel))
+        .routes(routes!(channels::join))
+        .routes(routes!(channels::leave))
+        .routes(routes!(channels::add_member))
+        .routes(routes!(channels::remove_member))
+        .routes(routes!(messages::send, messages::list))
+        .routes(routes!(messages::get_message))
+}
+
+/// The OpenAPI document of every `/api/v1` route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    OpenApiRouter::<ApiState>::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api_routes())
+        .split_for_parts()
+        .1
+}
+
+/// The HTTP application. `extra` is merged in before the fallbacks (the gateway's `/api/v1/ws`).
+pub fn router(state: ApiState, extra: Router) -> Router {
+    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api_routes())
+        .split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || async move { axum::Json(doc.as_ref().clone()) }),
+    )
+    .route("/healthz", get(|| async { "ok" }))
+    .route("/readyz", get(readyz))
+    .route("/metrics", get(metrics))
+    .with_state(state)
+    .merge(extra)
+    .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })
+    .method_not_allowed_fallback(|| async {
+        ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            "method not allowed on this route",
+        )
+    })
+    .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+}
+
+/// Ready when the store answers.
+async fn readyz(State(state): State<ApiState>) -> impl IntoResponse {
+    match state
+        .chat
+        .store()
+        .user(&confab_core::UserId::generate())
+        .await
+    {
+        Ok(_) => (StatusCode::OK, "ready"),
+        Err(error) => {
+            tracing::warn!(%error, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable")
+        }
+    }
+}
+
+async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        (state.render_metrics)(),
+    )
+}

@@ -1,0 +1,6 @@
+//! One file per route group.
+
+pub mod auth;
+pub mod channels;
+pub mod messages;
+pub mod workspaces;

@@ -1,0 +1,176 @@
+//! `/workspaces/*` and `/invites/*`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use confab_core::{UserId, WorkspaceId};
+use confab_protocol::http::{
+    AddWorkspaceMemberRequest, ChannelListItem, ChannelListResponse, ChannelResponse,
+    CreateChannelRequest, CreateInviteRequest, CreateWorkspaceRequest, InviteResponse, InviteWire,
+    OpenDmRequest, WorkspaceResponse,
+};
+use confab_protocol::{ChannelWire, WorkspaceWire};
+
+use crate::error::ApiResult;
+use crate::extract::{AuthUser, Json, OptionalJson};
+use crate::state::ApiState;
+
+/// Create a workspace; the caller becomes its owner and `#general` is created.
+#[utoipa::path(post, path = "/workspaces", request_body = CreateWorkspaceRequest,
+    responses((status = 201, body = WorkspaceResponse), (status = 400), (status = 401)))]
+pub async fn create_workspace(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Json(req): Json<CreateWorkspaceRequest>,
+) -> ApiResult<(StatusCode, axum::Json<WorkspaceResponse>)> {
+    let ws = state.chat.create_workspace(&user.id, &req.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(WorkspaceResponse {
+            workspace: WorkspaceWire::new(&ws, Some(confab_core::Role::Owner)),
+        }),
+    ))
+}
+
+/// Add a user to the workspace (admins only).
+#[utoipa::path(post, path = "/workspaces/{id}/members", request_body = AddWorkspaceMemberRequest,
+    params(("id" = String, Path)),
+    responses((status = 201, body = WorkspaceResponse), (status = 403), (status = 404), (status = 409)))]
+pub async fn add_member(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Json(req): Json<AddWorkspaceMemberRequest>,
+) -> ApiResult<(StatusCode, axum::Json<WorkspaceResponse>)> {
+    let ws = WorkspaceId::parse(&id)?;
+    let target = UserId::parse(&req.user_id)?;
+    let workspace = state
+        .chat
+        .add_workspace_member(&user.id, &ws, &target, req.role.as_deref())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(WorkspaceResponse {
+            workspace: WorkspaceWire::new(&workspace, None),
+        }),
+    ))
+}
+
+/// Create an invite code (any member but guests).
+#[utoipa::path(post, path = "/workspaces/{id}/invites", request_body = CreateInviteRequest,
+    params(("id" = String, Path)),
+    responses((status = 201, body = InviteResponse), (status = 403), (status = 404)))]
+pub async fn create_invite(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    OptionalJson(req): OptionalJson<CreateInviteRequest>,
+) -> ApiResult<(StatusCode, axum::Json<InviteResponse>)> {
+    let ws = WorkspaceId::parse(&id)?;
+    let invite = state
+        .chat
+        .create_invite(&user.id, &ws, req.max_uses, req.expires_in_hours)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(InviteResponse {
+            invite: InviteWire {
+                code: invite.code,
+                workspace_id: invite.workspace_id.to_string(),
+                expires_at: invite.expires_at.to_rfc3339(),
+                max_uses: invite.max_uses,
+            },
+        }),
+    ))
+}
+
+/// Join a workspace with an invite code.
+#[utoipa::path(post, path = "/invites/{code}/accept", params(("code" = String, Path)),
+    responses((status = 200, body = WorkspaceResponse), (status = 404), (status = 409), (status = 410)))]
+pub async fn accept_invite(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(code): Path<String>,
+) -> ApiResult<axum::Json<WorkspaceResponse>> {
+    let ws = state.chat.accept_invite(&user.id, &code).await?;
+    Ok(axum::Json(WorkspaceResponse {
+        workspace: WorkspaceWire::new(&ws, Some(confab_core::Role::Member)),
+    }))
+}
+
+/// Public channels and those the caller is in, with read state.
+#[utoipa::path(get, path = "/workspaces/{id}/channels", params(("id" = String, Path)),
+    responses((status = 200, body = ChannelListResponse), (status = 404)))]
+pub async fn list_channels(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ChannelListResponse>> {
+    let ws = WorkspaceId::parse(&id)?;
+    let channels = state.chat.list_channels(&user.id, &ws).await?;
+    Ok(axum::Json(ChannelListResponse {
+        channels: channels
+            .iter()
+            .map(|c| ChannelListItem {
+                channel: ChannelWire::from(&c.channel),
+                is_member: c.is_member,
+                last_read_seq: c.last_read_seq,
+                unread_count: c.unread_count,
+                mention_count: c.mention_count,
+            })
+            .collect(),
+    }))
+}
+
+/// Create a channel; the caller joins it.
+#[utoipa::path(post, path = "/workspaces/{id}/channels", request_body = CreateChannelRequest,
+    params(("id" = String, Path)),
+    responses((status = 201, body = ChannelResponse), (status = 400), (status = 403), (status = 404), (status = 409)))]
+pub async fn create_channel(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Json(req): Json<CreateChannelRequest>,
+) -> ApiResult<(StatusCode, axum::Json<ChannelResponse>)> {
+    let ws = WorkspaceId::parse(&id)?;
+    let channel = state
+        .chat
+        .create_channel(&user.id, &ws, &req.name, req.private, req.topic.as_deref())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(ChannelResponse {
+            channel: ChannelWire::from(&channel),
+        }),
+    ))
+}
+
+/// Open the DM with exactly these people (1:1 or group); the same set always yields the same
+/// DM: 201 when created, 200 when it existed.
+#[utoipa::path(post, path = "/workspaces/{id}/dms", request_body = OpenDmRequest,
+    params(("id" = String, Path)),
+    responses((status = 201, body = ChannelResponse), (status = 200, body = ChannelResponse), (status = 400), (status = 404)))]
+pub async fn open_dm(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Json(req): Json<OpenDmRequest>,
+) -> ApiResult<(StatusCode, axum::Json<ChannelResponse>)> {
+    let ws = WorkspaceId::parse(&id)?;
+    let others = req
+        .user_ids
+        .iter()
+        .map(|u| UserId::parse(u))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (channel, created) = state.chat.open_dm(&user.id, &ws, &others).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        axum::Json(ChannelResponse {
+            channel: ChannelWire::from(&channel),
+        }),
+    ))
+}

@@ -1,0 +1,15 @@
+//! What every handler can reach.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use confab_chat::{ChatService, KeyedLimiter};
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub chat: Arc<ChatService>,
+    /// Login and registration attempts per client address.
+    pub auth_limiter: Arc<KeyedLimiter<IpAddr>>,
+    /// Renders `/metrics`; the binary owns the recorder.
+    pub render_metrics: Arc<dyn Fn() -> String + Send + Sync>,
+}

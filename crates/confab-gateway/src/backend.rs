@@ -1,0 +1,48 @@
+//! What a gateway needs from the chat service. In `--role all` this is the in-process chat
+//! service; a gateway deployed apart reaches the chat service over HTTP instead. The gateway
+//! itself holds no chat logic and writes nothing to the store.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use confab_core::{ChannelEvent, ChannelId, ErrorCode, UserId};
+
+#[derive(Debug, Clone)]
+pub struct BackendError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub retry_after: Option<Duration>,
+}
+
+/// A `send` frame's request, as received.
+#[derive(Debug, Clone)]
+pub struct SendCommand {
+    pub channel_id: String,
+    pub client_msg_id: String,
+    pub body: String,
+    pub thread_root_id: Option<String>,
+    pub file_ids: Vec<String>,
+}
+
+/// The acknowledgement of a committed send.
+#[derive(Debug, Clone)]
+pub struct SendAck {
+    pub message_id: String,
+    pub seq: i64,
+    pub ts: String,
+}
+
+#[async_trait]
+pub trait ChatBackend: Send + Sync + 'static {
+    async fn authenticate(&self, token: &str) -> Result<UserId, BackendError>;
+    async fn redeem_ticket(&self, ticket: &str) -> Result<UserId, BackendError>;
+    async fn user_channel_ids(&self, user: &UserId) -> Result<Vec<ChannelId>, BackendError>;
+    async fn last_seq(&self, channel: &ChannelId) -> Result<i64, BackendError>;
+    async fn changes_after(
+        &self,
+        channel: &ChannelId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<ChannelEvent>, BackendError>;
+    async fn send(&self, user: &UserId, cmd: SendCommand) -> Result<SendAck, BackendError>;
+}

@@ -1,0 +1,45 @@
+//! Gateway limits and timings.
+
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    /// Largest frame or message a client may send; larger ones close the socket with 1009.
+    pub max_frame_bytes: usize,
+    /// Frames queued for one socket before it counts as a slow consumer and is cut off.
+    pub send_queue: usize,
+    /// Sends read from one socket and not yet acknowledged; past this the gateway stops
+    /// reading that socket until one completes.
+    pub max_pending_sends: usize,
+    /// How often the server pings; also the `heartbeat_ms` in `hello`.
+    pub ping_interval: Duration,
+    /// A socket silent (no frame, no pong) this long is dropped.
+    pub idle_timeout: Duration,
+    /// How long an out-of-order event waits for the missing ones before the gateway fills the
+    /// hole from the store.
+    pub reorder_wait: Duration,
+    /// How long a channel subscription outlives its last local socket, so reconnect storms do
+    /// not churn subscriptions.
+    pub hub_linger: Duration,
+    /// Browser origins allowed to open a socket besides the server's own; `*` allows any.
+    pub allowed_origins: Vec<String>,
+    pub max_connections: usize,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: 64 * 1024,
+            send_queue: 512,
+            max_pending_sends: 32,
+            // Ping every 4 s, drop after 9 s of silence: a silently dead client is noticed well
+            // inside the 10-second presence target.
+            ping_interval: Duration::from_secs(4),
+            idle_timeout: Duration::from_secs(9),
+            reorder_wait: Duration::from_millis(50),
+            hub_linger: Duration::from_secs(30),
+            allowed_origins: Vec::new(),
+            max_connections: 18_000,
+        }
+    }
+}

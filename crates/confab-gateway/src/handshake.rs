@@ -1,0 +1,122 @@
+//! `GET /api/v1/ws`: origin check, authentication (bearer header or single-use ticket), the
+//! connection cap, and the upgrade with small buffers.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use confab_core::ErrorCode;
+use confab_protocol::http::{ErrorBody, ErrorResponse};
+
+use crate::Inner;
+
+/// tungstenite's read buffer: 4 KiB rather than the 128 KiB default, which would dominate an
+/// idle socket's memory.
+const READ_BUFFER: usize = 4 * 1024;
+
+pub(crate) fn router(inner: Arc<Inner>) -> Router {
+    Router::new()
+        .route("/api/v1/ws", get(upgrade))
+        .with_state(inner)
+}
+
+#[derive(serde::Deserialize)]
+struct WsQuery {
+    ticket: Option<String>,
+}
+
+fn refuse(code: ErrorCode, message: &str) -> Response {
+    let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let body = ErrorResponse {
+        error: ErrorBody {
+            code: code.as_str().to_owned(),
+            message: message.to_owned(),
+        },
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+/// A browser always sends `Origin`; other clients usually do not. A present origin must be the
+/// server's own (same host) or on the allowed list.
+fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    if allowed
+        .iter()
+        .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+    {
+        return true;
+    }
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or(origin);
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|host| host.eq_ignore_ascii_case(origin_host))
+}
+
+async fn upgrade(
+    State(gw): State<Arc<Inner>>,
+    headers: HeaderMap,
+    query: Result<Query<WsQuery>, axum::extract::rejection::QueryRejection>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    if !origin_allowed(&headers, &gw.config.allowed_origins) {
+        return refuse(ErrorCode::Forbidden, "origin not allowed");
+    }
+    let ticket = query.ok().and_then(|Query(q)| q.ticket);
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned());
+    let user = match (bearer, ticket) {
+        (Some(token), _) => gw.backend.authenticate(&token).await,
+        (None, Some(ticket)) => gw.backend.redeem_ticket(&ticket).await,
+        (None, None) => {
+            return refuse(
+                ErrorCode::Unauthorized,
+                "authenticate with a bearer token or ?ticket=",
+            );
+        }
+    };
+    let user = match user {
+        Ok(user) => user,
+        Err(e) => return refuse(e.code, &e.message),
+    };
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return refuse(ErrorCode::InvalidRequest, &rejection.body_text()),
+    };
+    let Ok(permit) = gw.connections.clone().try_acquire_owned() else {
+        return refuse(ErrorCode::Unavailable, "too many connections; retry later");
+    };
+    let Some(token) = (!gw.shutdown.is_cancelled()).then(|| gw.sockets.token()) else {
+        return refuse(ErrorCode::Unavailable, "server shutting down");
+    };
+    let max = gw.config.max_frame_bytes;
+    ws.read_buffer_size(READ_BUFFER)
+        // Frames go straight to the socket; nothing lingers in a per-socket write buffer.
+        .write_buffer_size(0)
+        // Must exceed the largest frame we send (a message at the body limit plus its event
+        // envelope).
+        .max_write_buffer_size(4 * max)
+        .max_frame_size(max)
+        .max_message_size(max)
+        .on_upgrade(move |socket| async move {
+            crate::socket::run(gw, socket, user).await;
+            drop(permit);
+            drop(token);
+        })
+}

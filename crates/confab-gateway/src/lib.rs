@@ -1,0 +1,259 @@
+//! The WebSocket gateway. It holds client sockets and nothing else: sends are forwarded to the
+//! chat service through [`ChatBackend`], and bus events are fanned out to local sockets.
+//!
+//! Fan-out is by interest: one bus subscription per channel that any local socket needs, held
+//! by that channel's [`hub::Hub`], which puts the channel's events in sequence order (holding an
+//! early event briefly, then filling the hole from the store), encodes each event once and
+//! hands the same bytes to every member socket's bounded queue. A socket whose queue is full
+//! is cut off; it never slows the hub or grows memory.
+//!
+//! Membership is followed in sequence order too: a hub attaches a user's local sockets when it
+//! delivers their `member.joined` and detaches them right after their `member.left`.
+
+mod backend;
+mod config;
+mod handshake;
+mod hub;
+mod socket;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use confab_bus::{Bus, Delivery, Subscription};
+use confab_core::{BusMessage, ChannelId, Topic, UserEvent, UserId};
+use confab_protocol::ws::ServerFrame;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use backend::{BackendError, ChatBackend, SendAck, SendCommand};
+pub use config::GatewayConfig;
+use hub::Hub;
+use socket::SocketHandle;
+
+/// Deliveries a gateway's bus subscription may queue before it must resync from the store.
+const BUS_QUEUE: usize = 65_536;
+
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    backend: Arc<dyn ChatBackend>,
+    subscription: Arc<dyn Subscription>,
+    config: GatewayConfig,
+    /// One hub per channel some local socket is (or recently was) in.
+    hubs: Mutex<HashMap<ChannelId, Arc<Hub>>>,
+    /// Every local socket, by user: what `member.joined` and user events reach.
+    users: Mutex<HashMap<UserId, Vec<SocketHandle>>>,
+    /// Serialises subscribe/unsubscribe so a hub closing and a new one opening for the same
+    /// topic cannot reorder into "unsubscribed".
+    topics: tokio::sync::Mutex<()>,
+    shutdown: CancellationToken,
+    /// Every socket task, so shutdown can wait for each to send its close frame.
+    sockets: TaskTracker,
+    connections: Arc<Semaphore>,
+    next_socket: AtomicU64,
+    /// Distinguishes session IDs of this process from those of earlier ones.
+    boot_id: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves plain maps behind, still consistent
+    // enough to keep serving; recover rather than take the whole gateway down.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Gateway {
+    pub fn new(backend: Arc<dyn ChatBackend>, bus: &dyn Bus, config: GatewayConfig) -> Self {
+        let boot_id = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as u64)
+            .unwrap_or(0);
+        let inner = Arc::new(Inner {
+            backend,
+            subscription: bus.subscription(BUS_QUEUE),
+            connections: Arc::new(Semaphore::new(config.max_connections)),
+            config,
+            hubs: Mutex::new(HashMap::new()),
+            users: Mutex::new(HashMap::new()),
+            topics: tokio::sync::Mutex::new(()),
+            shutdown: CancellationToken::new(),
+            sockets: TaskTracker::new(),
+            next_socket: AtomicU64::new(1),
+            boot_id,
+        });
+        tokio::spawn(dispatch(inner.clone()));
+        Self { inner }
+    }
+
+    /// `GET /api/v1/ws`.
+    pub fn router(&self) -> Router {
+        handshake::router(self.inner.clone())
+    }
+
+    pub fn open_sockets(&self) -> usize {
+        self.inner.config.max_connections - self.inner.connections.available_permits()
+    }
+
+    /// Closes every socket with 1001 (going away) and waits until each has been told.
+    pub async fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+        self.inner.sockets.close();
+        self.inner.sockets.wait().await;
+    }
+}
+
+impl Inner {
+    fn new_socket_id(&self) -> u64 {
+        self.next_socket.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Attaches a socket to a channel's hub, creating the hub if this gateway has none.
+    fn attach(self: &Arc<Self>, channel: &ChannelId, socket: &SocketHandle) {
+        let mut hubs = lock(&self.hubs);
+        let hub = hubs
+            .entry(channel.clone())
+            .or_insert_with(|| Hub::spawn(self.clone(), channel.clone(), None));
+        hub.attach(socket);
+    }
+
+    /// Makes a socket known: it then receives its user's events and every channel its user is
+    /// in. The socket is registered before the channel list is read, so a membership change
+    /// committed in between is seen by one path or the other.
+    async fn register(self: &Arc<Self>, socket: &SocketHandle) -> Result<(), BackendError> {
+        let first = {
+            let mut users = lock(&self.users);
+            let sockets = users.entry(socket.user().clone()).or_default();
+            sockets.push(socket.clone());
+            sockets.len() == 1
+        };
+        if first {
+            let _topics = self.topics.lock().await;
+            if let Err(error) = self
+                .subscription
+                .subscribe(Topic::User(socket.user().clone()))
+                .await
+            {
+                tracing::warn!(%error, "user topic subscribe failed");
+            }
+        }
+        for channel in self.backend.user_channel_ids(socket.user()).await? {
+            self.attach(&channel, socket);
+        }
+        Ok(())
+    }
+
+    fn unregister(self: &Arc<Self>, socket: &SocketHandle) {
+        let channels = socket.take_channels();
+        {
+            let hubs = lock(&self.hubs);
+            for channel in channels {
+                if let Some(hub) = hubs.get(&channel) {
+                    hub.detach(socket.id());
+                }
+            }
+        }
+        let last = {
+            let mut users = lock(&self.users);
+            match users.get_mut(socket.user()) {
+                Some(sockets) => {
+                    sockets.retain(|s| s.id() != socket.id());
+                    let empty = sockets.is_empty();
+                    if empty {
+                        users.remove(socket.user());
+                    }
+                    empty
+                }
+                None => false,
+            }
+        };
+        if last {
+            let inner = self.clone();
+            let user = socket.user().clone();
+            tokio::spawn(async move {
+                let _topics = inner.topics.lock().await;
+                if !lock(&inner.users).contains_key(&user)
+                    && let Err(error) = inner.subscription.unsubscribe(&Topic::User(user)).await
+                {
+                    tracing::warn!(%error, "user topic unsubscribe failed");
+                }
+            });
+        }
+    }
+
+    fn user_sockets(&self, user: &UserId) -> Vec<SocketHandle> {
+        lock(&self.users).get(user).cloned().unwrap_or_default()
+    }
+
+    fn on_user_event(self: &Arc<Self>, user: &UserId, event: &UserEvent) {
+        let sockets = self.user_sockets(user);
+        if sockets.is_empty() {
+            return;
+        }
+        let frame = match event {
+            UserEvent::ChannelAdded { channel, seq } => {
+                {
+                    let mut hubs = lock(&self.hubs);
+                    match hubs.get(&channel.id) {
+                        Some(hub) => hub.expect_member(self, user, *seq),
+                        None => {
+                            // Start just before the join, so the hub delivers it (and attaches
+                            // this user's sockets) whatever was published before it subscribed.
+                            let hub = Hub::spawn(self.clone(), channel.id.clone(), Some(seq - 1));
+                            hub.expect_member(self, user, *seq);
+                            hubs.insert(channel.id.clone(), hub);
+                        }
+                    }
+                }
+                ServerFrame::ChannelAdded {
+                    channel: channel.into(),
+                }
+            }
+            UserEvent::ChannelRemoved { channel_id, .. } => {
+                if let Some(hub) = lock(&self.hubs).get(channel_id) {
+                    hub.detach_user(user);
+                }
+                ServerFrame::ChannelRemoved {
+                    channel_id: channel_id.to_string(),
+                }
+            }
+        };
+        let frame = socket::encode(&frame);
+        for socket in &sockets {
+            socket.push(&frame);
+        }
+    }
+}
+
+/// Routes bus deliveries: channel events to their hub, user events to the user's sockets.
+async fn dispatch(inner: Arc<Inner>) {
+    loop {
+        let delivery = tokio::select! {
+            _ = inner.shutdown.cancelled() => return,
+            d = inner.subscription.recv() => d,
+        };
+        match delivery {
+            None => return,
+            Some(Delivery::Message(msg)) => match &*msg {
+                BusMessage::Channel(event) => {
+                    let hub = lock(&inner.hubs).get(&event.channel_id).cloned();
+                    if let Some(hub) = hub {
+                        hub.offer(msg.clone());
+                    }
+                }
+                BusMessage::User { user_id, event } => inner.on_user_event(user_id, event),
+            },
+            Some(Delivery::Resync) => {
+                tracing::warn!(
+                    "bus deliveries were lost; catching every channel up from the store"
+                );
+                for hub in lock(&inner.hubs).values() {
+                    hub.request_resync();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The gateway's view of the chat service when both run in one process.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use confab_chat::{ChatError, ChatService, SendRequest};
+use confab_core::{ChannelEvent, ChannelId, UserId};
+use confab_gateway::{BackendError, ChatBackend, SendAck, SendCommand};
+
+pub struct LocalBackend(pub Arc<ChatService>);
+
+fn backend_error(err: ChatError) -> BackendError {
+    let code = err.code();
+    if code == confab_core::ErrorCode::Internal {
+        tracing::error!(error = ?err, "websocket request failed");
+    }
+    let retry_after = match &err {
+        ChatError::RateLimited { retry_after } => Some(*retry_after),
+        _ => None,
+    };
+    BackendError {
+        code,
+        message: err.public_message(),
+        retry_after,
+    }
+}
+
+#[async_trait]
+impl ChatBackend for LocalBackend {
+    async fn authenticate(&self, token: &str) -> Result<UserId, BackendError> {
+        self.0.authenticate(token).await.map_err(backend_error)
+    }
+
+    async fn redeem_ticket(&self, ticket: &str) -> Result<UserId, BackendError> {
+        self.0.redeem_ticket(ticket).await.map_err(backend_error)
+    }
+
+    async fn user_channel_ids(&self, user: &UserId) -> Result<Vec<ChannelId>, BackendError> {
+        self.0.user_channel_ids(user).await.map_err(backend_error)
+    }
+
+    async fn last_seq(&self, channel: &ChannelId) -> Result<i64, BackendError> {
+        self.0.last_seq(channel).await.map_err(backend_error)
+    }
+
+    async fn changes_after(
+        &self,
+        channel: &ChannelId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<ChannelEvent>, BackendError> {
+        self.0
+            .changes_after(channel, after, limit)
+            .await
+            .map_err(backend_error)
+    }
+
+    async fn send(&self, user: &UserId, cmd: SendCommand) -> Result<SendAck, BackendError> {
+        let outcome = self
+            .0
+            .send_message(
+                user,
+                SendRequest {
+                    channel_id: &cmd.channel_id,
+                    client_msg_id: &cmd.client_msg_id,
+                    body: &cmd.body,
+                    thread_root_id: cmd.thread_root_id.as_deref(),
+                    file_ids: &cmd.file_ids,
+                },
+            )
+            .await
+            .map_err(backend_error)?;
+        Ok(SendAck {
+            message_id: outcome.message.id.to_string(),
+            seq: outcome.message.seq,
+            ts: outcome.message.ts.to_rfc3339(),
+        })
+    }
+}

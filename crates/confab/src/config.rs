@@ -1,0 +1,270 @@
+//! Configuration: defaults, then an optional TOML file (`--config`), then environment
+//! variables (`CONFAB_*`), then command-line flags. Every key can be set all three ways.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use confab_chat::{ChatConfig, RateSpec};
+use confab_core::Limits;
+use confab_gateway::GatewayConfig;
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The effective configuration. Field names are the TOML keys; each has a `--kebab-case`
+/// flag and a `CONFAB_UPPER_CASE` environment variable.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    pub listen: String,
+    /// Where the SQLite database lives.
+    pub data_dir: PathBuf,
+    /// `all` runs every part in one process.
+    pub role: String,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// Largest WebSocket frame a client may send (bytes); larger ones close with 1009.
+    pub max_frame_bytes: usize,
+    /// Longest message body in characters. The body's encoded size is also bounded by the
+    /// frame limit, so that every valid send fits one frame.
+    pub max_body_chars: usize,
+    /// Frames queued per socket before it is cut off as a slow consumer.
+    pub ws_send_queue: usize,
+    pub ws_ping_interval_ms: u64,
+    pub ws_idle_timeout_ms: u64,
+    /// How long an out-of-order event waits before the gateway fills the hole from the store.
+    pub ws_reorder_wait_ms: u64,
+    pub max_connections: usize,
+    /// Browser origins allowed to open WebSockets besides the server's own; `*` for any.
+    pub allowed_origins: Vec<String>,
+    /// Message sends per user per second (sustained), and the burst above it. 0 disables.
+    pub send_rate_per_sec: u32,
+    pub send_rate_burst: u32,
+    /// Login and registration attempts per client address per second, and the burst.
+    pub auth_rate_per_sec: u32,
+    pub auth_rate_burst: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let gw = GatewayConfig::default();
+        let chat = ChatConfig::default();
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: "./confab-data".into(),
+            role: "all".into(),
+            log_format: "text".into(),
+            max_frame_bytes: gw.max_frame_bytes,
+            max_body_chars: chat.limits.max_body_chars,
+            ws_send_queue: gw.send_queue,
+            ws_ping_interval_ms: gw.ping_interval.as_millis() as u64,
+            ws_idle_timeout_ms: gw.idle_timeout.as_millis() as u64,
+            ws_reorder_wait_ms: gw.reorder_wait.as_millis() as u64,
+            max_connections: gw.max_connections,
+            allowed_origins: Vec::new(),
+            send_rate_per_sec: chat.send_rate.per_second,
+            send_rate_burst: chat.send_rate.burst,
+            auth_rate_per_sec: 1,
+            auth_rate_burst: 20,
+        }
+    }
+}
+
+/// `confab serve` flags. Unset flags are skipped, so they do not override the file.
+#[derive(Args, Debug, Default, Serialize)]
+pub struct ServeArgs {
+    /// A TOML file with any of the keys below.
+    #[arg(long, env = "CONFAB_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    #[arg(long, env = "CONFAB_LISTEN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[arg(long, env = "CONFAB_DATA_DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[arg(long, env = "CONFAB_ROLE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[arg(long, env = "CONFAB_LOG_FORMAT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+    #[arg(long, env = "CONFAB_MAX_FRAME_BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_frame_bytes: Option<usize>,
+    #[arg(long, env = "CONFAB_MAX_BODY_CHARS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_body_chars: Option<usize>,
+    #[arg(long, env = "CONFAB_WS_SEND_QUEUE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ws_send_queue: Option<usize>,
+    #[arg(long, env = "CONFAB_WS_PING_INTERVAL_MS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ws_ping_interval_ms: Option<u64>,
+    #[arg(long, env = "CONFAB_WS_IDLE_TIMEOUT_MS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ws_idle_timeout_ms: Option<u64>,
+    #[arg(long, env = "CONFAB_WS_REORDER_WAIT_MS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ws_reorder_wait_ms: Option<u64>,
+    #[arg(long, env = "CONFAB_MAX_CONNECTIONS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<usize>,
+    /// Comma-separated.
+    #[arg(long, env = "CONFAB_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
+    #[arg(long, env = "CONFAB_SEND_RATE_PER_SEC")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_rate_per_sec: Option<u32>,
+    #[arg(long, env = "CONFAB_SEND_RATE_BURST")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_rate_burst: Option<u32>,
+    #[arg(long, env = "CONFAB_AUTH_RATE_PER_SEC")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_rate_per_sec: Option<u32>,
+    #[arg(long, env = "CONFAB_AUTH_RATE_BURST")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_rate_burst: Option<u32>,
+}
+
+impl Config {
+    pub fn load(args: &ServeArgs) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = &args.config {
+            anyhow::ensure!(
+                path.exists(),
+                "config file {} does not exist",
+                path.display()
+            );
+            figment = figment.merge(Toml::file(path));
+        }
+        let config: Config = figment.merge(Serialized::defaults(args)).extract()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.role == "all",
+            "role must be `all` (separate gateway and chat roles are not built yet)"
+        );
+        anyhow::ensure!(
+            matches!(self.log_format.as_str(), "text" | "json"),
+            "log_format must be text or json"
+        );
+        anyhow::ensure!(
+            self.max_frame_bytes >= 4096,
+            "max_frame_bytes must be at least 4096"
+        );
+        anyhow::ensure!(
+            self.max_body_chars >= 1,
+            "max_body_chars must be at least 1"
+        );
+        anyhow::ensure!(self.ws_send_queue >= 1, "ws_send_queue must be at least 1");
+        anyhow::ensure!(
+            self.ws_idle_timeout_ms > self.ws_ping_interval_ms && self.ws_ping_interval_ms > 0,
+            "ws_idle_timeout_ms must exceed ws_ping_interval_ms, which must be positive"
+        );
+        anyhow::ensure!(
+            self.max_connections >= 1,
+            "max_connections must be at least 1"
+        );
+        Ok(())
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits::for_frame_limit(self.max_body_chars, self.max_frame_bytes)
+    }
+
+    pub fn chat(&self) -> ChatConfig {
+        ChatConfig {
+            limits: self.limits(),
+            send_rate: RateSpec {
+                per_second: self.send_rate_per_sec,
+                burst: self.send_rate_burst,
+            },
+            ..ChatConfig::default()
+        }
+    }
+
+    pub fn auth_rate(&self) -> RateSpec {
+        RateSpec {
+            per_second: self.auth_rate_per_sec,
+            burst: self.auth_rate_burst,
+        }
+    }
+
+    pub fn gateway(&self) -> GatewayConfig {
+        GatewayConfig {
+            max_frame_bytes: self.max_frame_bytes,
+            send_queue: self.ws_send_queue,
+            ping_interval: Duration::from_millis(self.ws_ping_interval_ms),
+            idle_timeout: Duration::from_millis(self.ws_idle_timeout_ms),
+            reorder_wait: Duration::from_millis(self.ws_reorder_wait_ms),
+            allowed_origins: self.allowed_origins.clone(),
+            max_connections: self.max_connections,
+            ..GatewayConfig::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_env_and_flags_override_defaults() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("confab.toml");
+        std::fs::write(&path, "listen = \"0.0.0.0:9000\"\nws_send_queue = 7\nallowed_origins = [\"https://a.example\"]\n")
+            .expect("write config");
+        let args = ServeArgs {
+            config: Some(path.clone()),
+            ws_send_queue: Some(9),
+            ..ServeArgs::default()
+        };
+        let config = Config::load(&args).expect("valid config");
+        assert_eq!(config.listen, "0.0.0.0:9000");
+        assert_eq!(config.ws_send_queue, 9, "a flag wins over the file");
+        assert_eq!(config.allowed_origins, vec!["https://a.example".to_owned()]);
+        assert_eq!(
+            config.max_frame_bytes,
+            64 * 1024,
+            "untouched keys keep their defaults"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let args = ServeArgs {
+            role: Some("chat".into()),
+            ..ServeArgs::default()
+        };
+        assert!(Config::load(&args).is_err());
+        let args = ServeArgs {
+            ws_ping_interval_ms: Some(10_000),
+            ..ServeArgs::default()
+        };
+        assert!(Config::load(&args).is_err());
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "no_such_key = 1\n").expect("write config");
+        assert!(
+            Config::load(&ServeArgs {
+                config: Some(path),
+                ..ServeArgs::default()
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn the_body_limit_fits_the_frame_limit() {
+        let limits = Config::default().limits();
+        assert_eq!(limits.max_body_chars, 40_000);
+        assert!(limits.max_body_bytes + confab_core::limits::FRAME_ENVELOPE_BYTES <= 64 * 1024);
+    }
+}

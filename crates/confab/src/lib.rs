@@ -1,0 +1,6 @@
+//! The confab binary's library half: configuration, wiring and the server lifecycle, so tests
+//! and tools can start a whole confab in-process as `main` does.
+
+pub mod backend;
+pub mod config;
+pub mod server;
