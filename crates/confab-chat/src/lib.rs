@@ -40,10 +40,7 @@ impl Default for ChatConfig {
     fn default() -> Self {
         Self {
             limits: Limits::default(),
-            send_rate: RateSpec {
-                per_second: 10,
-                burst: 50,
-            },
+            send_rate: RateSpec::per_second(10, 50),
             ticket_ttl: Duration::from_secs(30),
         }
     }

@@ -8,11 +8,30 @@ use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-/// A sustained rate and the burst allowed above it. `per_second == 0` disables the limit.
+/// A sustained rate and the burst allowed above it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateSpec {
-    pub per_second: u32,
+    /// Time for one unit of allowance to come back; `None` disables the limit.
+    pub replenish_every: Option<Duration>,
     pub burst: u32,
+}
+
+impl RateSpec {
+    /// `n` per second sustained; `n == 0` disables the limit.
+    pub fn per_second(n: u32, burst: u32) -> Self {
+        Self {
+            replenish_every: (n > 0).then(|| Duration::from_secs(1) / n),
+            burst,
+        }
+    }
+
+    /// `n` per minute sustained; `n == 0` disables the limit.
+    pub fn per_minute(n: u32, burst: u32) -> Self {
+        Self {
+            replenish_every: (n > 0).then(|| Duration::from_secs(60) / n),
+            burst,
+        }
+    }
 }
 
 pub struct KeyedLimiter<K: Hash + Eq + Clone> {
@@ -22,10 +41,13 @@ pub struct KeyedLimiter<K: Hash + Eq + Clone> {
 
 impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
     pub fn new(spec: RateSpec) -> Self {
-        let inner = NonZeroU32::new(spec.per_second).map(|rate| {
-            let burst = NonZeroU32::new(spec.burst).unwrap_or(rate);
-            RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
-        });
+        let inner = spec
+            .replenish_every
+            .and_then(Quota::with_period)
+            .map(|quota| {
+                let burst = NonZeroU32::new(spec.burst).unwrap_or(NonZeroU32::MIN);
+                RateLimiter::keyed(quota.allow_burst(burst))
+            });
         Self {
             inner,
             clock: DefaultClock::default(),
@@ -55,10 +77,7 @@ mod tests {
 
     #[test]
     fn allows_the_burst_then_refuses_with_a_wait() {
-        let limiter = KeyedLimiter::new(RateSpec {
-            per_second: 1,
-            burst: 3,
-        });
+        let limiter = KeyedLimiter::new(RateSpec::per_second(1, 3));
         for _ in 0..3 {
             assert!(limiter.check(&"a").is_ok());
         }
@@ -69,10 +88,7 @@ mod tests {
 
     #[test]
     fn zero_rate_means_unlimited() {
-        let limiter = KeyedLimiter::new(RateSpec {
-            per_second: 0,
-            burst: 0,
-        });
+        let limiter = KeyedLimiter::new(RateSpec::per_second(0, 0));
         assert!((0..10_000).all(|_| limiter.check(&1).is_ok()));
     }
 }

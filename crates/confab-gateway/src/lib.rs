@@ -212,14 +212,13 @@ impl Inner {
                     channel: channel.into(),
                 }
             }
-            UserEvent::ChannelRemoved { channel_id, .. } => {
-                if let Some(hub) = lock(&self.hubs).get(channel_id) {
-                    hub.detach_user(user);
-                }
-                ServerFrame::ChannelRemoved {
-                    channel_id: channel_id.to_string(),
-                }
-            }
+            // No detaching here: the channel's hub detaches the user right after delivering
+            // their `member.left`, in sequence order, so they get their own departure and
+            // nothing after it. Detaching on this event instead would race that delivery, and
+            // could undo a later rejoin the hub has already applied.
+            UserEvent::ChannelRemoved { channel_id, .. } => ServerFrame::ChannelRemoved {
+                channel_id: channel_id.to_string(),
+            },
         };
         let frame = socket::encode(&frame);
         for socket in &sockets {

@@ -42,8 +42,8 @@ pub struct Config {
     /// Message sends per user per second (sustained), and the burst above it. 0 disables.
     pub send_rate_per_sec: u32,
     pub send_rate_burst: u32,
-    /// Login and registration attempts per client address per second, and the burst.
-    pub auth_rate_per_sec: u32,
+    /// Login and registration attempts per client address per minute, and the burst.
+    pub auth_rate_per_min: u32,
     pub auth_rate_burst: u32,
 }
 
@@ -64,9 +64,9 @@ impl Default for Config {
             ws_reorder_wait_ms: gw.reorder_wait.as_millis() as u64,
             max_connections: gw.max_connections,
             allowed_origins: Vec::new(),
-            send_rate_per_sec: chat.send_rate.per_second,
+            send_rate_per_sec: 10,
             send_rate_burst: chat.send_rate.burst,
-            auth_rate_per_sec: 1,
+            auth_rate_per_min: 10,
             auth_rate_burst: 20,
         }
     }
@@ -122,9 +122,9 @@ pub struct ServeArgs {
     #[arg(long, env = "CONFAB_SEND_RATE_BURST")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub send_rate_burst: Option<u32>,
-    #[arg(long, env = "CONFAB_AUTH_RATE_PER_SEC")]
+    #[arg(long, env = "CONFAB_AUTH_RATE_PER_MIN")]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth_rate_per_sec: Option<u32>,
+    pub auth_rate_per_min: Option<u32>,
     #[arg(long, env = "CONFAB_AUTH_RATE_BURST")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_rate_burst: Option<u32>,
@@ -182,19 +182,13 @@ impl Config {
     pub fn chat(&self) -> ChatConfig {
         ChatConfig {
             limits: self.limits(),
-            send_rate: RateSpec {
-                per_second: self.send_rate_per_sec,
-                burst: self.send_rate_burst,
-            },
+            send_rate: RateSpec::per_second(self.send_rate_per_sec, self.send_rate_burst),
             ..ChatConfig::default()
         }
     }
 
     pub fn auth_rate(&self) -> RateSpec {
-        RateSpec {
-            per_second: self.auth_rate_per_sec,
-            burst: self.auth_rate_burst,
-        }
+        RateSpec::per_minute(self.auth_rate_per_min, self.auth_rate_burst)
     }
 
     pub fn gateway(&self) -> GatewayConfig {

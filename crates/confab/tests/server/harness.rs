@@ -1,0 +1,435 @@
+//! Test harness: the real `confab` binary on an ephemeral port with a fresh SQLite directory,
+//! an HTTP client, and WebSocket clients. Every wait has a timeout so a hang fails fast.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A running `confab serve` process.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub ws_base: String,
+    pub dir: PathBuf,
+    args: Vec<String>,
+    _tmp: Option<tempfile::TempDir>,
+    pub http: reqwest::Client,
+}
+
+/// Defaults for tests: no rate limits unless a test sets them.
+const TEST_ARGS: &[&str] = &["--send-rate-per-sec", "0", "--auth-rate-per-min", "0"];
+
+impl Server {
+    pub async fn start() -> Server {
+        Self::start_with(&[]).await
+    }
+
+    pub async fn start_with(args: &[&str]) -> Server {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().to_path_buf();
+        // Test defaults for every flag the test does not set itself.
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        for pair in TEST_ARGS.chunks(2) {
+            if !args.contains(&pair[0]) {
+                all.extend(pair.iter().map(|s| s.to_string()));
+            }
+        }
+        let mut server = Self::spawn(&dir, all).await;
+        server._tmp = Some(tmp);
+        server
+    }
+
+    async fn spawn(dir: &Path, args: Vec<String>) -> Server {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("server.log"))
+            .expect("log file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_confab"))
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.join("data"))
+            .args(&args)
+            .env("CONFAB_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn confab");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(WAIT, lines.next_line())
+            .await
+            .expect("confab printed its address in time")
+            .expect("read stdout")
+            .expect("a line");
+        let addr = line
+            .rsplit("http://")
+            .next()
+            .expect("an address")
+            .trim()
+            .to_owned();
+        Server {
+            child,
+            base: format!("http://{addr}/api/v1"),
+            ws_base: format!("ws://{addr}/api/v1/ws"),
+            dir: dir.to_path_buf(),
+            args,
+            _tmp: None,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn root(&self) -> String {
+        self.base.trim_end_matches("/api/v1").to_owned()
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    pub async fn kill9(&mut self) {
+        self.child.start_kill().expect("kill");
+        tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .expect("died in time")
+            .expect("wait");
+    }
+
+    /// SIGTERM and wait for a clean exit; returns the exit status.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("running");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .expect("exited in time")
+            .expect("wait")
+    }
+
+    /// A new process on the same data directory and flags.
+    pub async fn restart(mut self) -> Server {
+        if self.child.id().is_some() {
+            self.terminate().await;
+        }
+        let mut next = Self::spawn(&self.dir, self.args.clone()).await;
+        next._tmp = self._tmp.take();
+        next
+    }
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        token: Option<&str>,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = tokio::time::timeout(WAIT, req.send())
+            .await
+            .expect("answered in time")
+            .expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        self.request(reqwest::Method::POST, Some(token), path, Some(body))
+            .await
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        self.request(reqwest::Method::GET, Some(token), path, None)
+            .await
+    }
+
+    pub async fn register(&self, username: &str) -> User {
+        let (status, body) = self
+            .request(
+                reqwest::Method::POST,
+                None,
+                "/auth/register",
+                Some(json!({"username": username, "password": "correct horse"})),
+            )
+            .await;
+        assert_eq!(status, 201, "register {username}: {body}");
+        User {
+            id: s(&body["user"]["id"]),
+            token: s(&body["token"]),
+        }
+    }
+
+    /// A workspace owned by `owner` with `members` added; returns (workspace_id, general_id).
+    pub async fn workspace(&self, owner: &User, members: &[&User]) -> (String, String) {
+        let (status, body) = self
+            .post(&owner.token, "/workspaces", json!({"name": "Acme"}))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let ws = s(&body["workspace"]["id"]);
+        for m in members {
+            let (status, body) = self
+                .post(
+                    &owner.token,
+                    &format!("/workspaces/{ws}/members"),
+                    json!({"user_id": m.id}),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+        (ws, s(&body["workspace"]["general_channel_id"]))
+    }
+
+    pub async fn channel(
+        &self,
+        creator: &User,
+        ws: &str,
+        name: &str,
+        private: bool,
+        members: &[&User],
+    ) -> String {
+        let (status, body) = self
+            .post(
+                &creator.token,
+                &format!("/workspaces/{ws}/channels"),
+                json!({"name": name, "private": private}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let id = s(&body["channel"]["id"]);
+        for m in members {
+            let (status, body) = self
+                .post(
+                    &creator.token,
+                    &format!("/channels/{id}/members"),
+                    json!({"user_id": m.id}),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+        id
+    }
+
+    pub async fn send(&self, user: &User, channel: &str, client_msg_id: &str, body: &str) -> Value {
+        let (status, resp) = self
+            .post(
+                &user.token,
+                &format!("/channels/{channel}/messages"),
+                json!({"client_msg_id": client_msg_id, "body": body}),
+            )
+            .await;
+        assert_eq!(status, 201, "{resp}");
+        resp["message"].clone()
+    }
+
+    /// Every message of the changes feed after `cursor`, paging with `limit`; and the final
+    /// cursor.
+    pub async fn catch_up(
+        &self,
+        user: &User,
+        channel: &str,
+        mut cursor: i64,
+        limit: u32,
+    ) -> (Vec<Value>, i64) {
+        let mut all = Vec::new();
+        loop {
+            let (status, page) = self
+                .get(
+                    &user.token,
+                    &format!("/channels/{channel}/messages?since={cursor}&limit={limit}"),
+                )
+                .await;
+            assert_eq!(status, 200, "{page}");
+            all.extend(
+                page["messages"]
+                    .as_array()
+                    .expect("messages")
+                    .iter()
+                    .cloned(),
+            );
+            cursor = page["next_cursor"].as_i64().expect("next_cursor");
+            if !page["has_more"].as_bool().expect("has_more") {
+                return (all, cursor);
+            }
+        }
+    }
+
+    pub async fn connect(&self, user: &User) -> Ws {
+        Ws::connect(&self.ws_base, Some(&user.token), &[])
+            .await
+            .expect("websocket connects")
+    }
+
+    pub async fn metrics(&self) -> String {
+        let resp = self
+            .http
+            .get(format!("{}/metrics", self.root()))
+            .send()
+            .await
+            .expect("metrics");
+        resp.text().await.expect("metrics body")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // A failing test shows what the server logged.
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!("--- server log (last 40 lines) ---");
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub token: String,
+}
+
+pub fn s(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("expected a string, got {v}"))
+        .to_owned()
+}
+
+/// A WebSocket client that has read its `hello`.
+pub struct Ws {
+    pub inner: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub hello: Value,
+}
+
+/// How a socket ended, as seen by the client.
+#[derive(Debug, PartialEq)]
+pub enum Ended {
+    Close(Option<u16>),
+    Dropped,
+}
+
+impl Ws {
+    pub async fn connect(
+        url: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Result<Ws, tungstenite::Error> {
+        let mut request = url.into_client_request()?;
+        if let Some(token) = token {
+            request.headers_mut().insert(
+                "authorization",
+                format!("Bearer {token}").parse().expect("header"),
+            );
+        }
+        for (k, v) in headers {
+            let name: tungstenite::http::HeaderName = k.parse().expect("header name");
+            request
+                .headers_mut()
+                .insert(name, v.parse().expect("header"));
+        }
+        let (inner, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("handshake in time")?;
+        let mut ws = Ws {
+            inner,
+            hello: Value::Null,
+        };
+        ws.hello = ws.next().await;
+        assert_eq!(
+            ws.hello["type"], "hello",
+            "first frame is hello: {}",
+            ws.hello
+        );
+        Ok(ws)
+    }
+
+    pub async fn send_json(&mut self, v: Value) {
+        self.inner
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .expect("ws send");
+    }
+
+    pub async fn send_message(&mut self, channel: &str, client_msg_id: &str, body: &str) {
+        self.send_json(json!({"type": "send", "channel_id": channel, "client_msg_id": client_msg_id, "body": body})).await;
+    }
+
+    /// The next JSON frame (pings are answered by the client library underneath).
+    pub async fn next(&mut self) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.inner.next())
+                .await
+                .expect("a frame in time")
+                .expect("socket open")
+                .expect("frame");
+            if let Message::Text(t) = msg {
+                return serde_json::from_str(t.as_str()).expect("json frame");
+            }
+        }
+    }
+
+    /// The next frame of the given type, skipping others.
+    pub async fn next_of(&mut self, ty: &str) -> Value {
+        loop {
+            let v = self.next().await;
+            if v["type"] == ty {
+                return v;
+            }
+        }
+    }
+
+    /// The next `event` frame of `channel` (skipping everything else).
+    pub async fn next_event_in(&mut self, channel: &str) -> Value {
+        loop {
+            let v = self.next_of("event").await;
+            if v["channel_id"] == channel {
+                return v;
+            }
+        }
+    }
+
+    /// Reads until the server ends the socket, returning how it ended and the frames before.
+    pub async fn until_closed(&mut self, within: Duration) -> (Ended, Vec<Value>) {
+        let mut frames = Vec::new();
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.inner.next())
+                .await
+                .expect("socket ended in time");
+            match next {
+                None | Some(Err(_)) => return (Ended::Dropped, frames),
+                Some(Ok(Message::Close(frame))) => {
+                    return (
+                        Ended::Close(frame.map(|f: CloseFrame| u16::from(f.code))),
+                        frames,
+                    );
+                }
+                Some(Ok(Message::Text(t))) => {
+                    frames.push(serde_json::from_str(t.as_str()).unwrap_or(Value::Null))
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+}

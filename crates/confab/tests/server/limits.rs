@@ -1,0 +1,487 @@
+//! Bad input and limits: each gets its clear 4xx (or close code) and changes nothing.
+
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::harness::{Ended, Server, Ws, s};
+
+#[tokio::test]
+async fn bad_http_inputs_get_their_status_and_code_and_write_nothing() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let outsider = server.register("outsider").await;
+    let (ws, general) = server.workspace(&alice, &[&bob]).await;
+    let (other_ws, _) = server.workspace(&outsider, &[]).await;
+    let public = server.channel(&alice, &ws, "public", false, &[]).await;
+    let send = format!("/channels/{general}/messages");
+    let unknown = "01900000-0000-7000-8000-000000000000";
+    let (status, before) = server
+        .get(&alice.token, &format!("/channels/{general}"))
+        .await;
+    assert_eq!(status, 200);
+
+    let raw =
+        |method: &str, path: &str, token: Option<&str>, content_type: Option<&str>, body: &str| {
+            let mut req = server.http.request(
+                method.parse().expect("method"),
+                format!("{}{}", server.base, path),
+            );
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            if let Some(ct) = content_type {
+                req = req.header("content-type", ct);
+            }
+            req.body(body.to_owned())
+        };
+    let json_ct = Some("application/json");
+    let a = Some(alice.token.as_str());
+    let b = Some(bob.token.as_str());
+    let cases: Vec<(&str, reqwest::RequestBuilder, u16, &str)> = vec![
+        ("malformed json", raw("POST", "/auth/register", None, json_ct, "{\"username\":"), 400, "invalid_json"),
+        ("unknown field", raw("POST", "/auth/register", None, json_ct, r#"{"username":"zed","password":"12345678","admin":true}"#), 400, "invalid_request"),
+        ("wrong type", raw("POST", "/auth/register", None, json_ct, r#"{"username":5,"password":"12345678"}"#), 400, "invalid_request"),
+        ("no content type", raw("POST", "/auth/register", None, None, r#"{"username":"zed","password":"12345678"}"#), 415, "unsupported_media_type"),
+        ("bad username", raw("POST", "/auth/register", None, json_ct, r#"{"username":"a b","password":"12345678"}"#), 400, "invalid_username"),
+        ("short password", raw("POST", "/auth/register", None, json_ct, r#"{"username":"zed","password":"short"}"#), 400, "invalid_password"),
+        ("bad email", raw("POST", "/auth/register", None, json_ct, r#"{"username":"zed","password":"12345678","email":"nope"}"#), 400, "invalid_email"),
+        ("taken username", raw("POST", "/auth/register", None, json_ct, r#"{"username":"ALICE","password":"12345678"}"#), 409, "username_taken"),
+        ("wrong password", raw("POST", "/auth/login", None, json_ct, r#"{"username":"alice","password":"wrong password"}"#), 401, "invalid_credentials"),
+        ("unknown user", raw("POST", "/auth/login", None, json_ct, r#"{"username":"nobody","password":"whatever1"}"#), 401, "invalid_credentials"),
+        ("no token", raw("GET", "/me", None, None, ""), 401, "unauthorized"),
+        ("bad token", raw("GET", "/me", Some("not-a-token"), None, ""), 401, "unauthorized"),
+        ("empty workspace name", raw("POST", "/workspaces", a, json_ct, r#"{"name":"  "}"#), 400, "invalid_workspace_name"),
+        ("foreign workspace", raw("GET", &format!("/workspaces/{other_ws}/channels"), a, None, ""), 404, "workspace_not_found"),
+        ("malformed workspace id", raw("GET", "/workspaces/xyz/channels", a, None, ""), 400, "invalid_id"),
+        ("non-admin adds member", raw("POST", &format!("/workspaces/{ws}/members"), b, json_ct, &json!({"user_id": outsider.id}).to_string()), 403, "forbidden"),
+        ("owner role", raw("POST", &format!("/workspaces/{ws}/members"), a, json_ct, &json!({"user_id": outsider.id, "role": "owner"}).to_string()), 400, "invalid_role"),
+        ("already a member", raw("POST", &format!("/workspaces/{ws}/members"), a, json_ct, &json!({"user_id": bob.id}).to_string()), 409, "already_member"),
+        ("bad channel name", raw("POST", &format!("/workspaces/{ws}/channels"), a, json_ct, r#"{"name":"Has Spaces"}"#), 400, "invalid_channel_name"),
+        ("taken channel name", raw("POST", &format!("/workspaces/{ws}/channels"), a, json_ct, r#"{"name":"general"}"#), 409, "channel_name_taken"),
+        ("too many dm members", raw("POST", &format!("/workspaces/{ws}/dms"), a, json_ct, &json!({"user_ids": (0..9).map(|i| format!("01900000-0000-7000-8000-00000000000{i}")).collect::<Vec<_>>()}).to_string()), 400, "invalid_members"),
+        ("dm with outsider", raw("POST", &format!("/workspaces/{ws}/dms"), a, json_ct, &json!({"user_ids": [outsider.id]}).to_string()), 404, "user_not_found"),
+        ("empty body", raw("POST", &send, a, json_ct, r#"{"client_msg_id":"e1","body":" \n "}"#), 400, "empty_body"),
+        ("body over 40,000 characters", raw("POST", &send, a, json_ct, &json!({"client_msg_id": "e2", "body": "x".repeat(40_001)}).to_string()), 400, "body_too_long"),
+        ("body over the encoded limit", raw("POST", &send, a, json_ct, &json!({"client_msg_id": "e3", "body": "😀".repeat(20_000)}).to_string()), 400, "body_too_long"),
+        ("control characters", raw("POST", &send, a, json_ct, &json!({"client_msg_id": "e4", "body": "bell\u{7}"}).to_string()), 400, "invalid_body"),
+        ("bad client_msg_id", raw("POST", &send, a, json_ct, r#"{"client_msg_id":"has space","body":"hi"}"#), 400, "invalid_client_msg_id"),
+        ("missing client_msg_id", raw("POST", &send, a, json_ct, r#"{"body":"hi"}"#), 400, "invalid_request"),
+        ("unknown channel", raw("POST", &format!("/channels/{unknown}/messages"), a, json_ct, r#"{"client_msg_id":"e5","body":"hi"}"#), 404, "channel_not_found"),
+        ("malformed channel id", raw("POST", "/channels/nope/messages", a, json_ct, r#"{"client_msg_id":"e6","body":"hi"}"#), 400, "invalid_id"),
+        ("unknown file", raw("POST", &send, a, json_ct, &json!({"client_msg_id": "e7", "body": "hi", "file_ids": [unknown]}).to_string()), 404, "file_not_found"),
+        ("unknown thread root", raw("POST", &send, a, json_ct, &json!({"client_msg_id": "e8", "body": "hi", "thread_root_id": unknown}).to_string()), 400, "invalid_thread_root"),
+        ("not in channel", raw("POST", &format!("/channels/{public}/messages"), b, json_ct, r#"{"client_msg_id":"e9","body":"hi"}"#), 403, "not_in_channel"),
+        ("limit 0", raw("GET", &format!("{send}?limit=0"), a, None, ""), 400, "invalid_limit"),
+        ("limit 201", raw("GET", &format!("{send}?since=0&limit=201"), a, None, ""), 400, "invalid_limit"),
+        ("negative cursor", raw("GET", &format!("{send}?since=-1"), a, None, ""), 400, "invalid_cursor"),
+        ("since and before", raw("GET", &format!("{send}?since=1&before=5"), a, None, ""), 400, "invalid_request"),
+        ("non-numeric cursor", raw("GET", &format!("{send}?since=abc"), a, None, ""), 400, "invalid_request"),
+        ("unknown query parameter", raw("GET", &format!("{send}?sincee=1"), a, None, ""), 400, "invalid_request"),
+        ("oversized request", raw("POST", &send, a, json_ct, &json!({"client_msg_id": "e10", "body": "x".repeat(300_000)}).to_string()), 413, "payload_too_large"),
+        ("no such route", raw("GET", "/nope", a, None, ""), 404, "not_found"),
+        ("wrong method", raw("DELETE", "/me", a, None, ""), 405, "method_not_allowed"),
+        ("unknown invite", raw("POST", "/invites/0000/accept", a, None, ""), 404, "invite_not_found"),
+    ];
+    for (name, request, want_status, want_code) in cases {
+        let resp = tokio::time::timeout(crate::harness::WAIT, request.send())
+            .await
+            .expect("in time")
+            .expect("request");
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (want_status, Some(want_code)),
+            "{name}: {body}"
+        );
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{name}: a message"
+        );
+    }
+
+    let (_, after) = server
+        .get(&alice.token, &format!("/channels/{general}"))
+        .await;
+    assert_eq!(
+        after["channel"]["last_seq"], before["channel"]["last_seq"],
+        "no change took a sequence number"
+    );
+    let (messages, _) = server.catch_up(&alice, &general, 0, 200).await;
+    assert!(messages.is_empty());
+    let (status, _) = server
+        .request(
+            reqwest::Method::POST,
+            None,
+            "/auth/login",
+            Some(json!({"username": "zed", "password": "12345678"})),
+        )
+        .await;
+    assert_eq!(status, 401, "no refused registration created an account");
+}
+
+#[tokio::test]
+async fn leaving_a_dm_is_refused() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let (ws, _) = server.workspace(&alice, &[&bob]).await;
+    let (_, dm) = server
+        .post(
+            &alice.token,
+            &format!("/workspaces/{ws}/dms"),
+            json!({"user_ids": [bob.id]}),
+        )
+        .await;
+    let dm = s(&dm["channel"]["id"]);
+    let (status, body) = server
+        .post(&alice.token, &format!("/channels/{dm}/leave"), json!({}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("cannot_leave_dm"))
+    );
+    let (status, body) = server
+        .post(
+            &alice.token,
+            &format!("/channels/{dm}/members"),
+            json!({"user_id": bob.id}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("not_allowed_for_dm"))
+    );
+}
+
+#[tokio::test]
+async fn websocket_bad_frames() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let (_, general) = server.workspace(&alice, &[]).await;
+    let mut ws = server.connect(&alice).await;
+
+    ws.inner
+        .send(Message::Text("{not json".into()))
+        .await
+        .expect("send");
+    assert_eq!(ws.next_of("error").await["code"], "invalid_json");
+    ws.send_json(json!({"type": "send", "channel_id": general, "body": "no id"}))
+        .await;
+    assert_eq!(ws.next_of("error").await["code"], "invalid_request");
+    ws.send_json(json!({"type": "launch_missiles"})).await;
+    assert_eq!(ws.next_of("error").await["code"], "invalid_request");
+    ws.inner
+        .send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .expect("send");
+    assert_eq!(ws.next_of("error").await["code"], "invalid_request");
+    ws.send_message(&general, "long", &"x".repeat(40_001)).await;
+    let err = ws.next_of("error").await;
+    assert_eq!(
+        (err["code"].as_str(), err["client_msg_id"].as_str()),
+        (Some("body_too_long"), Some("long"))
+    );
+
+    // A body at the limit fits one frame, even with characters JSON must escape.
+    let fits = format!("{}{}", "\"".repeat(1000), "y".repeat(39_000));
+    ws.send_message(&general, "at-limit", &fits).await;
+    let ack = ws.next_of("ack").await;
+    assert_eq!(ack["client_msg_id"], "at-limit");
+    let (status, stored) = server
+        .get(
+            &alice.token,
+            &format!("/messages/{}", s(&ack["message_id"])),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            stored["message"]["body"]
+                .as_str()
+                .map(|b| b.chars().count())
+        ),
+        (200, Some(40_000))
+    );
+
+    // Over the frame limit: closed with 1009, nothing stored.
+    ws.inner
+        .send(Message::Text("x".repeat(64 * 1024 + 1).into()))
+        .await
+        .expect("send");
+    let (ended, _) = ws.until_closed(Duration::from_secs(10)).await;
+    assert_eq!(ended, Ended::Close(Some(1009)));
+    let (messages, _) = server.catch_up(&alice, &general, 0, 200).await;
+    assert_eq!(messages.len(), 1);
+}
+
+#[tokio::test]
+async fn the_frame_limit_is_configurable() {
+    let server = Server::start_with(&["--max-frame-bytes", "8192"]).await;
+    let alice = server.register("alice").await;
+    let (_, general) = server.workspace(&alice, &[]).await;
+    let mut ws = server.connect(&alice).await;
+    // The body limit follows the frame limit on both paths.
+    ws.send_message(&general, "big", &"x".repeat(7_500)).await;
+    assert_eq!(ws.next_of("error").await["code"], "body_too_long");
+    let (status, body) = server
+        .post(
+            &alice.token,
+            &format!("/channels/{general}/messages"),
+            json!({"client_msg_id": "big", "body": "x".repeat(7_500)}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("body_too_long"))
+    );
+    ws.inner
+        .send(Message::Text("x".repeat(8193).into()))
+        .await
+        .expect("send");
+    assert_eq!(
+        ws.until_closed(Duration::from_secs(10)).await.0,
+        Ended::Close(Some(1009))
+    );
+}
+
+#[tokio::test]
+async fn send_and_login_rates_are_limited() {
+    let server = Server::start_with(&[
+        "--send-rate-per-sec",
+        "1",
+        "--send-rate-burst",
+        "3",
+        "--auth-rate-per-min",
+        "1",
+        "--auth-rate-burst",
+        "4",
+    ])
+    .await;
+    let alice = server.register("alice").await; // auth attempt 1
+    let (_, general) = server.workspace(&alice, &[]).await;
+    for i in 0..3 {
+        server
+            .send(&alice, &general, &format!("ok-{i}"), "within the burst")
+            .await;
+    }
+    let resp = server
+        .http
+        .post(format!("{}/channels/{general}/messages", server.base))
+        .bearer_auth(&alice.token)
+        .json(&json!({"client_msg_id": "over", "body": "too fast"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status().as_u16(), 429);
+    let retry_after: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!(retry_after >= 1);
+    assert_eq!(
+        resp.json::<Value>().await.expect("json")["error"]["code"],
+        "rate_limited"
+    );
+    let mut ws = server.connect(&alice).await;
+    ws.send_message(&general, "over-ws", "too fast").await;
+    let err = ws.next_of("error").await;
+    assert_eq!(
+        (err["code"].as_str(), err["client_msg_id"].as_str()),
+        (Some("rate_limited"), Some("over-ws"))
+    );
+
+    let login = json!({"username": "alice", "password": "wrong password"});
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(
+            server
+                .request(
+                    reqwest::Method::POST,
+                    None,
+                    "/auth/login",
+                    Some(login.clone()),
+                )
+                .await
+                .0,
+        );
+    }
+    assert_eq!(statuses, vec![401, 401, 401, 429]);
+    let (messages, _) = server.catch_up(&alice, &general, 0, 200).await;
+    assert_eq!(messages.len(), 3, "refused sends wrote nothing");
+}
+
+#[tokio::test]
+async fn websocket_auth_tickets_and_origins() {
+    let server = Server::start_with(&["--allowed-origins", "https://chat.example"]).await;
+    let alice = server.register("alice").await;
+    assert!(
+        Ws::connect(&server.ws_base, None, &[]).await.is_err(),
+        "no credentials"
+    );
+    assert!(
+        Ws::connect(&server.ws_base, Some("bogus"), &[])
+            .await
+            .is_err(),
+        "bad token"
+    );
+
+    let (status, body) = server.post(&alice.token, "/ws/ticket", json!({})).await;
+    assert_eq!(status, 200);
+    let url = format!("{}?ticket={}", server.ws_base, s(&body["ticket"]));
+    let ws = Ws::connect(&url, None, &[])
+        .await
+        .expect("a ticket opens a socket");
+    assert_eq!(ws.hello["user_id"], alice.id.as_str());
+    assert!(
+        Ws::connect(&url, None, &[]).await.is_err(),
+        "a ticket is single-use"
+    );
+
+    let evil = Ws::connect(
+        &server.ws_base,
+        Some(&alice.token),
+        &[("origin", "https://evil.example")],
+    )
+    .await;
+    match evil {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status().as_u16(), 403)
+        }
+        other => panic!(
+            "foreign origin must be refused, got {:?}",
+            other.map(|w| w.hello)
+        ),
+    }
+    Ws::connect(
+        &server.ws_base,
+        Some(&alice.token),
+        &[("origin", "https://chat.example")],
+    )
+    .await
+    .expect("allowed origin");
+}
+
+#[tokio::test]
+async fn a_silent_client_is_dropped_and_a_live_one_is_kept() {
+    let server = Server::start_with(&[
+        "--ws-ping-interval-ms",
+        "200",
+        "--ws-idle-timeout-ms",
+        "700",
+    ])
+    .await;
+    let alice = server.register("alice").await;
+    let (_, general) = server.workspace(&alice, &[]).await;
+    let mut live = server.connect(&alice).await;
+    let mut silent = server.connect(&alice).await;
+    assert_eq!(live.hello["heartbeat_ms"], 200);
+
+    // `silent` reads nothing, so it never answers pings. `live` keeps reading (and so
+    // answering pings) across several idle timeouts.
+    let channel = general.clone();
+    let reader = tokio::spawn(async move {
+        let mut bodies = Vec::new();
+        while bodies.is_empty() {
+            let e = live.next_event_in(&channel).await;
+            bodies.push(e["message"]["body"].clone());
+        }
+        bodies
+    });
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let (ended, _) = silent.until_closed(Duration::from_secs(10)).await;
+    assert!(matches!(ended, Ended::Dropped | Ended::Close(_)));
+    server
+        .send(&alice, &general, "still-here", "still here")
+        .await;
+    let bodies = tokio::time::timeout(crate::harness::WAIT, reader)
+        .await
+        .expect("in time")
+        .expect("reader");
+    assert_eq!(bodies, vec![Value::from("still here")]);
+}
+
+#[tokio::test]
+async fn a_slow_consumer_is_cut_off_while_others_keep_receiving() {
+    let server = Server::start_with(&["--ws-send-queue", "8"]).await;
+    let alice = server.register("alice").await;
+    let slow_user = server.register("slow").await;
+    let (_, general) = server.workspace(&alice, &[&slow_user]).await;
+
+    // A client with a tiny receive buffer that never reads.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("rcvbuf");
+    let addr = server
+        .root()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("addr");
+    let stream = socket.connect(addr).await.expect("connect");
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            server.ws_base.as_str(),
+        )
+        .expect("request");
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", slow_user.token)
+            .parse()
+            .expect("header"),
+    );
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    let (slow, _) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .expect("handshake");
+    let mut fast = server.connect(&alice).await;
+
+    let body = "z".repeat(40_000);
+    let sends = 250;
+    let sender = {
+        let http = server.http.clone();
+        let url = format!("{}/channels/{general}/messages", server.base);
+        let token = alice.token.clone();
+        tokio::spawn(async move {
+            for i in 0..sends {
+                let resp = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({"client_msg_id": format!("big-{i}"), "body": body}))
+                    .send()
+                    .await;
+                assert_eq!(resp.expect("send").status().as_u16(), 201);
+            }
+        })
+    };
+    let mut received = 0;
+    while received < sends {
+        let e = fast.next_event_in(&general).await;
+        assert_eq!(e["kind"], "message.created");
+        received += 1;
+    }
+    sender.await.expect("sender");
+
+    let mut slow = Ws {
+        inner: slow,
+        hello: Value::Null,
+    };
+    let (ended, frames) = slow.until_closed(Duration::from_secs(30)).await;
+    let got = frames.iter().filter(|f| f["type"] == "event").count();
+    assert!(
+        got < sends,
+        "the slow socket was cut off (it got {got} of {sends} events, ended {ended:?})"
+    );
+    let metrics = server.metrics().await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("confab_slow_consumers_total") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+}

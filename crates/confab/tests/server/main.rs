@@ -1,0 +1,8 @@
+//! Behaviour of the whole server: the real binary, real SQLite files, real WebSocket clients.
+
+mod access;
+mod durability;
+mod harness;
+mod limits;
+mod messaging;
+mod ops;

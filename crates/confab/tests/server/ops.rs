@@ -1,0 +1,170 @@
+//! Operations and discovery: health, readiness, metrics, the OpenAPI document, invites and the
+//! channel list shape.
+
+use serde_json::{Value, json};
+
+use crate::harness::{Server, s};
+
+#[tokio::test]
+async fn the_openapi_document_matches_the_routes() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let resp = server
+        .http
+        .get(format!("{}/openapi.json", server.base))
+        .send()
+        .await
+        .expect("openapi");
+    assert_eq!(resp.status().as_u16(), 200);
+    let doc: Value = resp.json().await.expect("json");
+    let paths = doc["paths"].as_object().expect("paths");
+
+    // Every documented operation is routed: with placeholder IDs it may be refused, but never
+    // with the router's own "no such route" or "method not allowed".
+    let mut operations = 0;
+    for (path, item) in paths {
+        for method in item.as_object().expect("path item").keys() {
+            let concrete = path
+                .replace("{id}", "01900000-0000-7000-8000-000000000000")
+                .replace("{user_id}", "01900000-0000-7000-8000-000000000001")
+                .replace("{code}", "nope")
+                .replace("/api/v1", "");
+            let (status, body) = server
+                .request(
+                    method.to_uppercase().parse().expect("method"),
+                    Some(&alice.token),
+                    &concrete,
+                    None,
+                )
+                .await;
+            let routed = !matches!(
+                body["error"]["code"].as_str(),
+                Some("not_found" | "method_not_allowed")
+            ) && status != 405;
+            assert!(
+                routed,
+                "{method} {path} is documented but not routed: {status} {body}"
+            );
+            operations += 1;
+        }
+    }
+    // And SPEC §4's calls are all documented.
+    for (method, path) in [
+        ("post", "/api/v1/auth/register"),
+        ("post", "/api/v1/auth/login"),
+        ("post", "/api/v1/auth/logout"),
+        ("get", "/api/v1/me"),
+        ("post", "/api/v1/workspaces"),
+        ("post", "/api/v1/workspaces/{id}/members"),
+        ("post", "/api/v1/workspaces/{id}/invites"),
+        ("post", "/api/v1/invites/{code}/accept"),
+        ("get", "/api/v1/workspaces/{id}/channels"),
+        ("post", "/api/v1/workspaces/{id}/channels"),
+        ("post", "/api/v1/channels/{id}/join"),
+        ("post", "/api/v1/channels/{id}/leave"),
+        ("post", "/api/v1/channels/{id}/members"),
+        ("post", "/api/v1/workspaces/{id}/dms"),
+        ("post", "/api/v1/channels/{id}/messages"),
+        ("get", "/api/v1/channels/{id}/messages"),
+        ("post", "/api/v1/ws/ticket"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is not documented"
+        );
+    }
+    assert!(operations >= 17);
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let server = Server::start().await;
+    for path in ["/healthz", "/readyz"] {
+        let resp = server
+            .http
+            .get(format!("{}{path}", server.root()))
+            .send()
+            .await
+            .expect("probe");
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+    }
+    let alice = server.register("alice").await;
+    let (_, general) = server.workspace(&alice, &[]).await;
+    let mut ws = server.connect(&alice).await;
+    server.send(&alice, &general, "m1", "counted").await;
+    ws.next_event_in(&general).await;
+    let metrics = server.metrics().await;
+    for name in [
+        "confab_open_sockets 1",
+        "confab_messages_sent_total 1",
+        "confab_events_delivered_total",
+        "confab_send_ack_seconds_bucket",
+    ] {
+        assert!(metrics.contains(name), "missing {name} in:\n{metrics}");
+    }
+}
+
+#[tokio::test]
+async fn accounts_invites_and_the_channel_list() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let (ws, general) = server.workspace(&alice, &[]).await;
+
+    let (status, invite) = server
+        .post(
+            &alice.token,
+            &format!("/workspaces/{ws}/invites"),
+            json!({"max_uses": 1}),
+        )
+        .await;
+    assert_eq!(status, 201, "{invite}");
+    let code = s(&invite["invite"]["code"]);
+    let (status, joined) = server
+        .post(&bob.token, &format!("/invites/{code}/accept"), json!({}))
+        .await;
+    assert_eq!(
+        (status, joined["workspace"]["id"].as_str()),
+        (200, Some(ws.as_str()))
+    );
+    let carol = server.register("carol").await;
+    let (status, body) = server
+        .post(&carol.token, &format!("/invites/{code}/accept"), json!({}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (410, Some("invite_expired"))
+    );
+
+    let (status, me) = server.get(&bob.token, "/me").await;
+    assert_eq!(status, 200);
+    assert_eq!(me["workspaces"][0]["role"], "member");
+    let (status, list) = server
+        .get(&bob.token, &format!("/workspaces/{ws}/channels"))
+        .await;
+    assert_eq!(status, 200);
+    let channel = &list["channels"][0];
+    assert_eq!(channel["id"], general.as_str());
+    for field in ["last_seq", "last_read_seq", "unread_count", "mention_count"] {
+        assert!(channel[field].is_i64(), "{field} in {channel}");
+    }
+    assert_eq!(channel["is_member"], true);
+
+    // Logout revokes the token.
+    let (status, _) = server.post(&bob.token, "/auth/logout", json!({})).await;
+    assert_eq!(status, 204);
+    let (status, _) = server.get(&bob.token, "/me").await;
+    assert_eq!(status, 401);
+    let (status, body) = server
+        .request(
+            reqwest::Method::POST,
+            None,
+            "/auth/login",
+            Some(json!({"username": "Bob", "password": "correct horse"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["user"]["id"].as_str()),
+        (200, Some(bob.id.as_str()))
+    );
+}
