@@ -34,6 +34,8 @@ pub(crate) struct Hub {
     /// The highest sequence number delivered; -1 until the hub knows where it starts.
     delivered: AtomicI64,
     sockets: Mutex<HashMap<u64, SocketHandle>>,
+    /// True once the hub knows its position: from then on every later change is delivered.
+    ready: tokio::sync::watch::Sender<bool>,
     /// Users added to the channel whose join this hub has not delivered yet; attached once it
     /// has. Guarded together with `delivered` so neither side can miss the other.
     expected: Mutex<Vec<(UserId, i64)>>,
@@ -55,10 +57,18 @@ impl Hub {
             wake: tokio::sync::Notify::new(),
             delivered: AtomicI64::new(-1),
             sockets: Mutex::new(HashMap::new()),
+            ready: tokio::sync::watch::Sender::new(false),
             expected: Mutex::new(Vec::new()),
         });
         tokio::spawn(run(hub.clone(), gw, rx, start_after));
         hub
+    }
+
+    /// Waits until every change committed from now on will be delivered by this hub.
+    pub(crate) async fn ready(&self) {
+        let mut ready = self.ready.subscribe();
+        // The sender lives as long as the hub, which the caller holds.
+        let _ = ready.wait_for(|r| *r).await;
     }
 
     pub(crate) fn attach(&self, socket: &SocketHandle) {
@@ -158,6 +168,7 @@ async fn run(
         fill_at,
     };
     pos.advance();
+    hub.ready.send_replace(true);
     let mut idle_check =
         tokio::time::interval_at(Instant::now() + gw.config.hub_linger, gw.config.hub_linger);
     let mut was_idle = false;

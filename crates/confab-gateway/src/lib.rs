@@ -112,16 +112,17 @@ impl Inner {
     }
 
     /// Attaches a socket to a channel's hub, creating the hub if this gateway has none.
-    fn attach(self: &Arc<Self>, channel: &ChannelId, socket: &SocketHandle) {
+    fn attach(self: &Arc<Self>, channel: &ChannelId, socket: &SocketHandle) -> Arc<Hub> {
         let mut hubs = lock(&self.hubs);
         let hub = hubs
             .entry(channel.clone())
             .or_insert_with(|| Hub::spawn(self.clone(), channel.clone(), None));
         hub.attach(socket);
+        hub.clone()
     }
 
     /// Makes a socket known: it then receives its user's events and every channel its user is
-    /// in. The socket is registered before the channel list is read, so a membership change
+    /// in, everything committed after this returns. The socket is registered before the channel list is read, so a membership change
     /// committed in between is seen by one path or the other.
     async fn register(self: &Arc<Self>, socket: &SocketHandle) -> Result<(), BackendError> {
         let first = {
@@ -140,8 +141,17 @@ impl Inner {
                 tracing::warn!(%error, "user topic subscribe failed");
             }
         }
-        for channel in self.backend.user_channel_ids(socket.user()).await? {
-            self.attach(&channel, socket);
+        let hubs: Vec<Arc<Hub>> = self
+            .backend
+            .user_channel_ids(socket.user())
+            .await?
+            .iter()
+            .map(|channel| self.attach(channel, socket))
+            .collect();
+        // `hello` is the cut: once every hub knows its position, all later changes reach the
+        // socket, and a client catches up on everything before from the store.
+        for hub in hubs {
+            hub.ready().await;
         }
         Ok(())
     }

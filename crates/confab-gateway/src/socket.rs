@@ -95,17 +95,20 @@ pub(crate) async fn run(gw: Arc<Inner>, ws: WebSocket, user: UserId) {
         channels: Mutex::new(HashSet::new()),
     }));
     let (mut sink, mut stream) = ws.split();
-    let hello = ServerFrame::Hello {
-        user_id: user.to_string(),
-        session_id: format!("{:x}-{}", gw.boot_id, handle.id()),
-        heartbeat_ms: gw.config.ping_interval.as_millis() as u64,
-    };
-    if sink.send(Message::Text(encode(&hello))).await.is_err() {
-        return;
-    }
     metrics::gauge!("confab_open_sockets").increment(1.0);
     let close = match gw.register(&handle).await {
-        Ok(()) => serve(&gw, &handle, &mut sink, &mut stream, &mut outbound).await,
+        Ok(()) => {
+            let hello = ServerFrame::Hello {
+                user_id: user.to_string(),
+                session_id: format!("{:x}-{}", gw.boot_id, handle.id()),
+                heartbeat_ms: gw.config.ping_interval.as_millis() as u64,
+            };
+            if sink.send(Message::Text(encode(&hello))).await.is_ok() {
+                serve(&gw, &handle, &mut sink, &mut stream, &mut outbound).await
+            } else {
+                None
+            }
+        }
         Err(error) => {
             tracing::warn!(?error, "could not load the user's channels");
             Some((CLOSE_INTERNAL, "try again"))
@@ -144,7 +147,17 @@ async fn serve(
     loop {
         tokio::select! {
             biased;
-            _ = gw.shutdown.cancelled() => return Some((CLOSE_GOING_AWAY, "server shutting down")),
+            _ = gw.shutdown.cancelled() => {
+                // A send already handed to the chat service finishes and is acknowledged, so
+                // its client does not retry something that committed. Backlogged sends were
+                // never started; the client retries them after reconnecting.
+                if let Some(send) = in_flight.take()
+                    && let Ok((client_msg_id, result)) = tokio::time::timeout(CLOSE_TIMEOUT, send).await
+                {
+                    let _ = sink.send(reply(client_msg_id, result)).await;
+                }
+                return Some((CLOSE_GOING_AWAY, "server shutting down"));
+            }
             _ = handle.0.kick.cancelled() => return Some((CLOSE_POLICY, "slow consumer: not reading fast enough")),
             n = outbound.recv_many(&mut batch, WRITE_BATCH) => {
                 if n == 0 {
@@ -164,11 +177,7 @@ async fn serve(
             }
             (client_msg_id, result) = wait(&mut in_flight), if in_flight.is_some() => {
                 in_flight = backlog.pop_front().map(|cmd| start_send(gw, handle.user(), cmd));
-                let frame = match result {
-                    Ok(ack) => ServerFrame::Ack { client_msg_id, message_id: ack.message_id, seq: ack.seq, ts: ack.ts },
-                    Err(e) => ServerFrame::Error { client_msg_id: Some(client_msg_id), code: e.code.as_str().to_owned(), message: e.message },
-                };
-                if sink.send(Message::Text(encode(&frame))).await.is_err() {
+                if sink.send(reply(client_msg_id, result)).await.is_err() {
                     return None;
                 }
             }
@@ -222,6 +231,24 @@ async fn serve(
             }
         }
     }
+}
+
+/// The answer to a send: its ack, or an error frame naming it.
+fn reply(client_msg_id: String, result: Result<SendAck, BackendError>) -> Message {
+    let frame = match result {
+        Ok(ack) => ServerFrame::Ack {
+            client_msg_id,
+            message_id: ack.message_id,
+            seq: ack.seq,
+            ts: ack.ts,
+        },
+        Err(e) => ServerFrame::Error {
+            client_msg_id: Some(client_msg_id),
+            code: e.code.as_str().to_owned(),
+            message: e.message,
+        },
+    };
+    Message::Text(encode(&frame))
 }
 
 fn error_frame(client_msg_id: Option<String>, code: ErrorCode, message: &str) -> Message {

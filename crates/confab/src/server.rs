@@ -24,6 +24,7 @@ pub struct Running {
     stop: CancellationToken,
     gateway: Arc<Gateway>,
     store: Arc<SqliteStore>,
+    bus: MemoryBus,
     http: JoinHandle<std::io::Result<()>>,
     sweeper: JoinHandle<()>,
 }
@@ -83,12 +84,24 @@ pub async fn start(
         stop,
         gateway,
         store,
+        bus,
         http,
         sweeper,
     })
 }
 
 impl Running {
+    /// The store underneath, for tools and tests that must reach past the API (for example to
+    /// commit a change whose publish is lost).
+    pub fn store(&self) -> Arc<SqliteStore> {
+        self.store.clone()
+    }
+
+    /// The in-process bus, for tests that inject or reorder deliveries.
+    pub fn bus(&self) -> MemoryBus {
+        self.bus.clone()
+    }
+
     pub async fn stop(self) -> anyhow::Result<()> {
         self.stop.cancel();
         // Upgraded sockets are not HTTP requests: the gateway closes and waits for them itself.

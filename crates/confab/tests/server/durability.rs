@@ -73,13 +73,29 @@ async fn every_acknowledged_message_survives_kill_9() {
 }
 
 #[tokio::test]
-async fn sigterm_closes_sockets_with_going_away_and_exits_cleanly() {
+async fn sigterm_closes_sockets_with_going_away_and_keeps_every_ack() {
     let mut server = Server::start().await;
     let alice = server.register("alice").await;
-    server.workspace(&alice, &[]).await;
+    let (_, general) = server.workspace(&alice, &[]).await;
     let mut ws = server.connect(&alice).await;
+    for i in 0..50 {
+        ws.send_message(&general, &format!("late-{i}"), "sent during shutdown")
+            .await;
+    }
     let status = server.terminate().await;
-    let (ended, _) = ws.until_closed(Duration::from_secs(10)).await;
+    let (ended, frames) = ws.until_closed(Duration::from_secs(10)).await;
     assert_eq!(ended, Ended::Close(Some(1001)));
     assert!(status.success(), "exit status {status:?}");
+    let acked: BTreeSet<String> = frames
+        .iter()
+        .filter(|f| f["type"] == "ack")
+        .map(|f| s(&f["message_id"]))
+        .collect();
+    let server = server.restart().await;
+    let (messages, _) = server.catch_up(&alice, &general, 0, 200).await;
+    let stored: BTreeSet<String> = messages.iter().map(|m| s(&m["id"])).collect();
+    assert!(
+        acked.is_subset(&stored),
+        "an acknowledged send was lost in shutdown"
+    );
 }

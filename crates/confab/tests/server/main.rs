@@ -6,3 +6,4 @@ mod harness;
 mod limits;
 mod messaging;
 mod ops;
+mod ordering;
