@@ -485,3 +485,29 @@ async fn a_slow_consumer_is_cut_off_while_others_keep_receiving() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn connections_over_the_cap_are_refused_until_one_closes() {
+    let server = Server::start_with(&["--max-connections", "2"]).await;
+    let alice = server.register("alice").await;
+    server.workspace(&alice, &[]).await;
+    let first = server.connect(&alice).await;
+    let _second = server.connect(&alice).await;
+    match Ws::connect(&server.ws_base, Some(&alice.token), &[]).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status().as_u16(), 503),
+        other => panic!("a third socket must be refused, got {:?}", other.map(|w| w.hello)),
+    }
+    drop(first);
+    // The slot frees once the server has seen the close; poll for it within the deadline.
+    let deadline = tokio::time::Instant::now() + crate::harness::WAIT;
+    loop {
+        match Ws::connect(&server.ws_base, Some(&alice.token), &[]).await {
+            Ok(ws) => {
+                assert_eq!(ws.hello["type"], "hello");
+                break;
+            }
+            Err(_) if tokio::time::Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(e) => panic!("slot never freed: {e}"),
+        }
+    }
+}
