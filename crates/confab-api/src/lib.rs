@@ -60,19 +60,21 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(messages::get_message))
 }
 
-/// The OpenAPI document of every `/api/v1` route.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    OpenApiRouter::<ApiState>::with_openapi(ApiDoc::openapi())
+/// The `/api/v1` router and its OpenAPI document, from one route list.
+fn api() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api_routes())
         .split_for_parts()
-        .1
+}
+
+/// The OpenAPI document of every `/api/v1` route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
 }
 
 /// The HTTP application. `extra` is merged in before the fallbacks (the gateway's `/api/v1/ws`).
 pub fn router(state: ApiState, extra: Router) -> Router {
-    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", api_routes())
-        .split_for_parts();
+    let (api, doc) = api();
     let doc = std::sync::Arc::new(doc);
     api.route(
         "/api/v1/openapi.json",

@@ -494,8 +494,13 @@ async fn connections_over_the_cap_are_refused_until_one_closes() {
     let first = server.connect(&alice).await;
     let _second = server.connect(&alice).await;
     match Ws::connect(&server.ws_base, Some(&alice.token), &[]).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status().as_u16(), 503),
-        other => panic!("a third socket must be refused, got {:?}", other.map(|w| w.hello)),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status().as_u16(), 503)
+        }
+        other => panic!(
+            "a third socket must be refused, got {:?}",
+            other.map(|w| w.hello)
+        ),
     }
     drop(first);
     // The slot frees once the server has seen the close; poll for it within the deadline.
@@ -506,7 +511,9 @@ async fn connections_over_the_cap_are_refused_until_one_closes() {
                 assert_eq!(ws.hello["type"], "hello");
                 break;
             }
-            Err(_) if tokio::time::Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
             Err(e) => panic!("slot never freed: {e}"),
         }
     }
