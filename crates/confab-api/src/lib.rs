@@ -51,13 +51,21 @@ fn api_routes() -> OpenApiRouter<ApiState> {
             workspaces::create_channel
         ))
         .routes(routes!(workspaces::open_dm))
-        .routes(routes!(channels::get_channel))
+        .routes(routes!(channels::get_channel, channels::update_channel))
         .routes(routes!(channels::join))
         .routes(routes!(channels::leave))
         .routes(routes!(channels::add_member))
         .routes(routes!(channels::remove_member))
         .routes(routes!(messages::send, messages::list))
-        .routes(routes!(messages::get_message))
+        .routes(routes!(
+            messages::get_message,
+            messages::edit_message,
+            messages::delete_message
+        ))
+        .routes(routes!(messages::add_reaction, messages::remove_reaction))
+        .routes(routes!(messages::thread))
+        .routes(routes!(messages::mark_read))
+        .routes(routes!(messages::presence))
 }
 
 /// The `/api/v1` router and its OpenAPI document, from one route list.

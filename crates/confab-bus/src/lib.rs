@@ -6,6 +6,7 @@
 //! per topic however many sockets need it.
 
 mod memory;
+mod presence;
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use async_trait::async_trait;
 use confab_core::{BusMessage, Topic};
 
 pub use memory::MemoryBus;
+pub use presence::{MemoryPresence, PresenceRegistry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {

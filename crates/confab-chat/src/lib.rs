@@ -5,6 +5,7 @@
 
 mod accounts;
 mod channels;
+mod conversation;
 mod error;
 mod limiter;
 mod messages;
@@ -14,7 +15,7 @@ mod workspaces;
 use std::sync::Arc;
 use std::time::Duration;
 
-use confab_bus::Bus;
+use confab_bus::{Bus, PresenceRegistry};
 use confab_core::{
     BusMessage, Channel, ChannelEvent, ChannelId, ErrorCode, Limits, Role, UserEvent, UserId,
 };
@@ -49,19 +50,37 @@ impl Default for ChatConfig {
 pub struct ChatService {
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
+    presence: Arc<dyn PresenceRegistry>,
     config: ChatConfig,
     send_limiter: KeyedLimiter<UserId>,
+    /// One typing indicator per user per channel per 3 seconds.
+    typing_limiter: KeyedLimiter<(UserId, ChannelId)>,
 }
 
 impl ChatService {
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: ChatConfig) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        presence: Arc<dyn PresenceRegistry>,
+        config: ChatConfig,
+    ) -> Self {
         let send_limiter = KeyedLimiter::new(config.send_rate);
+        let typing_limiter = KeyedLimiter::new(RateSpec {
+            replenish_every: Some(Duration::from_secs(3)),
+            burst: 1,
+        });
         Self {
             store,
             bus,
+            presence,
             config,
             send_limiter,
+            typing_limiter,
         }
+    }
+
+    pub fn presence(&self) -> &Arc<dyn PresenceRegistry> {
+        &self.presence
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -75,6 +94,7 @@ impl ChatService {
     /// Forgets rate-limit state of keys that are back to full burst, bounding its memory.
     pub fn sweep_limiters(&self) {
         self.send_limiter.sweep();
+        self.typing_limiter.sweep();
     }
 
     /// Publishes committed changes. A bus failure is logged, never returned: the change is
@@ -140,7 +160,7 @@ impl ChatService {
     }
 }
 
-struct Access {
+pub(crate) struct Access {
     channel: Channel,
     role: Role,
     member: bool,

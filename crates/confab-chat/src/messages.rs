@@ -4,9 +4,10 @@
 
 use std::time::Instant;
 
+use confab_core::mentions::parse_mentions;
 use confab_core::{
-    BusMessage, Change, ChannelEvent, ChannelId, ClientMsgId, ErrorCode, Message, MessageBody,
-    MessageId, Timestamp, UserId,
+    BusMessage, Change, ChannelEvent, ChannelId, ClientMsgId, ErrorCode, Mentions, Message,
+    MessageBody, MessageId, Timestamp, UserId,
 };
 use confab_store::{ChangesPage, NewMessage, SendOutcome, StoreError};
 
@@ -51,6 +52,7 @@ impl ChatService {
         if let Err(retry_after) = self.send_limiter.check(author) {
             return Err(ChatError::RateLimited { retry_after });
         }
+        let mentions = self.resolve_mentions(&channel_id, body.as_str()).await?;
         let outcome = self
             .store
             .send_message(NewMessage {
@@ -60,6 +62,7 @@ impl ChatService {
                 client_msg_id: client_msg_id.into_inner(),
                 body: body.into_inner(),
                 thread_root_id,
+                mentions,
                 ts: Timestamp::now(),
             })
             .await;
@@ -80,7 +83,10 @@ impl ChatService {
         self.publish(BusMessage::Channel(ChannelEvent {
             channel_id,
             seq: outcome.message.seq,
-            change: Change::MessageCreated(outcome.message.clone()),
+            change: Change::MessageCreated {
+                message: outcome.message.clone(),
+                root: outcome.root.clone(),
+            },
         }))
         .await;
         if outcome.created {
@@ -150,6 +156,42 @@ impl ChatService {
             .await?
             .map(|c| c.last_seq)
             .ok_or_else(|| ChatError::refused(ErrorCode::ChannelNotFound, "channel not found"))
+    }
+
+    /// Who a body mentions: `@name`s of the channel's workspace members, `@here` as the
+    /// channel's members online now, `@channel`/`@everyone` as a flag.
+    pub(crate) async fn resolve_mentions(
+        &self,
+        channel: &ChannelId,
+        body: &str,
+    ) -> ChatResult<Mentions> {
+        let parsed = parse_mentions(body);
+        if parsed.usernames.is_empty() && !parsed.here && !parsed.channel {
+            return Ok(Mentions::default());
+        }
+        let mut user_ids = Vec::new();
+        if !parsed.usernames.is_empty()
+            && let Some(c) = self.store.channel(channel).await?
+        {
+            user_ids = self
+                .store
+                .workspace_users_by_name(&c.workspace_id, &parsed.usernames)
+                .await?;
+        }
+        if parsed.here {
+            let members = self.store.channel_member_ids(channel).await?;
+            let statuses = self.presence.status(&members).await;
+            for (member, status) in members.into_iter().zip(statuses) {
+                if status != confab_core::Presence::Offline && !user_ids.contains(&member) {
+                    user_ids.push(member);
+                }
+            }
+        }
+        Ok(Mentions {
+            user_ids,
+            channel: parsed.channel,
+            here: parsed.here,
+        })
     }
 
     pub async fn message(&self, user: &UserId, id: &MessageId) -> ChatResult<Message> {

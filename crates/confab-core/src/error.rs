@@ -30,6 +30,9 @@ pub enum ErrorCode {
     InvalidCursor,
     InvalidThreadRoot,
     InvalidMembers,
+    InvalidEmoji,
+    InvalidSeq,
+    MessageDeleted,
     CannotLeaveDm,
     NotAllowedForDm,
     // 401
@@ -72,13 +75,13 @@ impl ErrorCode {
             | InvalidDisplayName | InvalidEmail | InvalidWorkspaceName | InvalidChannelName
             | InvalidTopic | InvalidClientMsgId | InvalidRole | EmptyBody | BodyTooLong
             | InvalidBody | InvalidLimit | InvalidCursor | InvalidThreadRoot | InvalidMembers
-            | CannotLeaveDm | NotAllowedForDm => 400,
+            | InvalidEmoji | InvalidSeq | CannotLeaveDm | NotAllowedForDm => 400,
             Unauthorized | InvalidCredentials => 401,
             Forbidden | NotInChannel => 403,
             NotFound | UserNotFound | WorkspaceNotFound | ChannelNotFound | MessageNotFound
             | InviteNotFound | FileNotFound => 404,
             MethodNotAllowed => 405,
-            UsernameTaken | ChannelNameTaken | AlreadyMember => 409,
+            UsernameTaken | ChannelNameTaken | AlreadyMember | MessageDeleted => 409,
             InviteExpired => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
@@ -115,6 +118,9 @@ impl ErrorCode {
             InvalidCursor => "invalid_cursor",
             InvalidThreadRoot => "invalid_thread_root",
             InvalidMembers => "invalid_members",
+            InvalidEmoji => "invalid_emoji",
+            InvalidSeq => "invalid_seq",
+            MessageDeleted => "message_deleted",
             CannotLeaveDm => "cannot_leave_dm",
             NotAllowedForDm => "not_allowed_for_dm",
             Unauthorized => "unauthorized",
@@ -167,6 +173,8 @@ pub enum ValidationError {
     Topic,
     #[error("client_msg_id must be 1 to 64 characters: letters, digits, '-', '_', '.' or ':'")]
     ClientMsgId,
+    #[error("emoji must be a :short_code: or a single Unicode emoji")]
+    Emoji,
     #[error("body must not be empty")]
     EmptyBody,
     #[error("body is longer than {max} characters")]
@@ -191,6 +199,7 @@ impl ValidationError {
             Topic => ErrorCode::InvalidTopic,
             ClientMsgId => ErrorCode::InvalidClientMsgId,
             EmptyBody => ErrorCode::EmptyBody,
+            Emoji => ErrorCode::InvalidEmoji,
             BodyTooManyChars { .. } | BodyTooManyBytes { .. } => ErrorCode::BodyTooLong,
             BodyControlChars => ErrorCode::InvalidBody,
         }

@@ -14,20 +14,67 @@ pub struct ChannelEvent {
     pub change: Change,
 }
 
+/// A channel change. Message changes carry the message as it is right after the change, and a
+/// change to a thread reply also carries its root (whose reply count and repliers changed
+/// with it), so a client applying events ends in the same state as one reading the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
-    MessageCreated(Message),
-    MemberJoined { user_id: UserId },
-    MemberLeft { user_id: UserId },
+    MessageCreated {
+        message: Message,
+        root: Option<Message>,
+    },
+    MessageEdited {
+        message: Message,
+    },
+    MessageDeleted {
+        message: Message,
+        root: Option<Message>,
+    },
+    ReactionAdded {
+        message: Message,
+        emoji: String,
+        user_id: UserId,
+    },
+    ReactionRemoved {
+        message: Message,
+        emoji: String,
+        user_id: UserId,
+    },
+    MemberJoined {
+        user_id: UserId,
+    },
+    MemberLeft {
+        user_id: UserId,
+    },
+    ChannelUpdated {
+        channel: Channel,
+    },
 }
 
 impl Change {
-    /// The `kind` a client sees on the event frame.
+    /// The `kind` a client sees on the event frame, and the store records.
     pub fn kind(&self) -> &'static str {
         match self {
-            Change::MessageCreated(_) => "message.created",
+            Change::MessageCreated { .. } => "message.created",
+            Change::MessageEdited { .. } => "message.edited",
+            Change::MessageDeleted { .. } => "message.deleted",
+            Change::ReactionAdded { .. } => "reaction.added",
+            Change::ReactionRemoved { .. } => "reaction.removed",
             Change::MemberJoined { .. } => "member.joined",
             Change::MemberLeft { .. } => "member.left",
+            Change::ChannelUpdated { .. } => "channel.updated",
+        }
+    }
+
+    /// The message this change is about, if any.
+    pub fn message(&self) -> Option<&Message> {
+        match self {
+            Change::MessageCreated { message, .. }
+            | Change::MessageEdited { message }
+            | Change::MessageDeleted { message, .. }
+            | Change::ReactionAdded { message, .. }
+            | Change::ReactionRemoved { message, .. } => Some(message),
+            _ => None,
         }
     }
 }
@@ -45,13 +92,48 @@ pub enum UserEvent {
         channel_id: ChannelId,
         seq: i64,
     },
+    /// The user's read cursor in a channel moved (from any of their devices).
+    Read {
+        channel_id: ChannelId,
+        seq: i64,
+    },
 }
 
 /// Everything that travels over the bus.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BusMessage {
     Channel(ChannelEvent),
-    User { user_id: UserId, event: UserEvent },
+    User {
+        user_id: UserId,
+        event: UserEvent,
+    },
+    /// Ephemeral: never stored, never sequenced.
+    Typing {
+        channel_id: ChannelId,
+        user_id: UserId,
+    },
+    Presence {
+        user_id: UserId,
+        status: Presence,
+    },
+}
+
+/// A user's presence, aggregated over all their sockets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Presence {
+    Online,
+    Idle,
+    Offline,
+}
+
+impl Presence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Presence::Online => "online",
+            Presence::Idle => "idle",
+            Presence::Offline => "offline",
+        }
+    }
 }
 
 impl BusMessage {
@@ -59,6 +141,8 @@ impl BusMessage {
         match self {
             BusMessage::Channel(ev) => Topic::Channel(ev.channel_id.clone()),
             BusMessage::User { user_id, .. } => Topic::User(user_id.clone()),
+            BusMessage::Typing { channel_id, .. } => Topic::Channel(channel_id.clone()),
+            BusMessage::Presence { user_id, .. } => Topic::Presence(user_id.clone()),
         }
     }
 }
@@ -69,6 +153,8 @@ impl BusMessage {
 pub enum Topic {
     Channel(ChannelId),
     User(UserId),
+    /// A user's presence changes, for gateways with sockets subscribed to them.
+    Presence(UserId),
 }
 
 /// Bus messages are shared, never copied, between the subscribers of one process.

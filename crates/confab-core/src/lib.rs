@@ -5,17 +5,18 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod limits;
+pub mod mentions;
 pub mod model;
 pub mod time;
 pub mod values;
 
 pub use error::{ErrorCode, ValidationError};
-pub use event::{BusMessage, Change, ChannelEvent, Topic, UserEvent};
+pub use event::{BusMessage, Change, ChannelEvent, Presence, Topic, UserEvent};
 pub use ids::{ChannelId, MessageId, UserId, WorkspaceId};
 pub use limits::Limits;
-pub use model::{Channel, ChannelKind, Message, Reaction, Role, User, Workspace};
+pub use model::{Channel, ChannelKind, Mentions, Message, Reaction, Role, User, Workspace};
 pub use time::Timestamp;
 pub use values::{
-    ChannelName, ClientMsgId, DisplayName, Email, MessageBody, Password, Topic as ChannelTopic,
-    Username, WorkspaceName,
+    ChannelName, ClientMsgId, DisplayName, Email, Emoji, MessageBody, Password,
+    Topic as ChannelTopic, Username, WorkspaceName,
 };

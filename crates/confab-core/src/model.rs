@@ -119,6 +119,29 @@ pub struct Message {
     pub edited_at: Option<Timestamp>,
     pub deleted: bool,
     pub thread_root_id: Option<MessageId>,
+    /// On a thread root: replies not deleted, when the latest was posted, and who replied
+    /// (in order of first reply).
     pub reply_count: i64,
+    pub last_reply_at: Option<Timestamp>,
+    pub reply_users: Vec<UserId>,
+    /// Reactions in order of first use; users in order of reacting.
     pub reactions: Vec<Reaction>,
+    pub mentions: Mentions,
+}
+
+/// Who a message mentions, resolved when it was sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mentions {
+    /// `@username`s of workspace members, and for `@here` the members online at the time.
+    pub user_ids: Vec<UserId>,
+    /// `@channel` or `@everyone`: every member.
+    pub channel: bool,
+    /// `@here` was used.
+    pub here: bool,
+}
+
+impl Mentions {
+    pub fn includes(&self, user: &UserId) -> bool {
+        self.channel || self.user_ids.contains(user)
+    }
 }

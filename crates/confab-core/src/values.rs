@@ -45,6 +45,7 @@ string_value!(ChannelName);
 string_value!(Topic);
 string_value!(ClientMsgId);
 string_value!(MessageBody);
+string_value!(Emoji);
 
 impl Username {
     /// Usernames are case-insensitive, as on Slack: stored lowercase.
@@ -196,6 +197,42 @@ impl MessageBody {
     }
 }
 
+impl Emoji {
+    /// A `:short_code:` (lowercase letters, digits, `_`, `+`, `-`) or one Unicode emoji
+    /// (possibly a sequence joined by ZWJ or with modifiers), as Slack accepts.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let short_code = raw.len() > 2
+            && raw.len() <= 66
+            && raw.starts_with(':')
+            && raw.ends_with(':')
+            && raw[1..raw.len() - 1].bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'+' | b'-')
+            });
+        let count = raw.chars().count();
+        let unicode = (1..=16).contains(&count)
+            && raw.chars().any(is_emoji_char)
+            && raw.chars().all(|c| is_emoji_char(c) || is_emoji_joiner(c));
+        if short_code || unicode {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ValidationError::Emoji)
+        }
+    }
+}
+
+fn is_emoji_char(c: char) -> bool {
+    matches!(u32::from(c),
+        0x00A9 | 0x00AE | 0x203C | 0x2049 | 0x2122 | 0x2139 | 0x2194..=0x21AA | 0x231A..=0x23FF
+        | 0x24C2 | 0x25AA..=0x27BF | 0x2934 | 0x2935 | 0x2B05..=0x2B55 | 0x3030 | 0x303D
+        | 0x3297 | 0x3299 | 0x1F000..=0x1FAFF)
+}
+
+/// Characters that only combine emoji: ZWJ, variation selectors, keycap, tags, regional
+/// indicators are covered by the emoji range above.
+fn is_emoji_joiner(c: char) -> bool {
+    matches!(u32::from(c), 0x200D | 0xFE0E | 0xFE0F | 0x20E3 | 0xE0020..=0xE007F | 0x0023 | 0x002A | 0x0030..=0x0039)
+}
+
 /// Bytes the body takes inside a JSON string when non-ASCII is sent as raw UTF-8 and only the
 /// characters JSON requires are escaped (the other control characters are refused earlier).
 fn json_string_len(s: &str) -> usize {
@@ -297,6 +334,35 @@ mod tests {
         assert!(ClientMsgId::parse("web:1").is_ok());
         for bad in ["", "has space", "ü", &"x".repeat(65)] {
             assert!(ClientMsgId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn emoji() {
+        for ok in [
+            ":thumbsup:",
+            ":+1:",
+            ":skin-tone-2:",
+            "👍",
+            "👍🏽",
+            "👩‍💻",
+            "❤️",
+            "🇳🇴",
+        ] {
+            assert!(Emoji::parse(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            "",
+            "::",
+            ":Thumbs:",
+            "thumbsup",
+            "a",
+            "👍 👍",
+            ":x y:",
+            "<script>",
+            &"👍".repeat(17),
+        ] {
+            assert!(Emoji::parse(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -45,4 +45,19 @@ pub trait ChatBackend: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<ChannelEvent>, BackendError>;
     async fn send(&self, user: &UserId, cmd: SendCommand) -> Result<SendAck, BackendError>;
+    /// Forwards a typing indicator (throttled and authorised by the chat service).
+    async fn typing(&self, user: &UserId, channel_id: &str) -> Result<(), BackendError>;
+    /// Moves the user's read cursor; every device hears of it on the user's topic.
+    async fn mark_read(
+        &self,
+        user: &UserId,
+        channel_id: &str,
+        seq: i64,
+    ) -> Result<i64, BackendError>;
+    /// Which of `users` the user may watch the presence of.
+    async fn presence_visible(
+        &self,
+        user: &UserId,
+        users: &[UserId],
+    ) -> Result<Vec<UserId>, BackendError>;
 }

@@ -181,8 +181,10 @@ async fn run(
             _ = gw.shutdown.cancelled() => return,
             msg = rx.recv() => match msg {
                 Some(msg) => {
-                    if let BusMessage::Channel(event) = &*msg {
-                        pos.accept(event.clone());
+                    match &*msg {
+                        BusMessage::Channel(event) => pos.accept(event.clone()),
+                        BusMessage::Typing { user_id, .. } => pos.typing(user_id),
+                        _ => {}
                     }
                 }
                 None => return,
@@ -310,6 +312,19 @@ impl Position {
         if let Change::MemberLeft { user_id } = &event.change {
             // After delivering their own `member.left`: nothing later reaches them.
             self.hub.detach_user(user_id);
+        }
+    }
+
+    /// Typing is ephemeral: no sequence, straight to the other members' sockets.
+    fn typing(&self, typist: &UserId) {
+        let frame = encode(&ServerFrame::Typing {
+            channel_id: self.hub.channel_id.to_string(),
+            user_id: typist.to_string(),
+        });
+        for socket in lock(&self.hub.sockets).values() {
+            if socket.user() != typist {
+                socket.push(&frame);
+            }
         }
     }
 

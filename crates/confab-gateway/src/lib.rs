@@ -21,8 +21,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
-use confab_bus::{Bus, Delivery, Subscription};
-use confab_core::{BusMessage, ChannelId, Topic, UserEvent, UserId};
+use confab_bus::{Bus, Delivery, PresenceRegistry, Subscription};
+
+use confab_core::{BusMessage, ChannelEvent, ChannelId, Presence, Topic, UserEvent, UserId};
+
 use confab_protocol::ws::ServerFrame;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -43,6 +45,11 @@ pub struct Gateway {
 pub(crate) struct Inner {
     backend: Arc<dyn ChatBackend>,
     subscription: Arc<dyn Subscription>,
+    /// For publishing presence changes, which start here.
+    bus: Arc<dyn Bus>,
+    presence: Arc<dyn PresenceRegistry>,
+    /// Sockets watching each user's presence (`presence_subscribe`).
+    watchers: Mutex<HashMap<UserId, Vec<SocketHandle>>>,
     config: GatewayConfig,
     /// One hub per channel some local socket is (or recently was) in.
     hubs: Mutex<HashMap<ChannelId, Arc<Hub>>>,
@@ -67,7 +74,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Gateway {
-    pub fn new(backend: Arc<dyn ChatBackend>, bus: &dyn Bus, config: GatewayConfig) -> Self {
+    pub fn new(
+        backend: Arc<dyn ChatBackend>,
+        bus: Arc<dyn Bus>,
+        presence: Arc<dyn PresenceRegistry>,
+        config: GatewayConfig,
+    ) -> Self {
         let boot_id = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_micros() as u64)
@@ -75,6 +87,9 @@ impl Gateway {
         let inner = Arc::new(Inner {
             backend,
             subscription: bus.subscription(BUS_QUEUE),
+            bus,
+            presence,
+            watchers: Mutex::new(HashMap::new()),
             connections: Arc::new(Semaphore::new(config.max_connections)),
             config,
             hubs: Mutex::new(HashMap::new()),
@@ -229,6 +244,10 @@ impl Inner {
             UserEvent::ChannelRemoved { channel_id, .. } => ServerFrame::ChannelRemoved {
                 channel_id: channel_id.to_string(),
             },
+            UserEvent::Read { channel_id, seq } => ServerFrame::Read {
+                channel_id: channel_id.to_string(),
+                seq: *seq,
+            },
         };
         let frame = socket::encode(&frame);
         for socket in &sockets {
@@ -247,13 +266,27 @@ async fn dispatch(inner: Arc<Inner>) {
         match delivery {
             None => return,
             Some(Delivery::Message(msg)) => match &*msg {
-                BusMessage::Channel(event) => {
-                    let hub = lock(&inner.hubs).get(&event.channel_id).cloned();
+                BusMessage::Channel(ChannelEvent { channel_id, .. })
+                | BusMessage::Typing { channel_id, .. } => {
+                    let hub = lock(&inner.hubs).get(channel_id).cloned();
                     if let Some(hub) = hub {
                         hub.offer(msg.clone());
                     }
                 }
                 BusMessage::User { user_id, event } => inner.on_user_event(user_id, event),
+                BusMessage::Presence { user_id, status } => {
+                    let watchers = lock(&inner.watchers)
+                        .get(user_id)
+                        .cloned()
+                        .unwrap_or_default();
+                    let frame = socket::encode(&ServerFrame::Presence {
+                        user_id: user_id.to_string(),
+                        status: status.as_str().to_owned(),
+                    });
+                    for socket in &watchers {
+                        socket.push(&frame);
+                    }
+                }
             },
             Some(Delivery::Resync) => {
                 tracing::warn!(
@@ -261,6 +294,81 @@ async fn dispatch(inner: Arc<Inner>) {
                 );
                 for hub in lock(&inner.hubs).values() {
                     hub.request_resync();
+                }
+            }
+        }
+    }
+}
+
+/// Presence: sockets report their state, changes of a user's aggregate status are published,
+/// and sockets watching that user hear of them.
+impl Inner {
+    /// Records a socket's state and publishes the user's new status if it changed.
+    async fn set_presence(&self, user: &UserId, socket: u64, idle: Option<bool>) {
+        let change = match idle {
+            Some(idle) => self.presence.set(user, socket, idle).await,
+            None => self.presence.remove(user, socket).await,
+        };
+        if let Some(status) = change {
+            let msg = BusMessage::Presence {
+                user_id: user.clone(),
+                status,
+            };
+            if let Err(error) = self.bus.publish(Arc::new(msg)).await {
+                tracing::warn!(%error, "presence publish failed");
+            }
+        }
+    }
+
+    /// Makes `socket` watch exactly `users` (replacing what it watched before) and returns
+    /// their current status, read after subscribing so no change falls in between.
+    async fn watch(&self, socket: &SocketHandle, users: Vec<UserId>) -> Vec<(UserId, Presence)> {
+        self.unwatch(socket).await;
+        let mut newly_watched = Vec::new();
+        {
+            let mut watchers = lock(&self.watchers);
+            for user in &users {
+                let list = watchers.entry(user.clone()).or_default();
+                if list.is_empty() {
+                    newly_watched.push(user.clone());
+                }
+                list.push(socket.clone());
+            }
+        }
+        socket.set_watching(users.clone());
+        if !newly_watched.is_empty() {
+            let _topics = self.topics.lock().await;
+            for user in newly_watched {
+                if let Err(error) = self.subscription.subscribe(Topic::Presence(user)).await {
+                    tracing::warn!(%error, "presence subscribe failed");
+                }
+            }
+        }
+        let statuses = self.presence.status(&users).await;
+        users.into_iter().zip(statuses).collect()
+    }
+
+    async fn unwatch(&self, socket: &SocketHandle) {
+        let mut unwatched = Vec::new();
+        {
+            let mut watchers = lock(&self.watchers);
+            for user in socket.set_watching(Vec::new()) {
+                if let Some(list) = watchers.get_mut(&user) {
+                    list.retain(|s| s.id() != socket.id());
+                    if list.is_empty() {
+                        watchers.remove(&user);
+                        unwatched.push(user);
+                    }
+                }
+            }
+        }
+        if !unwatched.is_empty() {
+            let _topics = self.topics.lock().await;
+            for user in unwatched {
+                if !lock(&self.watchers).contains_key(&user)
+                    && let Err(error) = self.subscription.unsubscribe(&Topic::Presence(user)).await
+                {
+                    tracing::warn!(%error, "presence unsubscribe failed");
                 }
             }
         }

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::backend::{BackendError, SendAck, SendCommand};
+use crate::backend::{BackendError, SendCommand};
 use crate::{Inner, lock};
 
 /// Close codes (RFC 6455 §7.4.1).
@@ -41,6 +41,8 @@ struct Shared {
     kick: CancellationToken,
     /// Channels whose hubs hold this socket, so disconnecting detaches from exactly those.
     channels: Mutex<HashSet<ChannelId>>,
+    /// Users whose presence this socket watches.
+    watching: Mutex<Vec<UserId>>,
 }
 
 impl SocketHandle {
@@ -71,6 +73,11 @@ impl SocketHandle {
         lock(&self.0.channels).remove(channel);
     }
 
+    /// Replaces the watched users, returning the previous ones.
+    pub(crate) fn set_watching(&self, users: Vec<UserId>) -> Vec<UserId> {
+        std::mem::replace(&mut *lock(&self.0.watching), users)
+    }
+
     pub(crate) fn take_channels(&self) -> HashSet<ChannelId> {
         std::mem::take(&mut *lock(&self.0.channels))
     }
@@ -81,7 +88,8 @@ pub(crate) fn encode(frame: &ServerFrame) -> Utf8Bytes {
     Utf8Bytes::from(serde_json::to_string(frame).unwrap_or_default())
 }
 
-type SendFuture = Pin<Box<dyn Future<Output = (String, Result<SendAck, BackendError>)> + Send>>;
+/// A client frame's work, run one at a time per socket; it yields the frames to answer with.
+type OpFuture = Pin<Box<dyn Future<Output = Vec<Message>> + Send>>;
 
 /// Runs a socket until the client leaves, stops answering, falls behind, or the gateway shuts
 /// down.
@@ -93,6 +101,7 @@ pub(crate) async fn run(gw: Arc<Inner>, ws: WebSocket, user: UserId) {
         queue,
         kick: CancellationToken::new(),
         channels: Mutex::new(HashSet::new()),
+        watching: Mutex::new(Vec::new()),
     }));
     let (mut sink, mut stream) = ws.split();
     metrics::gauge!("confab_open_sockets").increment(1.0);
@@ -104,6 +113,7 @@ pub(crate) async fn run(gw: Arc<Inner>, ws: WebSocket, user: UserId) {
                 heartbeat_ms: gw.config.ping_interval.as_millis() as u64,
             };
             if sink.send(Message::Text(encode(&hello))).await.is_ok() {
+                gw.set_presence(&user, handle.id(), Some(false)).await;
                 serve(&gw, &handle, &mut sink, &mut stream, &mut outbound).await
             } else {
                 None
@@ -115,6 +125,8 @@ pub(crate) async fn run(gw: Arc<Inner>, ws: WebSocket, user: UserId) {
         }
     };
     gw.unregister(&handle);
+    gw.unwatch(&handle).await;
+    gw.set_presence(&user, handle.id(), None).await;
     metrics::gauge!("confab_open_sockets").decrement(1.0);
     if let Some((code, reason)) = close {
         let frame = Message::Close(Some(CloseFrame {
@@ -140,21 +152,26 @@ async fn serve(
     let config = &gw.config;
     let mut ping =
         tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
-    let mut last_heard = Instant::now();
-    let mut backlog: VecDeque<SendCommand> = VecDeque::new();
-    let mut in_flight: Option<SendFuture> = None;
+    // Dropped exactly `idle_timeout` after the last thing heard, not at the next ping.
+    let idle = tokio::time::sleep(config.idle_timeout);
+    tokio::pin!(idle);
+    let mut backlog: VecDeque<ClientFrame> = VecDeque::new();
+    let mut in_flight: Option<OpFuture> = None;
     let mut batch = Vec::with_capacity(WRITE_BATCH);
     loop {
         tokio::select! {
             biased;
             _ = gw.shutdown.cancelled() => {
-                // A send already handed to the chat service finishes and is acknowledged, so
-                // its client does not retry something that committed. Backlogged sends were
-                // never started; the client retries them after reconnecting.
-                if let Some(send) = in_flight.take()
-                    && let Ok((client_msg_id, result)) = tokio::time::timeout(CLOSE_TIMEOUT, send).await
+                // The operation already handed to the chat service finishes and is answered,
+                // so its client does not retry something that committed. Backlogged frames
+                // were never started; the client retries them after reconnecting.
+                if let Some(op) = in_flight.take()
+                    && let Ok(replies) = tokio::time::timeout(CLOSE_TIMEOUT, op).await
                 {
-                    let _ = sink.send(reply(client_msg_id, result)).await;
+                    for reply in replies {
+                        let _ = sink.feed(reply).await;
+                    }
+                    let _ = sink.flush().await;
                 }
                 return Some((CLOSE_GOING_AWAY, "server shutting down"));
             }
@@ -175,14 +192,19 @@ async fn serve(
                     _ = gw.shutdown.cancelled() => return None,
                 }
             }
-            (client_msg_id, result) = wait(&mut in_flight), if in_flight.is_some() => {
-                in_flight = backlog.pop_front().map(|cmd| start_send(gw, handle.user(), cmd));
-                if sink.send(reply(client_msg_id, result)).await.is_err() {
+            replies = wait(&mut in_flight), if in_flight.is_some() => {
+                in_flight = backlog.pop_front().map(|frame| start(gw, handle, frame));
+                for reply in replies {
+                    if sink.feed(reply).await.is_err() {
+                        return None;
+                    }
+                }
+                if sink.flush().await.is_err() {
                     return None;
                 }
             }
             incoming = stream.next(), if backlog.len() < config.max_pending_sends => {
-                last_heard = Instant::now();
+                idle.as_mut().reset(Instant::now() + config.idle_timeout);
                 let text = match incoming {
                     None => return None,
                     Some(Err(error)) => return too_big(error).then_some((CLOSE_TOO_BIG, "frame too large")),
@@ -196,23 +218,12 @@ async fn serve(
                     Some(Ok(Message::Text(text))) => text,
                 };
                 match serde_json::from_str::<ClientFrame>(text.as_str()) {
-                    Ok(ClientFrame::Send { channel_id, client_msg_id, body, thread_root_id, file_ids }) => {
-                        let cmd = SendCommand { channel_id, client_msg_id, body, thread_root_id, file_ids };
+                    Ok(frame) => {
                         if in_flight.is_none() {
-                            in_flight = Some(start_send(gw, handle.user(), cmd));
+                            in_flight = Some(start(gw, handle, frame));
                         } else {
-                            backlog.push_back(cmd);
+                            backlog.push_back(frame);
                         }
-                    }
-                    Ok(other) => {
-                        let kind = match other {
-                            ClientFrame::Typing { .. } => "typing",
-                            ClientFrame::Read { .. } => "read",
-                            ClientFrame::Presence { .. } => "presence",
-                            _ => "presence_subscribe",
-                        };
-                        let frame = error_frame(None, ErrorCode::InvalidRequest, &format!("`{kind}` frames are not supported yet"));
-                        if sink.send(frame).await.is_err() { return None }
                     }
                     Err(error) => {
                         let code = if error.is_syntax() || error.is_eof() { ErrorCode::InvalidJson } else { ErrorCode::InvalidRequest };
@@ -220,35 +231,17 @@ async fn serve(
                     }
                 }
             }
+            _ = &mut idle => {
+                // Silent past the timeout: most likely gone without a close frame.
+                return None;
+            }
             _ = ping.tick() => {
-                if last_heard.elapsed() > config.idle_timeout {
-                    // Silent past the timeout: most likely gone without a close frame.
-                    return None;
-                }
                 if sink.send(Message::Ping(Default::default())).await.is_err() {
                     return None;
                 }
             }
         }
     }
-}
-
-/// The answer to a send: its ack, or an error frame naming it.
-fn reply(client_msg_id: String, result: Result<SendAck, BackendError>) -> Message {
-    let frame = match result {
-        Ok(ack) => ServerFrame::Ack {
-            client_msg_id,
-            message_id: ack.message_id,
-            seq: ack.seq,
-            ts: ack.ts,
-        },
-        Err(e) => ServerFrame::Error {
-            client_msg_id: Some(client_msg_id),
-            code: e.code.as_str().to_owned(),
-            message: e.message,
-        },
-    };
-    Message::Text(encode(&frame))
 }
 
 fn error_frame(client_msg_id: Option<String>, code: ErrorCode, message: &str) -> Message {
@@ -259,17 +252,98 @@ fn error_frame(client_msg_id: Option<String>, code: ErrorCode, message: &str) ->
     }))
 }
 
-fn start_send(gw: &Arc<Inner>, user: &UserId, cmd: SendCommand) -> SendFuture {
-    let backend = gw.backend.clone();
-    let user = user.clone();
+fn backend_error(client_msg_id: Option<String>, e: BackendError) -> Message {
+    error_frame(client_msg_id, e.code, &e.message)
+}
+
+/// Starts a client frame's work.
+fn start(gw: &Arc<Inner>, handle: &SocketHandle, frame: ClientFrame) -> OpFuture {
+    let gw = gw.clone();
+    let handle = handle.clone();
     Box::pin(async move {
-        let client_msg_id = cmd.client_msg_id.clone();
-        let result = backend.send(&user, cmd).await;
-        (client_msg_id, result)
+        let user = handle.user().clone();
+        match frame {
+            ClientFrame::Send {
+                channel_id,
+                client_msg_id,
+                body,
+                thread_root_id,
+                file_ids,
+            } => {
+                let cmd = SendCommand {
+                    channel_id,
+                    client_msg_id: client_msg_id.clone(),
+                    body,
+                    thread_root_id,
+                    file_ids,
+                };
+                let frame = match gw.backend.send(&user, cmd).await {
+                    Ok(ack) => ServerFrame::Ack {
+                        client_msg_id,
+                        message_id: ack.message_id,
+                        seq: ack.seq,
+                        ts: ack.ts,
+                    },
+                    Err(e) => return vec![backend_error(Some(client_msg_id), e)],
+                };
+                vec![Message::Text(encode(&frame))]
+            }
+            ClientFrame::Typing { channel_id } => match gw.backend.typing(&user, &channel_id).await
+            {
+                Ok(()) => Vec::new(),
+                Err(e) => vec![backend_error(None, e)],
+            },
+            // Every socket of the user, this one included, hears of the move on the user's topic.
+            ClientFrame::Read { channel_id, seq } => {
+                match gw.backend.mark_read(&user, &channel_id, seq).await {
+                    Ok(_) => Vec::new(),
+                    Err(e) => vec![backend_error(None, e)],
+                }
+            }
+            ClientFrame::Presence { status } => {
+                let idle = match status.as_str() {
+                    "online" => false,
+                    "idle" => true,
+                    _ => {
+                        return vec![error_frame(
+                            None,
+                            ErrorCode::InvalidRequest,
+                            "status must be online or idle",
+                        )];
+                    }
+                };
+                gw.set_presence(&user, handle.id(), Some(idle)).await;
+                Vec::new()
+            }
+            ClientFrame::PresenceSubscribe { user_ids } => {
+                let ids = match user_ids
+                    .iter()
+                    .map(|id| UserId::parse(id))
+                    .collect::<Result<Vec<_>, _>>()
+                {
+                    Ok(ids) => ids,
+                    Err(e) => return vec![error_frame(None, e.code(), &e.to_string())],
+                };
+                let visible = match gw.backend.presence_visible(&user, &ids).await {
+                    Ok(visible) => visible,
+                    Err(e) => return vec![backend_error(None, e)],
+                };
+                gw.watch(&handle, visible)
+                    .await
+                    .into_iter()
+                    .map(|(user_id, status)| {
+                        Message::Text(encode(&ServerFrame::Presence {
+                            user_id: user_id.to_string(),
+                            status: status.as_str().to_owned(),
+                        }))
+                    })
+                    .collect()
+            }
+        }
     })
 }
 
-async fn wait(in_flight: &mut Option<SendFuture>) -> (String, Result<SendAck, BackendError>) {
+async fn wait(in_flight: &mut Option<OpFuture>) -> Vec<Message> {
     match in_flight {
         Some(fut) => fut.await,
         None => std::future::pending().await,

@@ -171,3 +171,54 @@ pub struct ErrorBody {
 pub struct ErrorResponse {
     pub error: ErrorBody,
 }
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditMessageRequest {
+    pub body: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ThreadResponse {
+    pub root: MessageWire,
+    pub replies: Vec<MessageWire>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadRequest {
+    pub seq: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReadResponse {
+    pub last_read_seq: i64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateChannelRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub topic: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceQuery {
+    /// Comma-separated user IDs, at most 500.
+    pub ids: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PresenceWire {
+    pub user_id: String,
+    /// `online`, `idle` or `offline`.
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PresenceResponse {
+    pub presence: Vec<PresenceWire>,
+}

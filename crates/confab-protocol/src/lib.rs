@@ -6,4 +6,4 @@ pub mod http;
 mod wire;
 pub mod ws;
 
-pub use wire::{ChannelWire, MessageWire, ReactionWire, UserWire, WorkspaceWire};
+pub use wire::{ChannelWire, MentionsWire, MessageWire, ReactionWire, UserWire, WorkspaceWire};

@@ -114,8 +114,23 @@ pub struct MessageWire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_root_id: Option<String>,
     pub reply_count: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reply_at: Option<String>,
+    /// Who replied in the thread, in order of first reply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reply_users: Vec<String>,
     pub reactions: Vec<ReactionWire>,
     pub files: Vec<String>,
+    pub mentions: MentionsWire,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MentionsWire {
+    /// Mentioned users, and for `@here` the members online when it was sent.
+    pub user_ids: Vec<String>,
+    /// `@channel` or `@everyone`.
+    pub channel: bool,
+    pub here: bool,
 }
 
 impl From<&Message> for MessageWire {
@@ -132,6 +147,19 @@ impl From<&Message> for MessageWire {
             deleted: m.deleted,
             thread_root_id: m.thread_root_id.as_ref().map(ToString::to_string),
             reply_count: m.reply_count,
+            last_reply_at: m.last_reply_at.map(|t| t.to_rfc3339()),
+            reply_users: m.reply_users.iter().map(ToString::to_string).collect(),
+            mentions: MentionsWire {
+                user_ids: m
+                    .mentions
+                    .user_ids
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                channel: m.mentions.channel,
+                here: m.mentions.here,
+            },
+
             reactions: m
                 .reactions
                 .iter()

@@ -62,36 +62,67 @@ pub enum ServerFrame {
     ChannelAdded { channel: ChannelWire },
     #[serde(rename = "channel.removed")]
     ChannelRemoved { channel_id: String },
+    #[serde(rename = "typing")]
+    Typing { channel_id: String, user_id: String },
+    #[serde(rename = "presence")]
+    Presence { user_id: String, status: String },
+    /// The user's own read cursor moved, from any device.
+    #[serde(rename = "read")]
+    Read { channel_id: String, seq: i64 },
 }
 
-/// One channel change: `kind` names it and the matching field carries the changed object.
+/// One channel change: `kind` names it and the matching fields carry the changed objects.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventFrame {
     pub channel_id: String,
     pub seq: i64,
     pub kind: String,
+    /// `message.*` and `reaction.*`: the message as it is after the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<MessageWire>,
+    /// A thread reply created or deleted: its root, whose reply count changed with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<MessageWire>,
+    /// `reaction.*`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emoji: Option<String>,
+    /// `member.*` and `reaction.*`: who.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// `channel.updated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelWire>,
 }
 
 impl EventFrame {
     pub fn from_event(ev: &confab_core::ChannelEvent) -> Self {
         use confab_core::Change;
-        let (message, user_id) = match &ev.change {
-            Change::MessageCreated(m) => (Some(MessageWire::from(m)), None),
-            Change::MemberJoined { user_id } | Change::MemberLeft { user_id } => {
-                (None, Some(user_id.to_string()))
-            }
-        };
-        Self {
+        let mut frame = Self {
             channel_id: ev.channel_id.to_string(),
             seq: ev.seq,
             kind: ev.change.kind().to_owned(),
-            message,
-            user_id,
+            message: ev.change.message().map(MessageWire::from),
+            root: None,
+            emoji: None,
+            user_id: None,
+            channel: None,
+        };
+        match &ev.change {
+            Change::MessageCreated { root, .. } | Change::MessageDeleted { root, .. } => {
+                frame.root = root.as_ref().map(MessageWire::from);
+            }
+            Change::ReactionAdded { emoji, user_id, .. }
+            | Change::ReactionRemoved { emoji, user_id, .. } => {
+                frame.emoji = Some(emoji.clone());
+                frame.user_id = Some(user_id.to_string());
+            }
+            Change::MemberJoined { user_id } | Change::MemberLeft { user_id } => {
+                frame.user_id = Some(user_id.to_string());
+            }
+            Change::ChannelUpdated { channel } => frame.channel = Some(ChannelWire::from(channel)),
+            Change::MessageEdited { .. } => {}
         }
+        frame
     }
 }
 

@@ -14,6 +14,8 @@ pub enum StoreError {
     NotMember,
     #[error("the thread root is not a message of this channel")]
     InvalidThreadRoot,
+    #[error("the message was deleted")]
+    MessageDeleted,
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("invite has expired or is used up")]
@@ -39,6 +41,7 @@ impl StoreError {
             StoreError::AlreadyMember => ErrorCode::AlreadyMember,
             StoreError::NotMember => ErrorCode::NotInChannel,
             StoreError::InvalidThreadRoot => ErrorCode::InvalidThreadRoot,
+            StoreError::MessageDeleted => ErrorCode::MessageDeleted,
             StoreError::NotFound("user") => ErrorCode::UserNotFound,
             StoreError::NotFound("workspace") => ErrorCode::WorkspaceNotFound,
             StoreError::NotFound("channel") => ErrorCode::ChannelNotFound,

@@ -13,8 +13,8 @@ pub mod testsuite;
 
 use async_trait::async_trait;
 use confab_core::{
-    Channel, ChannelEvent, ChannelId, ChannelKind, Message, MessageId, Role, Timestamp, User,
-    UserId, Workspace, WorkspaceId,
+    Channel, ChannelEvent, ChannelId, ChannelKind, Mentions, Message, MessageId, Role, Timestamp,
+    User, UserId, Workspace, WorkspaceId,
 };
 
 pub use error::StoreError;
@@ -57,6 +57,7 @@ pub struct NewMessage {
     pub client_msg_id: String,
     pub body: String,
     pub thread_root_id: Option<MessageId>,
+    pub mentions: Mentions,
     pub ts: Timestamp,
 }
 
@@ -81,6 +82,8 @@ pub struct Committed<T> {
 #[derive(Debug, Clone)]
 pub struct SendOutcome {
     pub message: Message,
+    /// For a thread reply, its root as changed by it.
+    pub root: Option<Message>,
     pub created: bool,
 }
 
@@ -90,6 +93,8 @@ pub struct ChannelView {
     pub channel: Channel,
     pub is_member: bool,
     pub last_read_seq: i64,
+    pub unread_count: i64,
+    pub mention_count: i64,
 }
 
 /// One page of the changes feed.
@@ -220,4 +225,54 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<ChannelEvent>>;
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>>;
+    /// Replaces a live message's body (and the mentions found in it) as a change.
+    async fn edit_message(
+        &self,
+        id: &MessageId,
+        body: &str,
+        mentions: &Mentions,
+        now: Timestamp,
+    ) -> StoreResult<ChannelEvent>;
+    /// Soft-deletes: body, mentions and reactions go; a tombstone stays. `None` if it already
+    /// was deleted. A deleted reply leaves its thread (the root changes with it).
+    async fn delete_message(
+        &self,
+        id: &MessageId,
+        now: Timestamp,
+    ) -> StoreResult<Option<ChannelEvent>>;
+    /// Adds (`present`) or removes one user's reaction; `None` when it already was so.
+    async fn set_reaction(
+        &self,
+        id: &MessageId,
+        emoji: &str,
+        user: &UserId,
+        present: bool,
+        now: Timestamp,
+    ) -> StoreResult<Option<ChannelEvent>>;
+    /// A thread: its root and live replies in order.
+    async fn thread(&self, root: &MessageId) -> StoreResult<Option<(Message, Vec<Message>)>>;
+    /// Moves a member's read cursor forward (never back, never past the channel's end) and
+    /// returns where it is. `NotMember` for non-members.
+    async fn mark_read(&self, channel: &ChannelId, user: &UserId, seq: i64) -> StoreResult<i64>;
+    /// Renames a channel or sets its topic, as a change.
+    async fn update_channel(
+        &self,
+        channel: &ChannelId,
+        name: Option<&str>,
+        topic: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<ChannelEvent>;
+    /// IDs of the workspace's members with these (lowercase) usernames, in the given order.
+    async fn workspace_users_by_name(
+        &self,
+        ws: &WorkspaceId,
+        usernames: &[String],
+    ) -> StoreResult<Vec<UserId>>;
+    async fn channel_member_ids(&self, channel: &ChannelId) -> StoreResult<Vec<UserId>>;
+    /// Which of `others` share a workspace with `user`.
+    async fn users_sharing_workspace(
+        &self,
+        user: &UserId,
+        others: &[UserId],
+    ) -> StoreResult<Vec<UserId>>;
 }

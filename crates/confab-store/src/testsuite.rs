@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use confab_core::{
-    Change, ChannelId, ChannelKind, MessageId, Role, Timestamp, UserId, WorkspaceId,
+    Change, ChannelId, ChannelKind, Mentions, MessageId, Role, Timestamp, UserId, WorkspaceId,
 };
 
 use crate::{NewChannel, NewInvite, NewMessage, NewUser, NewWorkspace, Store, StoreError};
@@ -42,7 +42,14 @@ macro_rules! store_behaviour_suite {
             changes_feed_pages_and_cursor,
             history_pages_newest_first,
             changes_after_replays_every_kind,
-            thread_replies_attach_to_the_root
+            thread_replies_attach_to_the_root,
+            edits_and_deletes_are_changes,
+            deleting_a_reply_updates_its_root,
+            reactions_are_idempotent_changes,
+            read_cursors_only_move_forward,
+            unread_and_mention_counts,
+            channel_updates_are_changes,
+            mention_names_resolve_within_the_workspace
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -126,6 +133,7 @@ fn new_message(
         client_msg_id: client_msg_id.to_owned(),
         body: body.to_owned(),
         thread_root_id: None,
+        mentions: Mentions::default(),
         ts: Timestamp::now(),
     }
 }
@@ -739,7 +747,13 @@ pub async fn changes_after_replays_every_kind(store: &dyn Store) {
             user_id: bob.clone()
         }
     );
-    assert_eq!(events[1].change, Change::MessageCreated(sent));
+    assert_eq!(
+        events[1].change,
+        Change::MessageCreated {
+            message: sent,
+            root: None
+        }
+    );
     assert_eq!(
         events[2].change,
         Change::MemberLeft {
@@ -790,4 +804,423 @@ pub async fn thread_replies_attach_to_the_root(store: &dyn Store) {
         store.send_message(missing).await,
         Err(StoreError::InvalidThreadRoot)
     ));
+}
+
+pub async fn edits_and_deletes_are_changes(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let (_, general) = workspace(store, &alice).await;
+    let sent = expect(
+        store
+            .send_message(new_message(&general, &alice, "m", "first"))
+            .await,
+        "send",
+    )
+    .message;
+    let now = Timestamp::now();
+    let edited = expect(
+        store
+            .edit_message(&sent.id, "second", &Mentions::default(), now)
+            .await,
+        "edit",
+    );
+    let Change::MessageEdited { message } = &edited.change else {
+        panic!("{edited:?}")
+    };
+    assert_eq!(
+        (message.body.as_deref(), message.version, edited.seq),
+        (Some("second"), sent.seq + 1, sent.seq + 1)
+    );
+    assert_eq!(message.edited_at, Some(now));
+    expect(
+        store
+            .set_reaction(&sent.id, ":+1:", &alice, true, now)
+            .await,
+        "react",
+    );
+    let deleted = expect(store.delete_message(&sent.id, now).await, "delete").expect("a change");
+    let Change::MessageDeleted {
+        message,
+        root: None,
+    } = &deleted.change
+    else {
+        panic!("{deleted:?}")
+    };
+    assert!(message.deleted && message.body.is_none() && message.reactions.is_empty());
+    assert!(expect(store.delete_message(&sent.id, now).await, "delete twice").is_none());
+    assert!(matches!(
+        store
+            .edit_message(&sent.id, "x", &Mentions::default(), now)
+            .await,
+        Err(StoreError::MessageDeleted)
+    ));
+    assert!(matches!(
+        store
+            .set_reaction(&sent.id, ":+1:", &alice, true, now)
+            .await,
+        Err(StoreError::MessageDeleted)
+    ));
+    // Every read path shows the tombstone only.
+    let page = expect(store.messages_since(&general, 0, 10).await, "feed");
+    assert_eq!(page.messages.len(), 1);
+    assert!(page.messages[0].deleted && page.messages[0].body.is_none());
+    let replay = expect(store.changes_after(&general, 0, 100).await, "changes");
+    assert!(
+        replay
+            .iter()
+            .filter_map(|e| e.change.message())
+            .all(|m| m.body.is_none() && m.reactions.is_empty())
+    );
+}
+
+pub async fn deleting_a_reply_updates_its_root(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let (ws, general) = workspace(store, &alice).await;
+    expect(
+        store
+            .add_workspace_member(&ws, &bob, Role::Member, Timestamp::now())
+            .await,
+        "add bob",
+    );
+    let root = expect(
+        store
+            .send_message(new_message(&general, &alice, "root", "root"))
+            .await,
+        "root",
+    )
+    .message;
+    let reply = |cid: &str, author: &UserId| {
+        let mut m = new_message(&general, author, cid, cid);
+        m.thread_root_id = Some(root.id.clone());
+        m
+    };
+    let r1 = expect(store.send_message(reply("r1", &bob)).await, "r1");
+    let root_now = r1.root.expect("a reply carries its root");
+    assert_eq!(
+        (
+            root_now.reply_count,
+            root_now.version,
+            root_now.reply_users.clone()
+        ),
+        (1, r1.message.seq, vec![bob.clone()])
+    );
+    let r2 = expect(store.send_message(reply("r2", &alice)).await, "r2");
+    assert_eq!(
+        r2.root.as_ref().map(|r| r.reply_users.clone()),
+        Some(vec![bob.clone(), alice.clone()])
+    );
+    let deleted = expect(
+        store.delete_message(&r1.message.id, Timestamp::now()).await,
+        "delete",
+    )
+    .expect("a change");
+    let Change::MessageDeleted {
+        root: Some(root_after),
+        ..
+    } = &deleted.change
+    else {
+        panic!("{deleted:?}")
+    };
+    assert_eq!(
+        (root_after.reply_count, root_after.version),
+        (1, deleted.seq)
+    );
+    assert_eq!(root_after.reply_users, vec![alice.clone()]);
+    let (thread_root, replies) = expect(store.thread(&root.id).await, "thread").expect("a thread");
+    assert_eq!(thread_root, *root_after);
+    assert_eq!(
+        replies.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+        vec![r2.message.id.clone()]
+    );
+    // Deleting the root keeps the replies reachable.
+    expect(
+        store.delete_message(&root.id, Timestamp::now()).await,
+        "delete root",
+    );
+    let (thread_root, replies) = expect(store.thread(&root.id).await, "thread").expect("a thread");
+    assert!(thread_root.deleted && thread_root.body.is_none());
+    assert_eq!(replies.len(), 1);
+    // History is the channel's timeline: replies live in their thread.
+    let (history, _) = expect(
+        store.messages_before(&general, i64::MAX, 50).await,
+        "history",
+    );
+    assert!(history.iter().all(|m| m.thread_root_id.is_none()));
+}
+
+pub async fn reactions_are_idempotent_changes(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let (ws, general) = workspace(store, &alice).await;
+    expect(
+        store
+            .add_workspace_member(&ws, &bob, Role::Member, Timestamp::now())
+            .await,
+        "add bob",
+    );
+    let m = expect(
+        store
+            .send_message(new_message(&general, &alice, "m", "hi"))
+            .await,
+        "send",
+    )
+    .message;
+    let now = Timestamp::now();
+    let added = expect(
+        store.set_reaction(&m.id, "👍", &bob, true, now).await,
+        "react",
+    )
+    .expect("a change");
+    assert!(
+        expect(
+            store.set_reaction(&m.id, "👍", &bob, true, now).await,
+            "again"
+        )
+        .is_none(),
+        "idempotent"
+    );
+    expect(
+        store.set_reaction(&m.id, ":tada:", &alice, true, now).await,
+        "tada",
+    );
+    let last = expect(
+        store.set_reaction(&m.id, "👍", &alice, true, now).await,
+        "alice +1",
+    )
+    .expect("a change");
+    let Change::ReactionAdded {
+        message,
+        emoji,
+        user_id,
+    } = &last.change
+    else {
+        panic!("{last:?}")
+    };
+    assert_eq!((emoji.as_str(), user_id), ("👍", &alice));
+    assert_eq!(message.version, last.seq);
+    let summary: Vec<(String, Vec<UserId>)> = message
+        .reactions
+        .iter()
+        .map(|r| (r.emoji.clone(), r.user_ids.clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("👍".into(), vec![bob.clone(), alice.clone()]),
+            (":tada:".into(), vec![alice.clone()])
+        ]
+    );
+    let removed = expect(
+        store.set_reaction(&m.id, "👍", &bob, false, now).await,
+        "unreact",
+    )
+    .expect("a change");
+    assert!(matches!(removed.change, Change::ReactionRemoved { .. }));
+    assert!(
+        expect(
+            store.set_reaction(&m.id, "👍", &bob, false, now).await,
+            "again"
+        )
+        .is_none()
+    );
+    let replay = expect(
+        store.changes_after(&general, added.seq - 1, 100).await,
+        "changes",
+    );
+    let kinds: Vec<&str> = replay.iter().map(|e| e.change.kind()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "reaction.added",
+            "reaction.added",
+            "reaction.added",
+            "reaction.removed"
+        ]
+    );
+}
+
+pub async fn read_cursors_only_move_forward(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let mallory = user(store, "mallory").await;
+    let (_, general) = workspace(store, &alice).await;
+    for i in 0..3 {
+        send(store, &general, &alice, &format!("m{i}")).await; // seqs 2..=4
+    }
+    assert_eq!(
+        expect(store.mark_read(&general, &alice, 3).await, "read"),
+        3
+    );
+    assert_eq!(
+        expect(store.mark_read(&general, &alice, 2).await, "back"),
+        3,
+        "never backwards"
+    );
+    assert_eq!(
+        expect(store.mark_read(&general, &alice, 99).await, "past"),
+        4,
+        "never past the end"
+    );
+    assert!(matches!(
+        store.mark_read(&general, &mallory, 1).await,
+        Err(StoreError::NotMember)
+    ));
+}
+
+pub async fn unread_and_mention_counts(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let (ws, general) = workspace(store, &alice).await;
+    expect(
+        store
+            .add_workspace_member(&ws, &bob, Role::Member, Timestamp::now())
+            .await,
+        "add bob",
+    );
+    let mentioning = |cid: &str, users: Vec<UserId>, channel: bool| {
+        let mut m = new_message(&general, &alice, cid, cid);
+        m.mentions = Mentions {
+            user_ids: users,
+            channel,
+            here: false,
+        };
+        m
+    };
+    let plain = expect(
+        store
+            .send_message(new_message(&general, &alice, "a", "a"))
+            .await,
+        "a",
+    )
+    .message;
+    let named = expect(
+        store
+            .send_message(mentioning("b", vec![bob.clone()], false))
+            .await,
+        "b",
+    )
+    .message;
+    expect(store.send_message(mentioning("c", vec![], true)).await, "c");
+    send(store, &general, &bob, "own").await; // bob's own message never counts for bob
+    let mut reply = new_message(&general, &alice, "r", "reply");
+    reply.thread_root_id = Some(plain.id.clone());
+    expect(store.send_message(reply).await, "reply"); // thread replies are not unread
+    let counts = |views: Vec<crate::ChannelView>| {
+        let v = views
+            .into_iter()
+            .find(|v| v.channel.id == general)
+            .expect("general listed");
+        (v.unread_count, v.mention_count)
+    };
+    assert_eq!(
+        counts(expect(store.list_channels(&ws, &bob, true).await, "list")),
+        (3, 2)
+    );
+    // Edits and deletes change the counts.
+    expect(
+        store
+            .edit_message(
+                &named.id,
+                "no mention now",
+                &Mentions::default(),
+                Timestamp::now(),
+            )
+            .await,
+        "edit",
+    );
+    assert_eq!(
+        counts(expect(store.list_channels(&ws, &bob, true).await, "list")),
+        (3, 1)
+    );
+    expect(
+        store.delete_message(&plain.id, Timestamp::now()).await,
+        "delete",
+    );
+    assert_eq!(
+        counts(expect(store.list_channels(&ws, &bob, true).await, "list")),
+        (2, 1)
+    );
+    expect(store.mark_read(&general, &bob, named.seq).await, "read");
+    assert_eq!(
+        counts(expect(store.list_channels(&ws, &bob, true).await, "list")),
+        (1, 1)
+    );
+    assert_eq!(
+        counts(expect(store.list_channels(&ws, &alice, true).await, "list")).0,
+        1,
+        "bob's message"
+    );
+}
+
+pub async fn channel_updates_are_changes(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let (ws, general) = workspace(store, &alice).await;
+    let dev = expect(
+        store
+            .create_channel(new_channel(&ws, &alice, "dev", ChannelKind::Public))
+            .await,
+        "c",
+    )
+    .value;
+    let event = expect(
+        store
+            .update_channel(&dev.id, Some("backend"), Some("APIs"), Timestamp::now())
+            .await,
+        "update",
+    );
+    let Change::ChannelUpdated { channel } = &event.change else {
+        panic!("{event:?}")
+    };
+    assert_eq!(
+        (
+            channel.name.as_deref(),
+            channel.topic.as_str(),
+            channel.last_seq
+        ),
+        (Some("backend"), "APIs", event.seq)
+    );
+    let taken = store
+        .update_channel(&general, Some("backend"), None, Timestamp::now())
+        .await;
+    assert!(
+        matches!(taken, Err(StoreError::ChannelNameTaken)),
+        "{taken:?}"
+    );
+    let replay = expect(store.changes_after(&dev.id, 1, 10).await, "changes");
+    assert_eq!(replay.len(), 1);
+    assert_eq!(replay[0].change, event.change);
+}
+
+pub async fn mention_names_resolve_within_the_workspace(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let outsider = user(store, "outsider").await;
+    let (ws, general) = workspace(store, &alice).await;
+    expect(
+        store
+            .add_workspace_member(&ws, &bob, Role::Member, Timestamp::now())
+            .await,
+        "add bob",
+    );
+    let names = vec![
+        "bob".to_owned(),
+        "outsider".to_owned(),
+        "alice".to_owned(),
+        "ghost".to_owned(),
+    ];
+    assert_eq!(
+        expect(store.workspace_users_by_name(&ws, &names).await, "resolve"),
+        vec![bob.clone(), alice.clone()]
+    );
+    let mut members = expect(store.channel_member_ids(&general).await, "members");
+    members.sort();
+    let mut expected = vec![alice.clone(), bob.clone()];
+    expected.sort();
+    assert_eq!(members, expected);
+    let shared = expect(
+        store
+            .users_sharing_workspace(&alice, &[bob.clone(), outsider.clone()])
+            .await,
+        "shared",
+    );
+    assert_eq!(shared, vec![bob]);
 }

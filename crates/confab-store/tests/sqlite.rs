@@ -57,6 +57,7 @@ async fn committed_messages_survive_reopen() {
                 client_msg_id: "c1".into(),
                 body: "persisted".into(),
                 thread_root_id: None,
+                mentions: Default::default(),
                 ts: Timestamp::now(),
             })
             .await
@@ -77,6 +78,7 @@ async fn committed_messages_survive_reopen() {
             client_msg_id: "c1".into(),
             body: "persisted".into(),
             thread_root_id: None,
+            mentions: Default::default(),
             ts: Timestamp::now(),
         })
         .await

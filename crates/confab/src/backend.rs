@@ -76,4 +76,33 @@ impl ChatBackend for LocalBackend {
             ts: outcome.message.ts.to_rfc3339(),
         })
     }
+
+    async fn typing(&self, user: &UserId, channel_id: &str) -> Result<(), BackendError> {
+        let channel = ChannelId::parse(channel_id).map_err(|e| backend_error(e.into()))?;
+        self.0.typing(user, &channel).await.map_err(backend_error)
+    }
+
+    async fn mark_read(
+        &self,
+        user: &UserId,
+        channel_id: &str,
+        seq: i64,
+    ) -> Result<i64, BackendError> {
+        let channel = ChannelId::parse(channel_id).map_err(|e| backend_error(e.into()))?;
+        self.0
+            .mark_read(user, &channel, seq)
+            .await
+            .map_err(backend_error)
+    }
+
+    async fn presence_visible(
+        &self,
+        user: &UserId,
+        users: &[UserId],
+    ) -> Result<Vec<UserId>, BackendError> {
+        self.0
+            .presence_visible(user, users)
+            .await
+            .map_err(backend_error)
+    }
 }

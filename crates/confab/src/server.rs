@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use confab_api::ApiState;
-use confab_bus::MemoryBus;
+use confab_bus::{MemoryBus, MemoryPresence, PresenceRegistry};
+
 use confab_chat::{ChatService, KeyedLimiter};
 use confab_gateway::Gateway;
 use confab_store::sqlite::SqliteStore;
@@ -40,14 +41,17 @@ pub async fn start(
             .with_context(|| format!("opening the store in {}", config.data_dir.display()))?,
     );
     let bus = MemoryBus::new();
+    let presence: Arc<dyn PresenceRegistry> = Arc::new(MemoryPresence::new());
     let chat = Arc::new(ChatService::new(
         store.clone(),
         Arc::new(bus.clone()),
+        presence.clone(),
         config.chat(),
     ));
     let gateway = Arc::new(Gateway::new(
         Arc::new(LocalBackend(chat.clone())),
-        &bus,
+        Arc::new(bus.clone()),
+        presence,
         config.gateway(),
     ));
     let auth_limiter = Arc::new(KeyedLimiter::new(config.auth_rate()));

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use confab_core::{ChannelId, UserId};
 use confab_protocol::ChannelWire;
-use confab_protocol::http::{ChannelMemberRequest, ChannelResponse};
+use confab_protocol::http::{ChannelMemberRequest, ChannelResponse, UpdateChannelRequest};
 
 use crate::error::ApiResult;
 use crate::extract::{AuthUser, Json};
@@ -106,4 +106,27 @@ pub async fn remove_member(
         .remove_channel_member(&user.id, &channel_id, &target)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rename a channel (its creator or an admin) or set its topic (any member).
+#[utoipa::path(patch, path = "/channels/{id}", request_body = UpdateChannelRequest, params(("id" = String, Path)),
+    responses((status = 200, body = ChannelResponse), (status = 400), (status = 403), (status = 404), (status = 409)))]
+pub async fn update_channel(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Json(req): Json<UpdateChannelRequest>,
+) -> ApiResult<axum::Json<ChannelResponse>> {
+    let channel = state
+        .chat
+        .update_channel(
+            &user.id,
+            &ChannelId::parse(&id)?,
+            req.name.as_deref(),
+            req.topic.as_deref(),
+        )
+        .await?;
+    Ok(axum::Json(ChannelResponse {
+        channel: ChannelWire::from(&channel),
+    }))
 }

@@ -3,9 +3,12 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use confab_chat::{HistoryQuery, SendRequest};
-use confab_core::{ChannelId, ErrorCode, MessageId};
+use confab_core::{ChannelId, ErrorCode, MessageId, UserId};
 use confab_protocol::MessageWire;
-use confab_protocol::http::{MessageResponse, MessagesQuery, MessagesResponse, SendMessageRequest};
+use confab_protocol::http::{
+    EditMessageRequest, MessageResponse, MessagesQuery, MessagesResponse, PresenceQuery,
+    PresenceResponse, PresenceWire, ReadRequest, ReadResponse, SendMessageRequest, ThreadResponse,
+};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Json, Query};
@@ -101,5 +104,129 @@ pub async fn get_message(
         .await?;
     Ok(axum::Json(MessageResponse {
         message: MessageWire::from(&message),
+    }))
+}
+
+/// Edit a message (its author only).
+#[utoipa::path(patch, path = "/messages/{id}", request_body = EditMessageRequest, params(("id" = String, Path)),
+    responses((status = 200, body = MessageResponse), (status = 400), (status = 403), (status = 404), (status = 409)))]
+pub async fn edit_message(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Json(req): Json<EditMessageRequest>,
+) -> ApiResult<axum::Json<MessageResponse>> {
+    let message = state
+        .chat
+        .edit_message(&user.id, &MessageId::parse(&id)?, &req.body)
+        .await?;
+    Ok(axum::Json(MessageResponse {
+        message: MessageWire::from(&message),
+    }))
+}
+
+/// Delete a message (its author, a channel or workspace admin): a tombstone remains.
+#[utoipa::path(delete, path = "/messages/{id}", params(("id" = String, Path)),
+    responses((status = 204), (status = 403), (status = 404)))]
+pub async fn delete_message(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .chat
+        .delete_message(&user.id, &MessageId::parse(&id)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Add your reaction (idempotent). `emoji` is a Unicode emoji or a `:short_code:`.
+#[utoipa::path(put, path = "/messages/{id}/reactions/{emoji}", params(("id" = String, Path), ("emoji" = String, Path)),
+    responses((status = 200, body = MessageResponse), (status = 400), (status = 403), (status = 404), (status = 409)))]
+pub async fn add_reaction(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path((id, emoji)): Path<(String, String)>,
+) -> ApiResult<axum::Json<MessageResponse>> {
+    let message = state
+        .chat
+        .set_reaction(&user.id, &MessageId::parse(&id)?, &emoji, true)
+        .await?;
+    Ok(axum::Json(MessageResponse {
+        message: MessageWire::from(&message),
+    }))
+}
+
+/// Remove your reaction (idempotent).
+#[utoipa::path(delete, path = "/messages/{id}/reactions/{emoji}", params(("id" = String, Path), ("emoji" = String, Path)),
+    responses((status = 200, body = MessageResponse), (status = 400), (status = 403), (status = 404), (status = 409)))]
+pub async fn remove_reaction(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path((id, emoji)): Path<(String, String)>,
+) -> ApiResult<axum::Json<MessageResponse>> {
+    let message = state
+        .chat
+        .set_reaction(&user.id, &MessageId::parse(&id)?, &emoji, false)
+        .await?;
+    Ok(axum::Json(MessageResponse {
+        message: MessageWire::from(&message),
+    }))
+}
+
+/// A thread: its root and live replies, by the root or any reply.
+#[utoipa::path(get, path = "/messages/{id}/thread", params(("id" = String, Path)),
+    responses((status = 200, body = ThreadResponse), (status = 404)))]
+pub async fn thread(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ThreadResponse>> {
+    let (root, replies) = state.chat.thread(&user.id, &MessageId::parse(&id)?).await?;
+    Ok(axum::Json(ThreadResponse {
+        root: MessageWire::from(&root),
+        replies: replies.iter().map(MessageWire::from).collect(),
+    }))
+}
+
+/// Move your read cursor forward (never backwards); all your devices are told.
+#[utoipa::path(post, path = "/channels/{id}/read", request_body = ReadRequest, params(("id" = String, Path)),
+    responses((status = 200, body = ReadResponse), (status = 400), (status = 403), (status = 404)))]
+pub async fn mark_read(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Json(req): Json<ReadRequest>,
+) -> ApiResult<axum::Json<ReadResponse>> {
+    let last_read_seq = state
+        .chat
+        .mark_read(&user.id, &ChannelId::parse(&id)?, req.seq)
+        .await?;
+    Ok(axum::Json(ReadResponse { last_read_seq }))
+}
+
+/// Presence of users who share a workspace with you (others are left out).
+#[utoipa::path(get, path = "/users/presence", params(PresenceQuery),
+    responses((status = 200, body = PresenceResponse), (status = 400)))]
+pub async fn presence(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Query(q): Query<PresenceQuery>,
+) -> ApiResult<axum::Json<PresenceResponse>> {
+    let ids = q
+        .ids
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(UserId::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    let statuses = state.chat.presence_of(&user.id, &ids).await?;
+    Ok(axum::Json(PresenceResponse {
+        presence: statuses
+            .into_iter()
+            .map(|(user_id, status)| PresenceWire {
+                user_id: user_id.to_string(),
+                status: status.as_str().to_owned(),
+            })
+            .collect(),
     }))
 }

@@ -3,6 +3,7 @@
 //! writes (SQLite allows one writer at a time anyway); a small pool serves reads from WAL
 //! snapshots without blocking it.
 
+mod messages;
 mod rows;
 
 use std::path::Path;
@@ -11,8 +12,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use confab_core::{
-    Change, Channel, ChannelEvent, ChannelId, ChannelKind, Message, MessageId, Role, Timestamp,
-    User, UserId, Workspace, WorkspaceId,
+    Change, Channel, ChannelEvent, ChannelId, ChannelKind, Mentions, Message, MessageId, Role,
+    Timestamp, User, UserId, Workspace, WorkspaceId,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -24,7 +25,7 @@ use crate::{
     ChangesPage, ChannelView, Committed, JoinedWorkspace, NewChannel, NewInvite, NewMessage,
     NewUser, NewWorkspace, SendOutcome, Store, StoreError, StoreResult,
 };
-use rows::{CHANNEL_COLUMNS, MESSAGE_COLUMNS, USER_COLUMNS, WORKSPACE_COLUMNS};
+use rows::{CHANNEL_COLUMNS, USER_COLUMNS, WORKSPACE_COLUMNS};
 
 pub struct SqliteStore {
     writer: SqlitePool,
@@ -101,17 +102,19 @@ async fn record_change(
     kind: &str,
     message: Option<&MessageId>,
     user: Option<&UserId>,
+    detail: Option<&str>,
     now: Timestamp,
 ) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO channel_changes (channel_id, seq, kind, message_id, user_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO channel_changes (channel_id, seq, kind, message_id, user_id, detail, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(channel.as_str())
     .bind(seq)
     .bind(kind)
     .bind(message.map(MessageId::as_str))
     .bind(user.map(UserId::as_str))
+    .bind(detail)
     .bind(now.as_micros())
     .execute(&mut **tx)
     .await
@@ -141,7 +144,17 @@ async fn join_channel(
         return Ok(None);
     }
     let seq = next_seq(tx, channel).await?;
-    record_change(tx, channel, seq, "member.joined", None, Some(user), now).await?;
+    record_change(
+        tx,
+        channel,
+        seq,
+        "member.joined",
+        None,
+        Some(user),
+        None,
+        now,
+    )
+    .await?;
     Ok(Some(ChannelEvent {
         channel_id: channel.clone(),
         seq,
@@ -238,23 +251,6 @@ async fn add_workspace_member_tx(
         value: JoinedWorkspace { workspace, general },
         events,
     })
-}
-
-async fn find_message_by_client_id(
-    tx: &mut Tx<'_>,
-    author: &UserId,
-    client_msg_id: &str,
-) -> StoreResult<Option<Message>> {
-    sqlx::query(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.author_id = ? AND m.client_msg_id = ?"
-    ))
-    .bind(author.as_str())
-    .bind(client_msg_id)
-    .fetch_optional(&mut **tx)
-    .await
-    .ctx("looking up a client_msg_id")?
-    .map(|row| rows::message(&row))
-    .transpose()
 }
 
 #[async_trait]
@@ -597,12 +593,22 @@ impl Store for SqliteStore {
         user: &UserId,
         include_public: bool,
     ) -> StoreResult<Vec<ChannelView>> {
+        // Unread: others' live top-level messages after the read cursor. Mentions: those of
+        // them that mention the user (by name, or @here while online, or @channel).
+        let unread_filter = "m.channel_id = c.id AND m.seq > cm.last_read_seq AND m.author_id <> ?1 \
+                             AND m.deleted = 0 AND m.thread_root_id IS NULL";
         let rows = sqlx::query(&format!(
             "SELECT {CHANNEL_COLUMNS}, cm.user_id IS NOT NULL AS is_member, \
-                    COALESCE(cm.last_read_seq, 0) AS last_read_seq \
+                    COALESCE(cm.last_read_seq, 0) AS last_read_seq, \
+                    CASE WHEN cm.user_id IS NULL THEN 0 ELSE \
+                      (SELECT COUNT(*) FROM messages m WHERE {unread_filter}) END AS unread_count, \
+                    CASE WHEN cm.user_id IS NULL THEN 0 ELSE \
+                      (SELECT COUNT(*) FROM messages m WHERE {unread_filter} \
+                         AND ((' ' || m.mention_ids || ' ') LIKE ('% ' || ?1 || ' %') \
+                              OR (m.mentions_channel & 1) = 1)) END AS mention_count \
              FROM channels c \
-             LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = ? \
-             WHERE c.workspace_id = ? AND (cm.user_id IS NOT NULL OR (? AND c.kind = 'public')) \
+             LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = ?1 \
+             WHERE c.workspace_id = ?2 AND (cm.user_id IS NOT NULL OR (?3 AND c.kind = 'public')) \
              ORDER BY c.kind = 'dm', c.name, c.id"
         ))
         .bind(user.as_str())
@@ -617,6 +623,8 @@ impl Store for SqliteStore {
                     channel: rows::channel(row)?,
                     is_member: row.try_get("is_member").ctx("listing channels")?,
                     last_read_seq: row.try_get("last_read_seq").ctx("listing channels")?,
+                    unread_count: row.try_get("unread_count").ctx("listing channels")?,
+                    mention_count: row.try_get("mention_count").ctx("listing channels")?,
                 })
             })
             .collect()
@@ -665,7 +673,17 @@ impl Store for SqliteStore {
             return Ok(None);
         }
         let seq = next_seq(&mut tx, channel).await?;
-        record_change(&mut tx, channel, seq, "member.left", None, Some(user), now).await?;
+        record_change(
+            &mut tx,
+            channel,
+            seq,
+            "member.left",
+            None,
+            Some(user),
+            None,
+            now,
+        )
+        .await?;
         tx.commit().await.ctx("committing a member removal")?;
         Ok(Some(ChannelEvent {
             channel_id: channel.clone(),
@@ -677,92 +695,40 @@ impl Store for SqliteStore {
     }
 
     async fn send_message(&self, m: NewMessage) -> StoreResult<SendOutcome> {
-        let mut tx = self.writer.begin().await.ctx("starting a transaction")?;
-        if let Some(original) =
-            find_message_by_client_id(&mut tx, &m.author_id, &m.client_msg_id).await?
-        {
-            return Ok(SendOutcome {
-                message: original,
-                created: false,
-            });
-        }
-        let member =
-            sqlx::query("SELECT 1 FROM channel_members WHERE channel_id = ? AND user_id = ?")
-                .bind(m.channel_id.as_str())
-                .bind(m.author_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .ctx("checking channel membership")?;
-        if member.is_none() {
-            return Err(StoreError::NotMember);
-        }
-        let thread_root_id = match &m.thread_root_id {
-            None => None,
-            Some(root) => {
-                let row =
-                    sqlx::query("SELECT channel_id, thread_root_id FROM messages WHERE id = ?")
-                        .bind(root.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .ctx("reading a thread root")?
-                        .ok_or(StoreError::InvalidThreadRoot)?;
-                if row.get::<&str, _>(0) != m.channel_id.as_str() {
-                    return Err(StoreError::InvalidThreadRoot);
-                }
-                // A reply to a reply belongs to the same thread as its parent.
-                let parent_root: Option<String> = row.get(1);
-                Some(
-                    parent_root
-                        .map(MessageId::from_trusted)
-                        .unwrap_or_else(|| root.clone()),
-                )
-            }
-        };
-        let seq = next_seq(&mut tx, &m.channel_id).await?;
-        sqlx::query(
-            "INSERT INTO messages (id, channel_id, seq, version, author_id, client_msg_id, body, created_at, thread_root_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(m.id.as_str())
-        .bind(m.channel_id.as_str())
-        .bind(seq)
-        .bind(seq)
-        .bind(m.author_id.as_str())
-        .bind(&m.client_msg_id)
-        .bind(&m.body)
-        .bind(m.ts.as_micros())
-        .bind(thread_root_id.as_ref().map(MessageId::as_str))
-        .execute(&mut *tx)
-        .await
-        .ctx("storing a message")?;
-        record_change(
-            &mut tx,
-            &m.channel_id,
-            seq,
-            "message.created",
-            Some(&m.id),
-            None,
-            m.ts,
-        )
-        .await?;
-        tx.commit().await.ctx("committing a message")?;
-        Ok(SendOutcome {
-            message: Message {
-                id: m.id,
-                channel_id: m.channel_id,
-                seq,
-                version: seq,
-                author_id: m.author_id,
-                body: Some(m.body),
-                ts: m.ts,
-                edited_at: None,
-                deleted: false,
-                thread_root_id,
-                reply_count: 0,
-                reactions: Vec::new(),
-            },
-            created: true,
-        })
+        self.send_message_tx(m).await
+    }
+
+    async fn edit_message(
+        &self,
+        id: &MessageId,
+        body: &str,
+        mentions: &Mentions,
+        now: Timestamp,
+    ) -> StoreResult<ChannelEvent> {
+        self.edit_message_tx(id, body, mentions, now).await
+    }
+
+    async fn delete_message(
+        &self,
+        id: &MessageId,
+        now: Timestamp,
+    ) -> StoreResult<Option<ChannelEvent>> {
+        self.delete_message_tx(id, now).await
+    }
+
+    async fn set_reaction(
+        &self,
+        id: &MessageId,
+        emoji: &str,
+        user: &UserId,
+        present: bool,
+        now: Timestamp,
+    ) -> StoreResult<Option<ChannelEvent>> {
+        self.set_reaction_tx(id, emoji, user, present, now).await
+    }
+
+    async fn thread(&self, root: &MessageId) -> StoreResult<Option<(Message, Vec<Message>)>> {
+        self.thread_read(root).await
     }
 
     async fn messages_since(
@@ -771,42 +737,7 @@ impl Store for SqliteStore {
         cursor: i64,
         limit: u32,
     ) -> StoreResult<ChangesPage> {
-        // One read transaction: the page and the channel's last_seq come from one snapshot, so
-        // next_cursor never skips a change committed in between.
-        let mut tx = self.reader.begin().await.ctx("starting a read")?;
-        let rows = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.channel_id = ? AND m.version > ? \
-             ORDER BY m.version LIMIT ?"
-        ))
-        .bind(channel.as_str())
-        .bind(cursor)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&mut *tx)
-        .await
-        .ctx("reading the changes feed")?;
-        let last_seq: i64 = sqlx::query("SELECT last_seq FROM channels WHERE id = ?")
-            .bind(channel.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .ctx("reading a channel's last_seq")?
-            .map(|r| r.get(0))
-            .ok_or(StoreError::NotFound("channel"))?;
-        tx.commit().await.ctx("ending a read")?;
-        let has_more = rows.len() > limit as usize;
-        let messages = rows
-            .iter()
-            .take(limit as usize)
-            .map(rows::message)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let next_cursor = match (has_more, messages.last()) {
-            (true, Some(last)) => last.version,
-            _ => last_seq.max(cursor),
-        };
-        Ok(ChangesPage {
-            messages,
-            next_cursor,
-            has_more,
-        })
+        self.messages_since_read(channel, cursor, limit).await
     }
 
     async fn messages_before(
@@ -815,23 +746,7 @@ impl Store for SqliteStore {
         before: i64,
         limit: u32,
     ) -> StoreResult<(Vec<Message>, bool)> {
-        let rows = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.channel_id = ? AND m.seq < ? \
-             ORDER BY m.seq DESC LIMIT ?"
-        ))
-        .bind(channel.as_str())
-        .bind(before)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.reader)
-        .await
-        .ctx("reading history")?;
-        let has_more = rows.len() > limit as usize;
-        let messages = rows
-            .iter()
-            .take(limit as usize)
-            .map(rows::message)
-            .collect::<StoreResult<_>>()?;
-        Ok((messages, has_more))
+        self.messages_before_read(channel, before, limit).await
     }
 
     async fn changes_after(
@@ -840,61 +755,138 @@ impl Store for SqliteStore {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<ChannelEvent>> {
-        let rows = sqlx::query(&format!(
-            "SELECT ch.seq AS change_seq, ch.kind, ch.user_id AS change_user, {MESSAGE_COLUMNS} \
-             FROM channel_changes ch LEFT JOIN messages m ON m.id = ch.message_id \
-             WHERE ch.channel_id = ? AND ch.seq > ? ORDER BY ch.seq LIMIT ?"
-        ))
-        .bind(channel.as_str())
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await
-        .ctx("reading channel changes")?;
-        rows.iter()
-            .map(|row| {
-                let seq: i64 = row.try_get("change_seq").ctx("reading a change")?;
-                let kind: &str = row.try_get("kind").ctx("reading a change")?;
-                let user: Option<String> = row.try_get("change_user").ctx("reading a change")?;
-                let user = || {
-                    user.clone()
-                        .map(UserId::from_trusted)
-                        .ok_or(StoreError::Internal {
-                            context: "reading a membership change",
-                            source: sqlx::Error::Decode("membership change without a user".into()),
-                        })
-                };
-                let change = match kind {
-                    "message.created" => Change::MessageCreated(rows::message(row)?),
-                    "member.joined" => Change::MemberJoined { user_id: user()? },
-                    "member.left" => Change::MemberLeft { user_id: user()? },
-                    other => {
-                        return Err(StoreError::Internal {
-                            context: "reading a change",
-                            source: sqlx::Error::Decode(
-                                format!("unknown change kind {other:?}").into(),
-                            ),
-                        });
-                    }
-                };
-                Ok(ChannelEvent {
-                    channel_id: channel.clone(),
-                    seq,
-                    change,
-                })
-            })
-            .collect()
+        self.changes_after_read(channel, after, limit).await
     }
 
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
-        sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.reader)
+        self.message_read(id).await
+    }
+
+    async fn mark_read(&self, channel: &ChannelId, user: &UserId, seq: i64) -> StoreResult<i64> {
+        // Forward only, and never past the channel's end.
+        sqlx::query_scalar(
+            "UPDATE channel_members SET last_read_seq = MAX(last_read_seq, \
+               MIN(?, (SELECT last_seq FROM channels WHERE id = ?))) \
+             WHERE channel_id = ? AND user_id = ? RETURNING last_read_seq",
+        )
+        .bind(seq)
+        .bind(channel.as_str())
+        .bind(channel.as_str())
+        .bind(user.as_str())
+        .fetch_optional(&self.writer)
         .await
-        .ctx("reading a message")?
-        .map(|row| rows::message(&row))
-        .transpose()
+        .ctx("moving a read cursor")?
+        .ok_or(StoreError::NotMember)
+    }
+
+    async fn update_channel(
+        &self,
+        channel: &ChannelId,
+        name: Option<&str>,
+        topic: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<ChannelEvent> {
+        let mut tx = self.writer.begin().await.ctx("starting a transaction")?;
+        let result = sqlx::query(
+            "UPDATE channels SET name = COALESCE(?, name), topic = COALESCE(?, topic) WHERE id = ?",
+        )
+        .bind(name)
+        .bind(topic)
+        .bind(channel.as_str())
+        .execute(&mut *tx)
+        .await;
+        match result {
+            Ok(r) if r.rows_affected() == 0 => return Err(StoreError::NotFound("channel")),
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::ChannelNameTaken),
+            Err(e) => return Err(StoreError::db("updating a channel", e)),
+        }
+        let seq = next_seq(&mut tx, channel).await?;
+        record_change(
+            &mut tx,
+            channel,
+            seq,
+            "channel.updated",
+            None,
+            None,
+            None,
+            now,
+        )
+        .await?;
+        let updated = channel_in(&mut tx, channel).await?;
+        tx.commit().await.ctx("committing a channel update")?;
+        Ok(ChannelEvent {
+            channel_id: channel.clone(),
+            seq,
+            change: Change::ChannelUpdated { channel: updated },
+        })
+    }
+
+    async fn workspace_users_by_name(
+        &self,
+        ws: &WorkspaceId,
+        usernames: &[String],
+    ) -> StoreResult<Vec<UserId>> {
+        if usernames.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT u.id, u.username FROM users u JOIN workspace_members wm ON wm.user_id = u.id \
+             WHERE wm.workspace_id = ? AND u.username IN ({})",
+            vec!["?"; usernames.len()].join(",")
+        );
+        let mut query = sqlx::query(&sql).bind(ws.as_str());
+        for name in usernames {
+            query = query.bind(name);
+        }
+        let mut found: Vec<(usize, UserId)> = Vec::new();
+        for row in query
+            .fetch_all(&self.reader)
+            .await
+            .ctx("resolving mentions")?
+        {
+            let name: &str = row.get(1);
+            if let Some(pos) = usernames.iter().position(|n| n == name) {
+                found.push((pos, UserId::from_trusted(row.get(0))));
+            }
+        }
+        // In the order the names were mentioned.
+        found.sort_by_key(|(pos, _)| *pos);
+        Ok(found.into_iter().map(|(_, id)| id).collect())
+    }
+
+    async fn channel_member_ids(&self, channel: &ChannelId) -> StoreResult<Vec<UserId>> {
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT user_id FROM channel_members WHERE channel_id = ?")
+                .bind(channel.as_str())
+                .fetch_all(&self.reader)
+                .await
+                .ctx("listing channel members")?;
+        Ok(ids.into_iter().map(UserId::from_trusted).collect())
+    }
+
+    async fn users_sharing_workspace(
+        &self,
+        user: &UserId,
+        others: &[UserId],
+    ) -> StoreResult<Vec<UserId>> {
+        if others.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT DISTINCT theirs.user_id FROM workspace_members mine \
+             JOIN workspace_members theirs ON theirs.workspace_id = mine.workspace_id \
+             WHERE mine.user_id = ? AND theirs.user_id IN ({})",
+            vec!["?"; others.len()].join(",")
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(user.as_str());
+        for other in others {
+            query = query.bind(other.as_str());
+        }
+        let ids = query
+            .fetch_all(&self.reader)
+            .await
+            .ctx("checking shared workspaces")?;
+        Ok(ids.into_iter().map(UserId::from_trusted).collect())
     }
 }

@@ -1,8 +1,8 @@
 //! Turning SQLite rows into domain values.
 
 use confab_core::{
-    Channel, ChannelId, ChannelKind, Message, MessageId, Role, Timestamp, User, UserId, Workspace,
-    WorkspaceId,
+    Channel, ChannelId, ChannelKind, Mentions, Message, MessageId, Role, Timestamp, User, UserId,
+    Workspace, WorkspaceId,
 };
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -14,7 +14,8 @@ pub(super) const USER_COLUMNS: &str = "id, username, display_name, email, create
 pub(super) const WORKSPACE_COLUMNS: &str = "w.id, w.name, w.general_channel_id, w.created_at";
 pub(super) const CHANNEL_COLUMNS: &str = "c.id, c.workspace_id, c.kind, c.name, c.topic, c.dm_key, c.created_by, c.created_at, c.last_seq";
 pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.channel_id, m.seq, m.version, m.author_id, m.body, \
-     m.created_at, m.edited_at, m.deleted, m.thread_root_id, m.reply_count";
+     m.created_at, m.edited_at, m.deleted, m.thread_root_id, m.reply_count, m.last_reply_at, \
+     m.mention_ids, m.mentions_channel";
 
 pub(super) fn user(row: &SqliteRow) -> Result<User, StoreError> {
     Ok(User {
@@ -90,7 +91,24 @@ pub(super) fn message(row: &SqliteRow) -> Result<Message, StoreError> {
         deleted,
         thread_root_id: root.map(MessageId::from_trusted),
         reply_count: row.try_get("reply_count").ctx("reading a message")?,
+        last_reply_at: row
+            .try_get::<Option<i64>, _>("last_reply_at")
+            .ctx("reading a message")?
+            .map(Timestamp::from_micros),
+        reply_users: Vec::new(),
         reactions: Vec::new(),
+        mentions: {
+            let ids: String = row.try_get("mention_ids").ctx("reading a message")?;
+            let flags: i64 = row.try_get("mentions_channel").ctx("reading a message")?;
+            Mentions {
+                user_ids: ids
+                    .split_whitespace()
+                    .map(|id| UserId::from_trusted(id.to_owned()))
+                    .collect(),
+                channel: flags & 1 != 0,
+                here: flags & 2 != 0,
+            }
+        },
     })
 }
 

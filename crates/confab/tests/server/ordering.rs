@@ -90,6 +90,8 @@ impl InProcess {
                 client_msg_id: cid.into(),
                 body: cid.into(),
                 thread_root_id: None,
+                mentions: Default::default(),
+
                 ts: Timestamp::now(),
             })
             .await
@@ -101,7 +103,10 @@ impl InProcess {
         let event = ChannelEvent {
             channel_id: message.channel_id.clone(),
             seq: message.seq,
-            change: Change::MessageCreated(message),
+            change: Change::MessageCreated {
+                message,
+                root: None,
+            },
         };
         self.running
             .bus()

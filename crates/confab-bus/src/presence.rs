@@ -1,0 +1,97 @@
+//! Presence: who is online, idle or offline, aggregated over each user's sockets. A user is
+//! online while any socket is active, idle when every socket says idle, offline when none
+//! remain. Gateways report socket changes; a change of a user's aggregate status is returned so
+//! the gateway can publish it to subscribers.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use confab_core::{Presence, UserId};
+
+#[async_trait]
+pub trait PresenceRegistry: Send + Sync + 'static {
+    /// Records a socket's state (`idle` or active); `Some(status)` when the user's aggregate
+    /// status changed.
+    async fn set(&self, user: &UserId, socket: u64, idle: bool) -> Option<Presence>;
+    /// Forgets a socket; `Some(status)` when the user's aggregate status changed.
+    async fn remove(&self, user: &UserId, socket: u64) -> Option<Presence>;
+    async fn status(&self, users: &[UserId]) -> Vec<Presence>;
+}
+
+/// The in-process registry, for a single node.
+#[derive(Default)]
+pub struct MemoryPresence {
+    /// Per user: each socket and whether it is idle.
+    users: Mutex<HashMap<UserId, HashMap<u64, bool>>>,
+}
+
+impl MemoryPresence {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+fn aggregate(sockets: Option<&HashMap<u64, bool>>) -> Presence {
+    match sockets {
+        None => Presence::Offline,
+        Some(s) if s.is_empty() => Presence::Offline,
+        Some(s) if s.values().all(|idle| *idle) => Presence::Idle,
+        Some(_) => Presence::Online,
+    }
+}
+
+#[async_trait]
+impl PresenceRegistry for MemoryPresence {
+    async fn set(&self, user: &UserId, socket: u64, idle: bool) -> Option<Presence> {
+        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        let before = aggregate(users.get(user));
+        users.entry(user.clone()).or_default().insert(socket, idle);
+        let after = aggregate(users.get(user));
+        (before != after).then_some(after)
+    }
+
+    async fn remove(&self, user: &UserId, socket: u64) -> Option<Presence> {
+        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        let before = aggregate(users.get(user));
+        if let Some(sockets) = users.get_mut(user) {
+            sockets.remove(&socket);
+            if sockets.is_empty() {
+                users.remove(user);
+            }
+        }
+        let after = aggregate(users.get(user));
+        (before != after).then_some(after)
+    }
+
+    async fn status(&self, users: &[UserId]) -> Vec<Presence> {
+        let map = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        users.iter().map(|u| aggregate(map.get(u))).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn aggregates_over_sockets() {
+        let p = MemoryPresence::new();
+        let u = UserId::generate();
+        assert_eq!(
+            p.status(std::slice::from_ref(&u)).await,
+            vec![Presence::Offline]
+        );
+        assert_eq!(p.set(&u, 1, false).await, Some(Presence::Online));
+        assert_eq!(
+            p.set(&u, 2, true).await,
+            None,
+            "one active socket keeps the user online"
+        );
+        assert_eq!(p.set(&u, 1, true).await, Some(Presence::Idle));
+        assert_eq!(p.remove(&u, 2).await, None);
+        assert_eq!(p.set(&u, 1, false).await, Some(Presence::Online));
+        assert_eq!(p.remove(&u, 1).await, Some(Presence::Offline));
+        assert_eq!(p.status(&[u]).await, vec![Presence::Offline]);
+    }
+}

@@ -1,0 +1,611 @@
+//! Messages in SQLite: sends, edits, deletes, reactions, threads, and reading them back with
+//! their reactions and repliers. Every write takes the channel's next sequence number, bumps
+//! the message's `version` to it and logs the change, in one transaction; the message is then
+//! read back inside that transaction, so the event published for a change is exactly what a
+//! later read of that version returns.
+
+use std::collections::HashMap;
+
+use confab_core::{
+    Change, ChannelEvent, ChannelId, Mentions, Message, MessageId, Reaction, Timestamp, UserId,
+};
+use sqlx::{Row, SqliteConnection};
+
+use super::rows::{self, MESSAGE_COLUMNS};
+use super::{SqliteStore, channel_in, next_seq, record_change};
+use crate::error::DbContext;
+use crate::{ChangesPage, NewMessage, SendOutcome, StoreError, StoreResult};
+
+/// `mentions_channel` bit flags.
+const MENTIONS_CHANNEL: i64 = 1;
+const MENTIONS_HERE: i64 = 2;
+
+pub(super) fn mention_columns(m: &Mentions) -> (String, i64) {
+    let ids = m
+        .user_ids
+        .iter()
+        .map(UserId::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let flags =
+        if m.channel { MENTIONS_CHANNEL } else { 0 } | if m.here { MENTIONS_HERE } else { 0 };
+    (ids, flags)
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
+
+/// Loads messages matching `where_sql` (which binds only `binds`), with reactions and repliers.
+async fn load(
+    conn: &mut SqliteConnection,
+    where_sql: &str,
+    binds: &[&str],
+) -> StoreResult<Vec<Message>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE {where_sql}");
+    let mut query = sqlx::query(&sql);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    let rows = query.fetch_all(&mut *conn).await.ctx("reading messages")?;
+    let mut messages = rows
+        .iter()
+        .map(rows::message)
+        .collect::<StoreResult<Vec<_>>>()?;
+    hydrate(conn, &mut messages).await?;
+    Ok(messages)
+}
+
+pub(super) async fn message_in(
+    conn: &mut SqliteConnection,
+    id: &str,
+) -> StoreResult<Option<Message>> {
+    Ok(load(conn, "m.id = ?", &[id]).await?.pop())
+}
+
+/// Fills in reactions (live messages) and repliers (thread roots) for a batch of messages.
+async fn hydrate(conn: &mut SqliteConnection, messages: &mut [Message]) -> StoreResult<()> {
+    let live: Vec<&str> = messages
+        .iter()
+        .filter(|m| !m.deleted)
+        .map(|m| m.id.as_str())
+        .collect();
+    let mut reactions: HashMap<String, Vec<Reaction>> = HashMap::new();
+    if !live.is_empty() {
+        let sql = format!(
+            "SELECT message_id, emoji, user_id FROM reactions WHERE message_id IN ({}) ORDER BY created_at, rowid",
+            placeholders(live.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in &live {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await.ctx("reading reactions")? {
+            let list = reactions.entry(row.get(0)).or_default();
+            let emoji: String = row.get(1);
+            let user = UserId::from_trusted(row.get(2));
+            match list.iter_mut().find(|r| r.emoji == emoji) {
+                Some(r) => r.user_ids.push(user),
+                None => list.push(Reaction {
+                    emoji,
+                    user_ids: vec![user],
+                }),
+            }
+        }
+    }
+    let roots: Vec<&str> = messages
+        .iter()
+        .filter(|m| m.reply_count > 0)
+        .map(|m| m.id.as_str())
+        .collect();
+    let mut repliers: HashMap<String, Vec<UserId>> = HashMap::new();
+    if !roots.is_empty() {
+        let sql = format!(
+            "SELECT thread_root_id, author_id FROM messages WHERE thread_root_id IN ({}) AND deleted = 0 ORDER BY seq",
+            placeholders(roots.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in &roots {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await.ctx("reading repliers")? {
+            let list = repliers.entry(row.get(0)).or_default();
+            let user = UserId::from_trusted(row.get(1));
+            if !list.contains(&user) {
+                list.push(user);
+            }
+        }
+    }
+    for m in messages.iter_mut() {
+        m.reactions = reactions.remove(m.id.as_str()).unwrap_or_default();
+        m.reply_users = repliers.remove(m.id.as_str()).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// A message and, for a thread reply, its root, both as they are now.
+async fn with_root(
+    conn: &mut SqliteConnection,
+    id: &str,
+) -> StoreResult<(Message, Option<Message>)> {
+    let message = message_in(conn, id)
+        .await?
+        .ok_or(StoreError::NotFound("message"))?;
+    let root = match &message.thread_root_id {
+        Some(root) => message_in(conn, root.as_str()).await?,
+        None => None,
+    };
+    Ok((message, root))
+}
+
+/// A live (not deleted) message, for a change to it.
+async fn live_message(conn: &mut SqliteConnection, id: &MessageId) -> StoreResult<Message> {
+    let message = message_in(conn, id.as_str())
+        .await?
+        .ok_or(StoreError::NotFound("message"))?;
+    if message.deleted {
+        return Err(StoreError::MessageDeleted);
+    }
+    Ok(message)
+}
+
+impl SqliteStore {
+    pub(super) async fn send_message_tx(&self, m: NewMessage) -> StoreResult<SendOutcome> {
+        let mut tx = self.writer.begin().await.ctx("starting a transaction")?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT id FROM messages WHERE author_id = ? AND client_msg_id = ?")
+                .bind(m.author_id.as_str())
+                .bind(&m.client_msg_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .ctx("looking up a client_msg_id")?;
+        if let Some(id) = existing {
+            let (message, root) = with_root(&mut tx, &id).await?;
+            return Ok(SendOutcome {
+                message,
+                root,
+                created: false,
+            });
+        }
+        let member =
+            sqlx::query("SELECT 1 FROM channel_members WHERE channel_id = ? AND user_id = ?")
+                .bind(m.channel_id.as_str())
+                .bind(m.author_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .ctx("checking channel membership")?;
+        if member.is_none() {
+            return Err(StoreError::NotMember);
+        }
+        let thread_root_id = match &m.thread_root_id {
+            None => None,
+            Some(root) => {
+                let row =
+                    sqlx::query("SELECT channel_id, thread_root_id FROM messages WHERE id = ?")
+                        .bind(root.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .ctx("reading a thread root")?
+                        .ok_or(StoreError::InvalidThreadRoot)?;
+                if row.get::<&str, _>(0) != m.channel_id.as_str() {
+                    return Err(StoreError::InvalidThreadRoot);
+                }
+                // A reply to a reply belongs to the same thread as its parent.
+                let parent_root: Option<String> = row.get(1);
+                Some(
+                    parent_root
+                        .map(MessageId::from_trusted)
+                        .unwrap_or_else(|| root.clone()),
+                )
+            }
+        };
+        let seq = next_seq(&mut tx, &m.channel_id).await?;
+        let (mention_ids, mention_flags) = mention_columns(&m.mentions);
+        sqlx::query(
+            "INSERT INTO messages (id, channel_id, seq, version, author_id, client_msg_id, body, created_at, \
+             thread_root_id, mention_ids, mentions_channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(m.id.as_str())
+        .bind(m.channel_id.as_str())
+        .bind(seq)
+        .bind(seq)
+        .bind(m.author_id.as_str())
+        .bind(&m.client_msg_id)
+        .bind(&m.body)
+        .bind(m.ts.as_micros())
+        .bind(thread_root_id.as_ref().map(MessageId::as_str))
+        .bind(mention_ids)
+        .bind(mention_flags)
+        .execute(&mut *tx)
+        .await
+        .ctx("storing a message")?;
+        if let Some(root) = &thread_root_id {
+            // The root changes with its thread: same change, same version.
+            sqlx::query(
+                "UPDATE messages SET reply_count = reply_count + 1, last_reply_at = ?, version = ? WHERE id = ?",
+            )
+            .bind(m.ts.as_micros())
+            .bind(seq)
+            .bind(root.as_str())
+            .execute(&mut *tx)
+            .await
+            .ctx("updating a thread root")?;
+        }
+        record_change(
+            &mut tx,
+            &m.channel_id,
+            seq,
+            "message.created",
+            Some(&m.id),
+            None,
+            None,
+            m.ts,
+        )
+        .await?;
+        let (message, root) = with_root(&mut tx, m.id.as_str()).await?;
+        tx.commit().await.ctx("committing a message")?;
+        Ok(SendOutcome {
+            message,
+            root,
+            created: true,
+        })
+    }
+
+    pub(super) async fn edit_message_tx(
+        &self,
+        id: &MessageId,
+        body: &str,
+        mentions: &Mentions,
+        now: Timestamp,
+    ) -> StoreResult<ChannelEvent> {
+        let mut tx = self.writer.begin().await.ctx("starting a transaction")?;
+        let message = live_message(&mut tx, id).await?;
+        let seq = next_seq(&mut tx, &message.channel_id).await?;
+        let (mention_ids, mention_flags) = mention_columns(mentions);
+        sqlx::query(
+            "UPDATE messages SET body = ?, edited_at = ?, version = ?, mention_ids = ?, mentions_channel = ? WHERE id = ?",
+        )
+        .bind(body)
+        .bind(now.as_micros())
+        .bind(seq)
+        .bind(mention_ids)
+        .bind(mention_flags)
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .ctx("editing a message")?;
+        record_change(
+            &mut tx,
+            &message.channel_id,
+            seq,
+            "message.edited",
+            Some(id),
+            None,
+            None,
+            now,
+        )
+        .await?;
+        let message = message_in(&mut tx, id.as_str())
+            .await?
+            .ok_or(StoreError::NotFound("message"))?;
+        tx.commit().await.ctx("committing an edit")?;
+        Ok(ChannelEvent {
+            channel_id: message.channel_id.clone(),
+            seq,
+            change: Change::MessageEdited { message },
+        })
+    }
+
+    pub(super) async fn delete_message_tx(
+        &self,
+        id: &MessageId,
+        now: Timestamp,
+    ) -> StoreResult<Option<ChannelEvent>> {
+        let mut tx = self.writer.begin().await.ctx("starting a transaction")?;
+        let message = message_in(&mut tx, id.as_str())
+            .await?
+            .ok_or(StoreError::NotFound("message"))?;
+        if message.deleted {
+            return Ok(None);
+        }
+        let seq = next_seq(&mut tx, &message.channel_id).await?;
+        // The content goes for good: body, mentions and reactions; a tombstone remains.
+        sqlx::query(
+            "UPDATE messages SET deleted = 1, body = NULL, mention_ids = '', mentions_channel = 0, version = ? WHERE id = ?",
+        )
+        .bind(seq)
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .ctx("deleting a message")?;
+        sqlx::query("DELETE FROM reactions WHERE message_id = ?")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .ctx("deleting reactions")?;
+        if let Some(root) = &message.thread_root_id {
+            sqlx::query(
+                "UPDATE messages SET reply_count = reply_count - 1, version = ?, last_reply_at = \
+                 (SELECT MAX(created_at) FROM messages WHERE thread_root_id = ? AND deleted = 0) WHERE id = ?",
+            )
+            .bind(seq)
+            .bind(root.as_str())
+            .bind(root.as_str())
+            .execute(&mut *tx)
+            .await
+            .ctx("updating a thread root")?;
+        }
+        record_change(
+            &mut tx,
+            &message.channel_id,
+            seq,
+            "message.deleted",
+            Some(id),
+            None,
+            None,
+            now,
+        )
+        .await?;
+        let (message, root) = with_root(&mut tx, id.as_str()).await?;
+        tx.commit().await.ctx("committing a delete")?;
+        Ok(Some(ChannelEvent {
+            channel_id: message.channel_id.clone(),
+            seq,
+            change: Change::MessageDeleted { message, root },
+        }))
+    }
+
+    pub(super) async fn set_reaction_tx(
+        &self,
+        id: &MessageId,
+        emoji: &str,
+        user: &UserId,
+        present: bool,
+        now: Timestamp,
+    ) -> StoreResult<Option<ChannelEvent>> {
+        let mut tx = self.writer.begin().await.ctx("starting a transaction")?;
+        let message = live_message(&mut tx, id).await?;
+        let changed = if present {
+            sqlx::query(
+                "INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(id.as_str())
+            .bind(emoji)
+            .bind(user.as_str())
+            .bind(now.as_micros())
+            .execute(&mut *tx)
+            .await
+        } else {
+            sqlx::query("DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?")
+                .bind(id.as_str())
+                .bind(emoji)
+                .bind(user.as_str())
+                .execute(&mut *tx)
+                .await
+        }
+        .ctx("changing a reaction")?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(None); // Already so: nothing changes, no sequence number is taken.
+        }
+        let seq = next_seq(&mut tx, &message.channel_id).await?;
+        sqlx::query("UPDATE messages SET version = ? WHERE id = ?")
+            .bind(seq)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .ctx("versioning a message")?;
+        let kind = if present {
+            "reaction.added"
+        } else {
+            "reaction.removed"
+        };
+        record_change(
+            &mut tx,
+            &message.channel_id,
+            seq,
+            kind,
+            Some(id),
+            Some(user),
+            Some(emoji),
+            now,
+        )
+        .await?;
+        let message = message_in(&mut tx, id.as_str())
+            .await?
+            .ok_or(StoreError::NotFound("message"))?;
+        tx.commit().await.ctx("committing a reaction")?;
+        let channel_id = message.channel_id.clone();
+        let (emoji, user_id) = (emoji.to_owned(), user.clone());
+        let change = if present {
+            Change::ReactionAdded {
+                message,
+                emoji,
+                user_id,
+            }
+        } else {
+            Change::ReactionRemoved {
+                message,
+                emoji,
+                user_id,
+            }
+        };
+        Ok(Some(ChannelEvent {
+            channel_id,
+            seq,
+            change,
+        }))
+    }
+
+    pub(super) async fn thread_read(
+        &self,
+        root: &MessageId,
+    ) -> StoreResult<Option<(Message, Vec<Message>)>> {
+        let mut conn = self.reader.acquire().await.ctx("acquiring a reader")?;
+        let Some(root_message) = message_in(&mut conn, root.as_str()).await? else {
+            return Ok(None);
+        };
+        let replies = load(
+            &mut conn,
+            "m.thread_root_id = ? AND m.deleted = 0 ORDER BY m.seq",
+            &[root.as_str()],
+        )
+        .await?;
+        Ok(Some((root_message, replies)))
+    }
+
+    pub(super) async fn message_read(&self, id: &MessageId) -> StoreResult<Option<Message>> {
+        let mut conn = self.reader.acquire().await.ctx("acquiring a reader")?;
+        message_in(&mut conn, id.as_str()).await
+    }
+
+    pub(super) async fn messages_since_read(
+        &self,
+        channel: &ChannelId,
+        cursor: i64,
+        limit: u32,
+    ) -> StoreResult<ChangesPage> {
+        // One read transaction: the page and the channel's last_seq come from one snapshot, so
+        // next_cursor never skips a change committed in between.
+        let mut tx = self.reader.begin().await.ctx("starting a read")?;
+        let last_seq: i64 = sqlx::query_scalar("SELECT last_seq FROM channels WHERE id = ?")
+            .bind(channel.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .ctx("reading a channel's last_seq")?
+            .ok_or(StoreError::NotFound("channel"))?;
+        let (cursor_s, limit_s) = (cursor.to_string(), (i64::from(limit) + 1).to_string());
+        let mut messages = load(
+            &mut tx,
+            "m.channel_id = ? AND m.version > CAST(? AS INTEGER) ORDER BY m.version LIMIT CAST(? AS INTEGER)",
+            &[channel.as_str(), &cursor_s, &limit_s],
+        )
+        .await?;
+        tx.commit().await.ctx("ending a read")?;
+        let has_more = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        let next_cursor = match (has_more, messages.last()) {
+            (true, Some(last)) => last.version,
+            _ => last_seq.max(cursor),
+        };
+        Ok(ChangesPage {
+            messages,
+            next_cursor,
+            has_more,
+        })
+    }
+
+    pub(super) async fn messages_before_read(
+        &self,
+        channel: &ChannelId,
+        before: i64,
+        limit: u32,
+    ) -> StoreResult<(Vec<Message>, bool)> {
+        let mut conn = self.reader.acquire().await.ctx("acquiring a reader")?;
+        let (before_s, limit_s) = (before.to_string(), (i64::from(limit) + 1).to_string());
+        // The channel's timeline: thread replies live in their thread.
+        let mut messages = load(
+            &mut conn,
+            "m.channel_id = ? AND m.seq < CAST(? AS INTEGER) AND m.thread_root_id IS NULL \
+             ORDER BY m.seq DESC LIMIT CAST(? AS INTEGER)",
+            &[channel.as_str(), &before_s, &limit_s],
+        )
+        .await?;
+        let has_more = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        Ok((messages, has_more))
+    }
+
+    pub(super) async fn changes_after_read(
+        &self,
+        channel: &ChannelId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ChannelEvent>> {
+        let mut tx = self.reader.begin().await.ctx("starting a read")?;
+        let rows = sqlx::query(
+            "SELECT seq, kind, message_id, user_id, detail FROM channel_changes \
+             WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(channel.as_str())
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .ctx("reading channel changes")?;
+        let mut events = Vec::with_capacity(rows.len());
+        let mut channel_now = None;
+        for row in rows {
+            let seq: i64 = row.get(0);
+            let kind: String = row.get(1);
+            let message_id: Option<String> = row.get(2);
+            let user: Option<String> = row.get(3);
+            let detail: Option<String> = row.get(4);
+            let corrupt = |what: &str| StoreError::Internal {
+                context: "reading a channel change",
+                source: sqlx::Error::Decode(format!("{kind} change without {what}").into()),
+            };
+            let user = || {
+                user.clone()
+                    .map(UserId::from_trusted)
+                    .ok_or_else(|| corrupt("a user"))
+            };
+            let message = || message_id.clone().ok_or_else(|| corrupt("a message"));
+            // Message changes replay as the message is now: a client that catches up this way
+            // ends where one that saw every live event does.
+            let change = match kind.as_str() {
+                "message.created" | "message.deleted" => {
+                    let (message, root) = with_root(&mut tx, &message()?).await?;
+                    if kind == "message.created" {
+                        Change::MessageCreated { message, root }
+                    } else {
+                        Change::MessageDeleted { message, root }
+                    }
+                }
+                "message.edited" => Change::MessageEdited {
+                    message: message_in(&mut tx, &message()?)
+                        .await?
+                        .ok_or_else(|| corrupt("its message"))?,
+                },
+                "reaction.added" | "reaction.removed" => {
+                    let message = message_in(&mut tx, &message()?)
+                        .await?
+                        .ok_or_else(|| corrupt("its message"))?;
+                    let emoji = detail.clone().ok_or_else(|| corrupt("an emoji"))?;
+                    let user_id = user()?;
+                    if kind == "reaction.added" {
+                        Change::ReactionAdded {
+                            message,
+                            emoji,
+                            user_id,
+                        }
+                    } else {
+                        Change::ReactionRemoved {
+                            message,
+                            emoji,
+                            user_id,
+                        }
+                    }
+                }
+                "member.joined" => Change::MemberJoined { user_id: user()? },
+                "member.left" => Change::MemberLeft { user_id: user()? },
+                "channel.updated" => {
+                    if channel_now.is_none() {
+                        channel_now = Some(channel_in(&mut tx, channel).await?);
+                    }
+                    Change::ChannelUpdated {
+                        channel: channel_now.clone().ok_or_else(|| corrupt("a channel"))?,
+                    }
+                }
+                _ => return Err(corrupt("a known kind")),
+            };
+            events.push(ChannelEvent {
+                channel_id: channel.clone(),
+                seq,
+                change,
+            });
+        }
+        tx.commit().await.ctx("ending a read")?;
+        Ok(events)
+    }
+}
