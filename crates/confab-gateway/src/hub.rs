@@ -300,7 +300,8 @@ impl Position {
         if let Change::MemberJoined { user_id } = &event.change {
             self.attach_user(user_id);
         }
-        let frame = encode(&ServerFrame::Event(EventFrame::from_event(event)));
+        let frame = encode(&ServerFrame::Event(Box::new(EventFrame::from_event(event))));
+
         let delivered = {
             let sockets = lock(&self.hub.sockets);
             for socket in sockets.values() {

@@ -57,7 +57,8 @@ pub enum ServerFrame {
         message: String,
     },
     #[serde(rename = "event")]
-    Event(EventFrame),
+    Event(Box<EventFrame>),
+
     #[serde(rename = "channel.added")]
     ChannelAdded { channel: ChannelWire },
     #[serde(rename = "channel.removed")]

@@ -12,7 +12,7 @@ use confab_core::{
 use sqlx::{Row, SqliteConnection};
 
 use super::rows::{self, MESSAGE_COLUMNS};
-use super::{SqliteStore, channel_in, next_seq, record_change};
+use super::{Logged, SqliteStore, channel_in, next_seq, record_change};
 use crate::error::DbContext;
 use crate::{ChangesPage, NewMessage, SendOutcome, StoreError, StoreResult};
 
@@ -235,10 +235,7 @@ impl SqliteStore {
             &mut tx,
             &m.channel_id,
             seq,
-            "message.created",
-            Some(&m.id),
-            None,
-            None,
+            Logged::message("message.created", &m.id),
             m.ts,
         )
         .await?;
@@ -278,10 +275,7 @@ impl SqliteStore {
             &mut tx,
             &message.channel_id,
             seq,
-            "message.edited",
-            Some(id),
-            None,
-            None,
+            Logged::message("message.edited", id),
             now,
         )
         .await?;
@@ -339,10 +333,7 @@ impl SqliteStore {
             &mut tx,
             &message.channel_id,
             seq,
-            "message.deleted",
-            Some(id),
-            None,
-            None,
+            Logged::message("message.deleted", id),
             now,
         )
         .await?;
@@ -404,10 +395,7 @@ impl SqliteStore {
             &mut tx,
             &message.channel_id,
             seq,
-            kind,
-            Some(id),
-            Some(user),
-            Some(emoji),
+            Logged::reaction(kind, id, user, emoji),
             now,
         )
         .await?;

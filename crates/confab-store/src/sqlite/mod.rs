@@ -95,14 +95,55 @@ async fn next_seq(tx: &mut Tx<'_>, channel: &ChannelId) -> StoreResult<i64> {
         .ok_or(StoreError::NotFound("channel"))
 }
 
+/// What a change-log row names besides its channel and sequence number.
+struct Logged<'a> {
+    kind: &'a str,
+    message: Option<&'a MessageId>,
+    user: Option<&'a UserId>,
+    /// A reaction's emoji.
+    detail: Option<&'a str>,
+}
+
+impl<'a> Logged<'a> {
+    fn message(kind: &'a str, message: &'a MessageId) -> Self {
+        Self {
+            kind,
+            message: Some(message),
+            user: None,
+            detail: None,
+        }
+    }
+    fn member(kind: &'a str, user: &'a UserId) -> Self {
+        Self {
+            kind,
+            message: None,
+            user: Some(user),
+            detail: None,
+        }
+    }
+    fn reaction(kind: &'a str, message: &'a MessageId, user: &'a UserId, emoji: &'a str) -> Self {
+        Self {
+            kind,
+            message: Some(message),
+            user: Some(user),
+            detail: Some(emoji),
+        }
+    }
+    fn channel(kind: &'a str) -> Self {
+        Self {
+            kind,
+            message: None,
+            user: None,
+            detail: None,
+        }
+    }
+}
+
 async fn record_change(
     tx: &mut Tx<'_>,
     channel: &ChannelId,
     seq: i64,
-    kind: &str,
-    message: Option<&MessageId>,
-    user: Option<&UserId>,
-    detail: Option<&str>,
+    logged: Logged<'_>,
     now: Timestamp,
 ) -> StoreResult<()> {
     sqlx::query(
@@ -111,10 +152,10 @@ async fn record_change(
     )
     .bind(channel.as_str())
     .bind(seq)
-    .bind(kind)
-    .bind(message.map(MessageId::as_str))
-    .bind(user.map(UserId::as_str))
-    .bind(detail)
+    .bind(logged.kind)
+    .bind(logged.message.map(MessageId::as_str))
+    .bind(logged.user.map(UserId::as_str))
+    .bind(logged.detail)
     .bind(now.as_micros())
     .execute(&mut **tx)
     .await
@@ -144,17 +185,7 @@ async fn join_channel(
         return Ok(None);
     }
     let seq = next_seq(tx, channel).await?;
-    record_change(
-        tx,
-        channel,
-        seq,
-        "member.joined",
-        None,
-        Some(user),
-        None,
-        now,
-    )
-    .await?;
+    record_change(tx, channel, seq, Logged::member("member.joined", user), now).await?;
     Ok(Some(ChannelEvent {
         channel_id: channel.clone(),
         seq,
@@ -677,10 +708,7 @@ impl Store for SqliteStore {
             &mut tx,
             channel,
             seq,
-            "member.left",
-            None,
-            Some(user),
-            None,
+            Logged::member("member.left", user),
             now,
         )
         .await?;
@@ -806,10 +834,7 @@ impl Store for SqliteStore {
             &mut tx,
             channel,
             seq,
-            "channel.updated",
-            None,
-            None,
-            None,
+            Logged::channel("channel.updated"),
             now,
         )
         .await?;
