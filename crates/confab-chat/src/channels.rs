@@ -4,19 +4,10 @@ use confab_core::{
     Channel, ChannelId, ChannelKind, ChannelName, ChannelTopic, ErrorCode, Role, Timestamp, UserId,
     WorkspaceId,
 };
-use confab_store::NewChannel;
+use confab_store::{ChannelView, NewChannel};
 
 use crate::ChatService;
 use crate::error::{ChatError, ChatResult};
-
-/// A channel in the caller's channel list.
-pub struct ChannelSummary {
-    pub channel: Channel,
-    pub is_member: bool,
-    pub last_read_seq: i64,
-    pub unread_count: i64,
-    pub mention_count: i64,
-}
 
 /// Slack's group-DM limit: you and eight others.
 const MAX_DM_OTHERS: usize = 8;
@@ -26,23 +17,12 @@ impl ChatService {
         &self,
         user: &UserId,
         ws: &WorkspaceId,
-    ) -> ChatResult<Vec<ChannelSummary>> {
+    ) -> ChatResult<Vec<ChannelView>> {
         let role = self.workspace_role(user, ws).await?;
-        let views = self
+        Ok(self
             .store
             .list_channels(ws, user, role != Role::Guest)
-            .await?;
-        Ok(views
-            .into_iter()
-            .map(|v| ChannelSummary {
-                channel: v.channel,
-                is_member: v.is_member,
-                last_read_seq: v.last_read_seq,
-                // Read state arrives with the conversations work; until then nothing counts.
-                unread_count: 0,
-                mention_count: 0,
-            })
-            .collect())
+            .await?)
     }
 
     pub async fn create_channel(

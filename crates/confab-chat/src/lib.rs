@@ -22,7 +22,6 @@ use confab_core::{
 use confab_store::Store;
 
 pub use accounts::{Registration, Session};
-pub use channels::ChannelSummary;
 pub use error::{ChatError, ChatResult};
 pub use limiter::{KeyedLimiter, RateSpec};
 pub use messages::{HistoryQuery, SendRequest};

@@ -1,6 +1,8 @@
 //! Behaviour of the whole server: the real binary, real SQLite files, real WebSocket clients.
 
 mod access;
+mod convergence;
+mod conversations;
 mod durability;
 mod harness;
 mod limits;
