@@ -182,7 +182,7 @@ impl ChatService {
             let members = self.store.channel_member_ids(channel).await?;
             let statuses = self.presence.status(&members).await;
             for (member, status) in members.into_iter().zip(statuses) {
-                if status != confab_core::Presence::Offline && !user_ids.contains(&member) {
+                if status == confab_core::Presence::Online && !user_ids.contains(&member) {
                     user_ids.push(member);
                 }
             }

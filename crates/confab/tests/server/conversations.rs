@@ -719,3 +719,55 @@ async fn every_new_call_is_authorized() {
     let p = a.next_of("presence").await;
     assert_eq!(p["user_id"], bob.id.as_str(), "no presence for a stranger");
 }
+
+#[tokio::test]
+async fn mentions_are_resolved_when_sent() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let carol = server.register("carol").await;
+    let outsider = server.register("outsider").await;
+    let (_, general) = server.workspace(&alice, &[&bob, &carol]).await;
+    let mut b = server.connect(&bob).await; // online; carol is not
+    let m = server
+        .send(
+            &alice,
+            &general,
+            "h",
+            "@here standup, @carol too; not @outsider, not `@alice`",
+        )
+        .await;
+    assert_eq!(m["mentions"]["here"], true);
+    assert_eq!(m["mentions"]["channel"], false);
+    let ids: Vec<&str> = m["mentions"]["user_ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![carol.id.as_str(), bob.id.as_str()],
+        "named first, then who was online for @here"
+    );
+    assert!(!ids.contains(&outsider.id.as_str()));
+    b.send_json(json!({"type": "presence", "status": "idle"}))
+        .await;
+    // Idle is not "here": once bob's idleness is recorded, @here reaches nobody.
+    let mut watcher = server.connect(&carol).await;
+    watcher
+        .send_json(json!({"type": "presence_subscribe", "user_ids": [bob.id]}))
+        .await;
+    let mut status = watcher.next_of("presence").await;
+    while status["status"] != "idle" {
+        status = watcher.next_of("presence").await;
+    }
+    let m = server.send(&alice, &general, "h2", "@here again").await;
+    assert_eq!(
+        m["mentions"]["user_ids"].as_array().map(Vec::len),
+        Some(1),
+        "only carol, active now: {m}"
+    );
+    let everyone = server.send(&alice, &general, "e", "@everyone").await;
+    assert_eq!(everyone["mentions"]["channel"], true);
+}
