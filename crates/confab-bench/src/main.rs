@@ -1,0 +1,108 @@
+//! `confab-bench`: measures confab against SPEC §6 using only its public HTTP and WebSocket
+//! protocol. It starts the server itself (a fresh data directory, limits lifted) so that it
+//! can read the server's memory and CPU from `/proc`.
+
+mod client;
+mod report;
+mod scenarios;
+mod server;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "confab-bench", about = "Load generator for confab (SPEC §6)")]
+struct Cli {
+    /// The confab binary to start.
+    #[arg(long, default_value = "target/release/confab", global = true)]
+    server: PathBuf,
+    /// Print one JSON document instead of a table.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// N idle WebSockets: server memory per connection, connect rate.
+    Idle {
+        #[arg(long, default_value_t = 15_000)]
+        connections: usize,
+    },
+    /// One channel with M members online, K messages: time to last delivery, deliveries/s.
+    Fanout {
+        #[arg(long, default_value_t = 10_000)]
+        members: usize,
+        #[arg(long, default_value_t = 20)]
+        messages: usize,
+    },
+    /// A fixed send rate over several channels: send→ack and send→delivery percentiles.
+    Latency {
+        #[arg(long, default_value_t = 1_000)]
+        rate: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 10)]
+        channels: usize,
+        #[arg(long, default_value_t = 16)]
+        senders: usize,
+    },
+    /// Sockets sending as fast as acks come back: durable sends per second.
+    Throughput {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 64)]
+        senders: usize,
+        /// Unacknowledged sends per socket.
+        #[arg(long, default_value_t = 16)]
+        window: usize,
+    },
+    /// N clients each missing K changes reconnect at once and catch up.
+    Catchup {
+        #[arg(long, default_value_t = 100)]
+        clients: usize,
+        #[arg(long, default_value_t = 1_000)]
+        missed: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let extra: Vec<String> = match cli.scenario {
+        // Room for a burst of 1,000 events per socket.
+        Scenario::Catchup { .. } | Scenario::Throughput { .. } => {
+            vec!["--ws-send-queue".into(), "4096".into()]
+        }
+        _ => Vec::new(),
+    };
+    let server = server::Server::start(&cli.server, &extra).await?;
+    let result = match cli.scenario {
+        Scenario::Idle { connections } => scenarios::idle(&server, connections).await,
+        Scenario::Fanout { members, messages } => {
+            scenarios::fanout(&server, members, messages).await
+        }
+        Scenario::Latency {
+            rate,
+            seconds,
+            channels,
+            senders,
+        } => scenarios::latency(&server, rate, seconds, channels, senders).await,
+        Scenario::Throughput {
+            seconds,
+            senders,
+            window,
+        } => scenarios::throughput(&server, seconds, senders, window).await,
+        Scenario::Catchup { clients, missed } => scenarios::catchup(&server, clients, missed).await,
+    };
+    server.stop().await;
+    let report = result?;
+    if cli.json {
+        println!("{}", report.json());
+    } else {
+        report.print();
+    }
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! A short run of every scenario at tiny sizes against the real server: it must complete and
+//! print well-formed JSON. No timing is asserted; `BENCHMARKS.md` holds the measurements.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// The `confab` binary built beside this test (the workspace's test run builds it).
+fn confab_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
+    let binary = dir.join("confab");
+    assert!(
+        binary.exists(),
+        "build the server first: cargo build -p confab ({})",
+        binary.display()
+    );
+    binary
+}
+
+fn run(args: &[&str]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_confab-bench"))
+        .arg("--server")
+        .arg(confab_binary())
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("run confab-bench");
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    assert_eq!(report["scenario"], args[0]);
+    let results = report["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    for r in results {
+        assert!(
+            r["name"].is_string() && r["value"].is_number() && r["unit"].is_string(),
+            "{r}"
+        );
+    }
+    assert!(report["commit"].is_string());
+    assert!(report["machine"]["cores"].as_u64().is_some_and(|c| c > 0));
+    report
+}
+
+#[test]
+fn idle() {
+    run(&["idle", "--connections", "20"]);
+}
+
+#[test]
+fn fanout() {
+    let report = run(&["fanout", "--members", "10", "--messages", "3"]);
+    assert_eq!(report["params"]["members"], 10);
+}
+
+#[test]
+fn latency() {
+    run(&[
+        "latency",
+        "--rate",
+        "50",
+        "--seconds",
+        "1",
+        "--channels",
+        "2",
+        "--senders",
+        "2",
+    ]);
+}
+
+#[test]
+fn throughput() {
+    run(&[
+        "throughput",
+        "--seconds",
+        "1",
+        "--senders",
+        "2",
+        "--window",
+        "4",
+    ]);
+}
+
+#[test]
+fn catchup() {
+    run(&["catchup", "--clients", "3", "--missed", "50"]);
+}
