@@ -54,6 +54,54 @@ fn read_forever(mut socket: Socket, mut on_text: impl FnMut(&str) + Send + 'stat
     });
 }
 
+/// Opens `n` reading sockets like `open_sockets`, each read from the moment it connects (a
+/// socket left unread stops answering pings and is rightly dropped by the server).
+async fn open_readers<F>(
+    server: &Server,
+    users: &[User],
+    n: usize,
+    parallel: usize,
+    reader: impl Fn() -> F,
+) -> anyhow::Result<()>
+where
+    F: FnMut(&str) + Send + 'static,
+{
+    let mut i = 0;
+    while i < n {
+        let batch: Vec<_> = (i..(i + parallel).min(n))
+            .map(|k| {
+                let (ws, addr, token) = (
+                    server.ws(),
+                    server.addr.clone(),
+                    users[k % users.len()].token.clone(),
+                );
+                let on_text = reader();
+                tokio::spawn(async move {
+                    read_forever(connect(&ws, &addr, &token, k).await?, on_text);
+                    anyhow::Ok(())
+                })
+            })
+            .collect();
+        for handle in batch {
+            handle.await??;
+        }
+        i += parallel;
+    }
+    Ok(())
+}
+
+/// The server's own count of open sockets, from `/metrics`.
+async fn open_sockets_metric(server: &Server) -> anyhow::Result<f64> {
+    let text = reqwest::get(format!("http://{}/metrics", server.addr))
+        .await?
+        .text()
+        .await?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("confab_open_sockets "))
+        .and_then(|v| v.trim().parse().ok())
+        .context("confab_open_sockets in /metrics")
+}
+
 /// The number after `marker` in a frame, for frames this bench sent (`"body":"marker-N"`).
 fn marked(frame: &str, marker: &str) -> Option<usize> {
     let start = frame.find(marker)? + marker.len();
@@ -68,17 +116,21 @@ pub async fn idle(server: &Server, connections: usize) -> anyhow::Result<Report>
     let api = Api::new(server.http());
     let (users, _, _) = api.team(10).await?;
     // One socket first, so what a first connection initialises is not counted per socket.
-    let warm = open_sockets(server, &users, 1, 1).await?;
+    open_readers(server, &users, 1, 1, || |_: &str| {}).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = server.rss_bytes()?;
     let started = Instant::now();
-    let sockets = open_sockets(server, &users, connections, 200).await?;
+    open_readers(server, &users, connections, 200, || |_: &str| {}).await?;
     let connect_secs = started.elapsed().as_secs_f64();
-    for s in sockets.into_iter().chain(warm) {
-        read_forever(s, |_| {});
-    }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Settle past a ping round, so every socket has been pinged and answered.
+    tokio::time::sleep(Duration::from_secs(5)).await;
     let after = server.rss_bytes()?;
+    let open = open_sockets_metric(server).await?;
+    anyhow::ensure!(
+        open as usize == connections + 1,
+        "the server holds {open} sockets, not {}",
+        connections + 1
+    );
     let mut r = Report::new("idle", json!({"connections": connections}));
     r.add("server RSS before", before as f64 / 1048576.0, "MiB", None);
     r.add(
@@ -87,6 +139,7 @@ pub async fn idle(server: &Server, connections: usize) -> anyhow::Result<Report>
         "MiB",
         None,
     );
+    r.add("sockets open on the server", open, "", None);
     r.add(
         "memory per idle socket",
         (after.saturating_sub(before)) as f64 / connections as f64 / 1024.0,
@@ -105,21 +158,25 @@ pub async fn idle(server: &Server, connections: usize) -> anyhow::Result<Report>
 pub async fn fanout(server: &Server, members: usize, messages: usize) -> anyhow::Result<Report> {
     let api = Api::new(server.http());
     let (users, _, general) = api.team(members.clamp(2, 20)).await?;
-    let sockets = open_sockets(server, &users, members, 200).await?;
     let remaining: Arc<Vec<AtomicUsize>> =
         Arc::new((0..messages).map(|_| AtomicUsize::new(members)).collect());
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, Instant)>();
-    for s in sockets {
+    open_readers(server, &users, members, 200, || {
         let (remaining, done_tx) = (remaining.clone(), done_tx.clone());
-        read_forever(s, move |text| {
+        move |text: &str| {
             if let Some(k) = marked(text, "\"body\":\"fanout-")
                 && k < remaining.len()
                 && remaining[k].fetch_sub(1, Ordering::AcqRel) == 1
             {
                 let _ = done_tx.send((k, Instant::now()));
             }
-        });
-    }
+        }
+    })
+    .await?;
+    anyhow::ensure!(
+        open_sockets_metric(server).await? as usize == members,
+        "some member sockets were dropped"
+    );
     let sender = &users[0];
     let cpu_before = server.cpu_seconds()?;
     let started = Instant::now();
@@ -219,7 +276,8 @@ pub async fn latency(
         sinks.push(sink);
         let (sent, acks) = (sent.clone(), acks.clone());
         tokio::spawn(async move {
-            while let Some(Ok(Message::Text(t))) = stream.next().await {
+            while let Some(Ok(msg)) = stream.next().await {
+                let Message::Text(t) = msg else { continue };
                 let now = Instant::now();
                 if let Some(i) = marked(t.as_str(), "\"client_msg_id\":\"l")
                     && let Some(Some(at)) = sent.lock().await.get(i)
