@@ -34,6 +34,29 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The same failure for each of several callers (a failed batch): the driver error is not
+    /// `Clone`, so its text travels instead.
+    pub(crate) fn for_each_caller(&self) -> Self {
+        match self {
+            StoreError::Unavailable { context, source } => StoreError::Unavailable {
+                context,
+                source: sqlx::Error::Protocol(source.to_string()),
+            },
+            StoreError::Internal { context, source } => StoreError::Internal {
+                context,
+                source: sqlx::Error::Protocol(source.to_string()),
+            },
+            StoreError::MessageDeleted => StoreError::MessageDeleted,
+            StoreError::UsernameTaken => StoreError::UsernameTaken,
+            StoreError::ChannelNameTaken => StoreError::ChannelNameTaken,
+            StoreError::AlreadyMember => StoreError::AlreadyMember,
+            StoreError::NotMember => StoreError::NotMember,
+            StoreError::InvalidThreadRoot => StoreError::InvalidThreadRoot,
+            StoreError::NotFound(what) => StoreError::NotFound(what),
+            StoreError::InviteExpired => StoreError::InviteExpired,
+        }
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             StoreError::UsernameTaken => ErrorCode::UsernameTaken,

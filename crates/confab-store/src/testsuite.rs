@@ -39,6 +39,8 @@ macro_rules! store_behaviour_suite {
             retried_sends_return_the_original,
             non_members_cannot_send_and_nothing_is_written,
             concurrent_sends_are_gap_free,
+            mixed_concurrent_sends_commit_independently,
+
             changes_feed_pages_and_cursor,
             history_pages_newest_first,
             changes_after_replays_every_kind,
@@ -1223,4 +1225,47 @@ pub async fn mention_names_resolve_within_the_workspace(store: &dyn Store) {
         "shared",
     );
     assert_eq!(shared, vec![bob]);
+}
+
+/// Sends arriving together (and so committed together, where a backend batches) stay
+/// independent: a refusal spoils no other send, and a retry of a send in the same burst finds
+/// the original.
+pub async fn mixed_concurrent_sends_commit_independently(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let mallory = user(store, "mallory").await;
+    let (_, general) = workspace(store, &alice).await;
+    let mut sends = Vec::new();
+    for i in 0..60 {
+        sends.push(match i % 3 {
+            0 => new_message(&general, &alice, &format!("ok-{i}"), "valid"),
+            1 => new_message(&general, &mallory, &format!("no-{i}"), "refused"),
+            _ => new_message(&general, &alice, &format!("ok-{}", i - 2), "a retry"),
+        });
+    }
+    let results = futures_join_all(sends.into_iter().map(|m| store.send_message(m))).await;
+    let (mut created, mut refused, mut retried) = (Vec::new(), 0, 0);
+    for result in results {
+        match result {
+            Ok(outcome) if outcome.created => created.push(outcome.message),
+            Ok(outcome) => {
+                assert_eq!(
+                    outcome.message.body.as_deref(),
+                    Some("valid"),
+                    "a retry returns the original"
+                );
+                retried += 1;
+            }
+            Err(StoreError::NotMember) => refused += 1,
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!((created.len(), refused, retried), (20, 20, 20));
+    let seqs: BTreeSet<i64> = created.iter().map(|m| m.seq).collect();
+    assert_eq!(
+        seqs,
+        (2..=21).collect::<BTreeSet<_>>(),
+        "gap-free: refusals took no number"
+    );
+    let page = expect(store.messages_since(&general, 0, 100).await, "feed");
+    assert_eq!(page.messages.len(), 20);
 }

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use confab_core::{
     Change, ChannelEvent, ChannelId, Mentions, Message, MessageId, Reaction, Timestamp, UserId,
 };
-use sqlx::{Row, SqliteConnection};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
 
 use super::rows::{self, MESSAGE_COLUMNS};
 use super::{Logged, SqliteStore, channel_in, next_seq, record_change};
@@ -150,102 +151,18 @@ async fn live_message(conn: &mut SqliteConnection, id: &MessageId) -> StoreResul
 }
 
 impl SqliteStore {
-    pub(super) async fn send_message_tx(&self, m: NewMessage) -> StoreResult<SendOutcome> {
-        let mut tx = self.writer.begin().await.ctx("starting a transaction")?;
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT id FROM messages WHERE author_id = ? AND client_msg_id = ?")
-                .bind(m.author_id.as_str())
-                .bind(&m.client_msg_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .ctx("looking up a client_msg_id")?;
-        if let Some(id) = existing {
-            let (message, root) = with_root(&mut tx, &id).await?;
-            return Ok(SendOutcome {
-                message,
-                root,
-                created: false,
-            });
-        }
-        let member =
-            sqlx::query("SELECT 1 FROM channel_members WHERE channel_id = ? AND user_id = ?")
-                .bind(m.channel_id.as_str())
-                .bind(m.author_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .ctx("checking channel membership")?;
-        if member.is_none() {
-            return Err(StoreError::NotMember);
-        }
-        let thread_root_id = match &m.thread_root_id {
-            None => None,
-            Some(root) => {
-                let row =
-                    sqlx::query("SELECT channel_id, thread_root_id FROM messages WHERE id = ?")
-                        .bind(root.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .ctx("reading a thread root")?
-                        .ok_or(StoreError::InvalidThreadRoot)?;
-                if row.get::<&str, _>(0) != m.channel_id.as_str() {
-                    return Err(StoreError::InvalidThreadRoot);
-                }
-                // A reply to a reply belongs to the same thread as its parent.
-                let parent_root: Option<String> = row.get(1);
-                Some(
-                    parent_root
-                        .map(MessageId::from_trusted)
-                        .unwrap_or_else(|| root.clone()),
-                )
-            }
+    /// Hands a send to the group-commit task and waits for its commit.
+    pub(super) async fn send_message_tx(&self, msg: NewMessage) -> StoreResult<SendOutcome> {
+        let (reply, outcome) = oneshot::channel();
+        let closed = || StoreError::Unavailable {
+            context: "sending a message",
+            source: sqlx::Error::PoolClosed,
         };
-        let seq = next_seq(&mut tx, &m.channel_id).await?;
-        let (mention_ids, mention_flags) = mention_columns(&m.mentions);
-        sqlx::query(
-            "INSERT INTO messages (id, channel_id, seq, version, author_id, client_msg_id, body, created_at, \
-             thread_root_id, mention_ids, mentions_channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(m.id.as_str())
-        .bind(m.channel_id.as_str())
-        .bind(seq)
-        .bind(seq)
-        .bind(m.author_id.as_str())
-        .bind(&m.client_msg_id)
-        .bind(&m.body)
-        .bind(m.ts.as_micros())
-        .bind(thread_root_id.as_ref().map(MessageId::as_str))
-        .bind(mention_ids)
-        .bind(mention_flags)
-        .execute(&mut *tx)
-        .await
-        .ctx("storing a message")?;
-        if let Some(root) = &thread_root_id {
-            // The root changes with its thread: same change, same version.
-            sqlx::query(
-                "UPDATE messages SET reply_count = reply_count + 1, last_reply_at = ?, version = ? WHERE id = ?",
-            )
-            .bind(m.ts.as_micros())
-            .bind(seq)
-            .bind(root.as_str())
-            .execute(&mut *tx)
+        self.sends
+            .send(PendingSend { msg, reply })
             .await
-            .ctx("updating a thread root")?;
-        }
-        record_change(
-            &mut tx,
-            &m.channel_id,
-            seq,
-            Logged::message("message.created", &m.id),
-            m.ts,
-        )
-        .await?;
-        let (message, root) = with_root(&mut tx, m.id.as_str()).await?;
-        tx.commit().await.ctx("committing a message")?;
-        Ok(SendOutcome {
-            message,
-            root,
-            created: true,
-        })
+            .map_err(|_| closed())?;
+        outcome.await.map_err(|_| closed())?
     }
 
     pub(super) async fn edit_message_tx(
@@ -596,4 +513,178 @@ impl SqliteStore {
         tx.commit().await.ctx("ending a read")?;
         Ok(events)
     }
+}
+
+/// Sends queued for the group-commit task before senders wait for room.
+pub(super) const SEND_QUEUE: usize = 4096;
+/// Most sends committed in one transaction.
+const MAX_BATCH: usize = 512;
+
+pub(super) struct PendingSend {
+    msg: NewMessage,
+    reply: oneshot::Sender<StoreResult<SendOutcome>>,
+}
+
+/// Group commit: every send waiting when the writer is free goes into one transaction, so one
+/// fsync makes a whole batch durable. Nothing is answered before its batch has committed.
+pub(super) async fn group_commit(pool: SqlitePool, mut pending: mpsc::Receiver<PendingSend>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        commit_batch(&pool, &mut batch).await;
+    }
+}
+
+async fn commit_batch(pool: &SqlitePool, batch: &mut Vec<PendingSend>) {
+    let mut results = Vec::with_capacity(batch.len());
+    let committed: StoreResult<()> = async {
+        let mut tx = pool.begin().await.ctx("starting a transaction")?;
+        for pending in batch.iter() {
+            match send_in(&mut tx, &pending.msg).await {
+                Ok(outcome) => results.push(Ok(outcome)),
+                // Refusals are decided before the send writes anything: the batch goes on.
+                Err(
+                    e @ (StoreError::NotMember
+                    | StoreError::InvalidThreadRoot
+                    | StoreError::NotFound(_)),
+                ) => results.push(Err(e)),
+                // Anything else may have left a half-written send: the whole batch rolls back
+                // and nobody in it is acknowledged.
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit().await.ctx("committing messages")
+    }
+    .await;
+    match committed {
+        Ok(()) => {
+            for (pending, result) in batch.drain(..).zip(results) {
+                let _ = pending.reply.send(result);
+            }
+        }
+        Err(error) => {
+            tracing::error!(
+                ?error,
+                sends = batch.len(),
+                "a batch of sends failed; none was acknowledged"
+            );
+            for pending in batch.drain(..) {
+                let _ = pending.reply.send(Err(error.for_each_caller()));
+            }
+        }
+    }
+}
+
+/// One send inside a batch's transaction: every check first, then the writes.
+async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<SendOutcome> {
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT id FROM messages WHERE author_id = ? AND client_msg_id = ?")
+            .bind(m.author_id.as_str())
+            .bind(&m.client_msg_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .ctx("looking up a client_msg_id")?;
+    if let Some(id) = existing {
+        let (message, root) = with_root(conn, &id).await?;
+        return Ok(SendOutcome {
+            message,
+            root,
+            created: false,
+        });
+    }
+    let member = sqlx::query("SELECT 1 FROM channel_members WHERE channel_id = ? AND user_id = ?")
+        .bind(m.channel_id.as_str())
+        .bind(m.author_id.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .ctx("checking channel membership")?;
+    if member.is_none() {
+        return Err(StoreError::NotMember);
+    }
+    let thread_root_id = match &m.thread_root_id {
+        None => None,
+        Some(root) => {
+            let row = sqlx::query("SELECT channel_id, thread_root_id FROM messages WHERE id = ?")
+                .bind(root.as_str())
+                .fetch_optional(&mut *conn)
+                .await
+                .ctx("reading a thread root")?
+                .ok_or(StoreError::InvalidThreadRoot)?;
+            if row.get::<&str, _>(0) != m.channel_id.as_str() {
+                return Err(StoreError::InvalidThreadRoot);
+            }
+            // A reply to a reply belongs to the same thread as its parent.
+            let parent_root: Option<String> = row.get(1);
+            Some(
+                parent_root
+                    .map(MessageId::from_trusted)
+                    .unwrap_or_else(|| root.clone()),
+            )
+        }
+    };
+    let seq = next_seq(conn, &m.channel_id).await?;
+    let (mention_ids, mention_flags) = mention_columns(&m.mentions);
+    sqlx::query(
+        "INSERT INTO messages (id, channel_id, seq, version, author_id, client_msg_id, body, created_at, \
+         thread_root_id, mention_ids, mentions_channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(m.id.as_str())
+    .bind(m.channel_id.as_str())
+    .bind(seq)
+    .bind(seq)
+    .bind(m.author_id.as_str())
+    .bind(&m.client_msg_id)
+    .bind(&m.body)
+    .bind(m.ts.as_micros())
+    .bind(thread_root_id.as_ref().map(MessageId::as_str))
+    .bind(mention_ids)
+    .bind(mention_flags)
+    .execute(&mut *conn)
+    .await
+    .ctx("storing a message")?;
+    let root = match &thread_root_id {
+        None => None,
+        Some(root) => {
+            // The root changes with its thread: same change, same version.
+            sqlx::query("UPDATE messages SET reply_count = reply_count + 1, last_reply_at = ?, version = ? WHERE id = ?")
+                .bind(m.ts.as_micros())
+                .bind(seq)
+                .bind(root.as_str())
+                .execute(&mut *conn)
+                .await
+                .ctx("updating a thread root")?;
+            message_in(conn, root.as_str()).await?
+        }
+    };
+    record_change(
+        conn,
+        &m.channel_id,
+        seq,
+        Logged::message("message.created", &m.id),
+        m.ts,
+    )
+    .await?;
+    // A new message is exactly what was inserted: no reactions, replies or edits yet. Built
+    // here rather than read back, which would cost two more statements per send.
+    let message = Message {
+        id: m.id.clone(),
+        channel_id: m.channel_id.clone(),
+        seq,
+        version: seq,
+        author_id: m.author_id.clone(),
+        body: Some(m.body.clone()),
+        ts: m.ts,
+        edited_at: None,
+        deleted: false,
+        thread_root_id,
+        reply_count: 0,
+        last_reply_at: None,
+        reply_users: Vec::new(),
+        reactions: Vec::new(),
+        mentions: m.mentions.clone(),
+    };
+    Ok(SendOutcome {
+        message,
+        root,
+        created: true,
+    })
 }

@@ -18,7 +18,7 @@ use confab_core::{
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
 
 use crate::error::{DbContext, is_unique_violation};
 use crate::{
@@ -30,6 +30,8 @@ use rows::{CHANNEL_COLUMNS, USER_COLUMNS, WORKSPACE_COLUMNS};
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Sends waiting for the group-commit task (see `messages::group_commit`).
+    sends: tokio::sync::mpsc::Sender<messages::PendingSend>,
 }
 
 type Tx<'a> = Transaction<'a, Sqlite>;
@@ -73,7 +75,13 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .ctx("opening sqlite readers")?;
-        Ok(Self { writer, reader })
+        let (sends, pending) = tokio::sync::mpsc::channel(messages::SEND_QUEUE);
+        tokio::spawn(messages::group_commit(writer.clone(), pending));
+        Ok(Self {
+            writer,
+            reader,
+            sends,
+        })
     }
 
     /// Waits for in-flight statements and closes the database cleanly.
@@ -85,10 +93,10 @@ impl SqliteStore {
 
 /// Takes the channel's next sequence number. Runs inside the transaction that stores the
 /// change, so the number and the change commit together or not at all.
-async fn next_seq(tx: &mut Tx<'_>, channel: &ChannelId) -> StoreResult<i64> {
+async fn next_seq(conn: &mut SqliteConnection, channel: &ChannelId) -> StoreResult<i64> {
     sqlx::query("UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq")
         .bind(channel.as_str())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *conn)
         .await
         .ctx("taking the next sequence number")?
         .map(|row| row.get::<i64, _>(0))
@@ -140,7 +148,7 @@ impl<'a> Logged<'a> {
 }
 
 async fn record_change(
-    tx: &mut Tx<'_>,
+    conn: &mut SqliteConnection,
     channel: &ChannelId,
     seq: i64,
     logged: Logged<'_>,
@@ -157,7 +165,7 @@ async fn record_change(
     .bind(logged.user.map(UserId::as_str))
     .bind(logged.detail)
     .bind(now.as_micros())
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await
     .ctx("recording a channel change")?;
     Ok(())
