@@ -157,6 +157,8 @@ pub async fn connect(
     let socket = TcpSocket::new_v4()?;
     socket.bind(SocketAddr::from((source, 0)))?;
     let stream = socket.connect(server).await?;
+    stream.set_nodelay(true)?;
+
     let mut request = ws_url.into_client_request()?;
     request
         .headers_mut()

@@ -227,7 +227,7 @@ pub async fn fanout(server: &Server, members: usize, messages: usize) -> anyhow:
 }
 
 /// Shared timing tables: send instant per message, filled by the sender, read by readers.
-type Sent = Arc<Mutex<Vec<Option<Instant>>>>;
+type Sent = Arc<std::sync::Mutex<Vec<Option<Instant>>>>;
 
 pub async fn latency(
     server: &Server,
@@ -246,9 +246,9 @@ pub async fn latency(
         );
     }
     let total = rate * seconds as usize;
-    let sent: Sent = Arc::new(Mutex::new(vec![None; total]));
+    let sent: Sent = Arc::new(std::sync::Mutex::new(vec![None; total]));
     let acks = Arc::new(Mutex::new(Vec::with_capacity(total)));
-    let deliveries = Arc::new(Mutex::new(Vec::with_capacity(total)));
+    let deliveries = Arc::new(std::sync::Mutex::new(Vec::with_capacity(total)));
     let delivered = Arc::new(AtomicUsize::new(0));
     // The receiver is another user's socket in every channel.
     let receiver = open_sockets(server, &users[1..], 1, 1)
@@ -259,13 +259,12 @@ pub async fn latency(
         let (sent, deliveries, delivered) = (sent.clone(), deliveries.clone(), delivered.clone());
         read_forever(receiver, move |text| {
             let now = Instant::now();
-            if let Some(i) = marked(text, "\"body\":\"lat-")
-                && let Ok(sent) = sent.try_lock()
-                && let Some(Some(at)) = sent.get(i)
-            {
-                if let Ok(mut d) = deliveries.try_lock() {
-                    d.push(now.duration_since(*at));
-                }
+            let Some(i) = marked(text, "\"body\":\"lat-") else {
+                return;
+            };
+            let at = sent.lock().ok().and_then(|s| s.get(i).copied().flatten());
+            if let (Some(at), Ok(mut d)) = (at, deliveries.lock()) {
+                d.push(now.duration_since(at));
                 delivered.fetch_add(1, Ordering::Relaxed);
             }
         });
@@ -280,9 +279,9 @@ pub async fn latency(
                 let Message::Text(t) = msg else { continue };
                 let now = Instant::now();
                 if let Some(i) = marked(t.as_str(), "\"client_msg_id\":\"l")
-                    && let Some(Some(at)) = sent.lock().await.get(i)
+                    && let Some(at) = sent.lock().ok().and_then(|s| s.get(i).copied().flatten())
                 {
-                    acks.lock().await.push(now.duration_since(*at));
+                    acks.lock().await.push(now.duration_since(at));
                 }
             }
         });
@@ -294,7 +293,9 @@ pub async fn latency(
         tick.tick().await;
         let channel = &channel_ids[i % channel_ids.len()];
         let frame = json!({"type": "send", "channel_id": channel, "client_msg_id": format!("l{i}"), "body": format!("lat-{i}")});
-        sent.lock().await[i] = Some(Instant::now());
+        if let Ok(mut sent) = sent.lock() {
+            sent[i] = Some(Instant::now());
+        }
         let n = sinks.len();
         sinks[i % n]
             .send(Message::Text(frame.to_string().into()))
@@ -311,7 +312,8 @@ pub async fn latency(
         json!({"rate": rate, "seconds": seconds, "channels": channels, "sender_sockets": senders, "gateways": 1}),
     );
     let mut acks = acks.lock().await.clone();
-    let mut deliveries = deliveries.lock().await.clone();
+    let mut deliveries = deliveries.lock().map(|d| d.clone()).unwrap_or_default();
+
     r.add("messages acknowledged", acks.len() as f64, "", None);
     r.add("messages delivered", deliveries.len() as f64, "", None);
     r.latencies(

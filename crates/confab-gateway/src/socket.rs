@@ -176,6 +176,19 @@ async fn serve(
                 return Some((CLOSE_GOING_AWAY, "server shutting down"));
             }
             _ = handle.0.kick.cancelled() => return Some((CLOSE_POLICY, "slow consumer: not reading fast enough")),
+            // A finished operation is answered before queued events: on a busy channel there
+            // are always events, and an ack must not wait behind them.
+            replies = wait(&mut in_flight), if in_flight.is_some() => {
+                in_flight = backlog.pop_front().map(|frame| start(gw, handle, frame));
+                for reply in replies {
+                    if sink.feed(reply).await.is_err() {
+                        return None;
+                    }
+                }
+                if sink.flush().await.is_err() {
+                    return None;
+                }
+            }
             n = outbound.recv_many(&mut batch, WRITE_BATCH) => {
                 if n == 0 {
                     return None;
@@ -190,17 +203,6 @@ async fn serve(
                     r = write => if r.is_err() { return None },
                     _ = handle.0.kick.cancelled() => return Some((CLOSE_POLICY, "slow consumer: not reading fast enough")),
                     _ = gw.shutdown.cancelled() => return None,
-                }
-            }
-            replies = wait(&mut in_flight), if in_flight.is_some() => {
-                in_flight = backlog.pop_front().map(|frame| start(gw, handle, frame));
-                for reply in replies {
-                    if sink.feed(reply).await.is_err() {
-                        return None;
-                    }
-                }
-                if sink.flush().await.is_err() {
-                    return None;
                 }
             }
             incoming = stream.next(), if backlog.len() < config.max_pending_sends => {
