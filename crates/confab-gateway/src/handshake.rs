@@ -14,9 +14,10 @@ use confab_protocol::http::{ErrorBody, ErrorResponse};
 
 use crate::Inner;
 
-/// tungstenite's read buffer: 4 KiB rather than the 128 KiB default, which would dominate an
-/// idle socket's memory.
-const READ_BUFFER: usize = 4 * 1024;
+/// tungstenite's initial read buffer, instead of the 128 KiB default that would dominate an
+/// idle socket's memory. An idle socket only ever reads pongs; a larger frame reserves its own
+/// length in one go, so a small start costs no extra reads.
+const READ_BUFFER: usize = 1024;
 
 pub(crate) fn router(inner: Arc<Inner>) -> Router {
     Router::new()

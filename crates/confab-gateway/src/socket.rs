@@ -25,7 +25,7 @@ const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_INTERNAL: u16 = 1011;
 /// Frames written in one go before flushing.
-const WRITE_BATCH: usize = 64;
+const WRITE_BATCH: usize = 16;
 /// How long a close frame may take to go out before the socket is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -157,7 +157,9 @@ async fn serve(
     tokio::pin!(idle);
     let mut backlog: VecDeque<ClientFrame> = VecDeque::new();
     let mut in_flight: Option<OpFuture> = None;
-    let mut batch = Vec::with_capacity(WRITE_BATCH);
+    // Allocated on first use: an idle socket never needs it.
+    let mut batch = Vec::new();
+
     loop {
         tokio::select! {
             biased;
