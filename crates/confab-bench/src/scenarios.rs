@@ -346,12 +346,20 @@ pub async fn throughput(
     window: usize,
 ) -> anyhow::Result<Report> {
     let api = Api::new(server.http());
-    let (users, _, general) = api.team(senders.clamp(1, 20)).await?;
+    let (users, ws, _) = api.team(senders.clamp(1, 20)).await?;
+    // Each socket sends into a channel of its own user's, so this measures the write path,
+    // not fan-out (the fanout scenario does that).
+    let mut channels = Vec::with_capacity(senders);
+    for n in 0..senders {
+        let owner = &users[n % users.len()];
+        channels.push(api.channel(owner, &ws, &format!("tp{n}"), std::slice::from_ref(owner)).await?);
+    }
     let sockets = open_sockets(server, &users, senders, 50).await?;
     let stop_at = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for (n, socket) in sockets.into_iter().enumerate() {
-        let general = general.clone();
+        let general = channels[n].clone();
+
         tasks.push(tokio::spawn(async move {
             let (mut sink, mut stream) = socket.split();
             let mut latencies = Vec::new();
