@@ -352,7 +352,10 @@ pub async fn throughput(
     let mut channels = Vec::with_capacity(senders);
     for n in 0..senders {
         let owner = &users[n % users.len()];
-        channels.push(api.channel(owner, &ws, &format!("tp{n}"), std::slice::from_ref(owner)).await?);
+        channels.push(
+            api.channel(owner, &ws, &format!("tp{n}"), std::slice::from_ref(owner))
+                .await?,
+        );
     }
     let sockets = open_sockets(server, &users, senders, 50).await?;
     let stop_at = Instant::now() + Duration::from_secs(seconds);
