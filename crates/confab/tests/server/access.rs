@@ -1,29 +1,8 @@
 //! Who may read, write and receive what.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::harness::{Server, Ws};
-
-/// Sends a marker into `channel` and returns every frame `ws` received up to and including the
-/// marker's event: proof of what did (not) arrive before it.
-async fn frames_until_marker(
-    server: &Server,
-    ws: &mut Ws,
-    sender: &crate::harness::User,
-    channel: &str,
-    marker: &str,
-) -> Vec<Value> {
-    server.send(sender, channel, marker, marker).await;
-    let mut frames = Vec::new();
-    loop {
-        let frame = ws.next().await;
-        let done = frame["type"] == "event" && frame["message"]["body"] == marker;
-        frames.push(frame);
-        if done {
-            return frames;
-        }
-    }
-}
+use crate::harness::Server;
 
 #[tokio::test]
 async fn non_members_can_neither_read_write_nor_receive_a_private_channel() {
@@ -81,7 +60,9 @@ async fn non_members_can_neither_read_write_nor_receive_a_private_channel() {
         (Some("channel_not_found"), Some("x2"))
     );
 
-    let frames = frames_until_marker(&server, &mut m, &alice, &general, "marker").await;
+    let frames = server
+        .frames_until_marker(&mut m, &alice, &general, "marker")
+        .await;
     assert!(
         frames.iter().all(|f| f["channel_id"] != secret.as_str()),
         "leaked: {frames:?}"
@@ -135,7 +116,9 @@ async fn a_removed_member_stops_receiving_at_once() {
     let removed = b.next_of("channel.removed").await;
     assert_eq!(removed["channel_id"], secret.as_str());
     server.send(&alice, &secret, "after", "after removal").await;
-    let frames = frames_until_marker(&server, &mut b, &alice, &general, "marker").await;
+    let frames = server
+        .frames_until_marker(&mut b, &alice, &general, "marker")
+        .await;
     assert!(
         frames.iter().all(|f| !(f["type"] == "event"
             && f["channel_id"] == secret.as_str()
@@ -196,7 +179,9 @@ async fn leaving_stops_delivery_and_public_channels_are_readable_but_not_writabl
         (Some("member.left"), Some(bob.id.as_str()))
     );
     server.send(&alice, &open, "a2", "after bob left").await;
-    let frames = frames_until_marker(&server, &mut b, &alice, &general, "marker").await;
+    let frames = server
+        .frames_until_marker(&mut b, &alice, &general, "marker")
+        .await;
     assert!(
         frames.iter().all(|f| f["channel_id"] != open.as_str()),
         "{frames:?}"

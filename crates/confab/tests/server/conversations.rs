@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Server, User, Ws, s};
+use crate::harness::{Server, User, s};
 
 async fn patch(server: &Server, user: &User, path: &str, body: Value) -> (u16, Value) {
     server
@@ -22,26 +22,6 @@ async fn put(server: &Server, user: &User, path: &str) -> (u16, Value) {
     server
         .request(reqwest::Method::PUT, Some(&user.token), path, None)
         .await
-}
-
-/// Every frame `ws` receives up to and including the event of a marker message.
-async fn frames_until_marker(
-    server: &Server,
-    ws: &mut Ws,
-    sender: &User,
-    channel: &str,
-    marker: &str,
-) -> Vec<Value> {
-    server.send(sender, channel, marker, marker).await;
-    let mut frames = Vec::new();
-    loop {
-        let frame = ws.next().await;
-        let done = frame["type"] == "event" && frame["message"]["body"] == marker;
-        frames.push(frame);
-        if done {
-            return frames;
-        }
-    }
 }
 
 #[tokio::test]
@@ -216,7 +196,11 @@ async fn deleted_content_appears_in_no_read_path() {
     ];
     let mut frames = vec![deleted];
     let mut c = server.connect(&carol).await;
-    frames.extend(frames_until_marker(&server, &mut c, &alice, &room, "marker").await);
+    frames.extend(
+        server
+            .frames_until_marker(&mut c, &alice, &room, "marker")
+            .await,
+    );
     for (status, body) in &reads {
         assert_eq!(*status, 200, "{body}");
     }
@@ -367,7 +351,9 @@ async fn typing_is_throttled_and_only_members_and_subscribers_hear_anything() {
         a.send_json(json!({"type": "typing", "channel_id": room}))
             .await;
     }
-    let frames = frames_until_marker(&server, &mut b, &alice, &room, "marker").await;
+    let frames = server
+        .frames_until_marker(&mut b, &alice, &room, "marker")
+        .await;
     let typing: Vec<&Value> = frames.iter().filter(|f| f["type"] == "typing").collect();
     assert_eq!(
         typing.len(),
@@ -381,7 +367,9 @@ async fn typing_is_throttled_and_only_members_and_subscribers_hear_anything() {
         ),
         (Some(room.as_str()), Some(alice.id.as_str()))
     );
-    let own = frames_until_marker(&server, &mut a, &alice, &room, "marker-2").await;
+    let own = server
+        .frames_until_marker(&mut a, &alice, &room, "marker-2")
+        .await;
     assert!(
         own.iter().all(|f| f["type"] != "typing"),
         "the typist does not hear themself"
@@ -395,7 +383,9 @@ async fn typing_is_throttled_and_only_members_and_subscribers_hear_anything() {
     assert_eq!(c.next_of("error").await["code"], "channel_not_found");
     // Carol heard no typing and, having subscribed to nobody, no presence (bob and alice
     // connected after her).
-    let heard = frames_until_marker(&server, &mut c, &alice, &general, "marker-3").await;
+    let heard = server
+        .frames_until_marker(&mut c, &alice, &general, "marker-3")
+        .await;
     assert!(
         heard
             .iter()

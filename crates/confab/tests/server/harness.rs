@@ -278,6 +278,27 @@ impl Server {
             .expect("websocket connects")
     }
 
+    /// Sends a marker message and returns every frame `ws` receives up to and including its
+    /// event: proof of what did, or did not, arrive before it.
+    pub async fn frames_until_marker(
+        &self,
+        ws: &mut Ws,
+        sender: &User,
+        channel: &str,
+        marker: &str,
+    ) -> Vec<Value> {
+        self.send(sender, channel, marker, marker).await;
+        let mut frames = Vec::new();
+        loop {
+            let frame = ws.next().await;
+            let done = frame["type"] == "event" && frame["message"]["body"] == marker;
+            frames.push(frame);
+            if done {
+                return frames;
+            }
+        }
+    }
+
     pub async fn metrics(&self) -> String {
         let resp = self
             .http
