@@ -172,13 +172,15 @@ async fn run(
     let mut idle_check =
         tokio::time::interval_at(Instant::now() + gw.config.hub_linger, gw.config.hub_linger);
     let mut was_idle = false;
+    let shutdown = gw.shutdown.cancelled();
+    tokio::pin!(shutdown);
     loop {
         if hub.resync.swap(false, Ordering::AcqRel) {
             pos.fill_at = Some(Instant::now());
         }
         let fill_at = pos.fill_at;
         tokio::select! {
-            _ = gw.shutdown.cancelled() => return,
+            _ = &mut shutdown => return,
             msg = rx.recv() => match msg {
                 Some(msg) => {
                     match &*msg {

@@ -258,9 +258,11 @@ impl Inner {
 
 /// Routes bus deliveries: channel events to their hub, user events to the user's sockets.
 async fn dispatch(inner: Arc<Inner>) {
+    let shutdown = inner.shutdown.cancelled();
+    tokio::pin!(shutdown);
     loop {
         let delivery = tokio::select! {
-            _ = inner.shutdown.cancelled() => return,
+            _ = &mut shutdown => return,
             d = inner.subscription.recv() => d,
         };
         match delivery {

@@ -37,7 +37,9 @@ struct Shared {
     id: u64,
     user: UserId,
     queue: mpsc::Sender<Utf8Bytes>,
-    /// Cancelled when the queue overflowed: the socket task closes the connection.
+    /// Cancelled when the queue overflowed, or (as a child of the gateway's shutdown token)
+    /// when the gateway shuts down: either way the socket task closes the connection. One
+    /// token per socket keeps the lock taken on every poll uncontended.
     kick: CancellationToken,
     /// Channels whose hubs hold this socket, so disconnecting detaches from exactly those.
     channels: Mutex<HashSet<ChannelId>>,
@@ -99,7 +101,7 @@ pub(crate) async fn run(gw: Arc<Inner>, ws: WebSocket, user: UserId) {
         id: gw.new_socket_id(),
         user: user.clone(),
         queue,
-        kick: CancellationToken::new(),
+        kick: gw.shutdown.child_token(),
         channels: Mutex::new(HashSet::new()),
         watching: Mutex::new(Vec::new()),
     }));
@@ -154,7 +156,9 @@ async fn serve(
         tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
     // Dropped exactly `idle_timeout` after the last thing heard, not at the next ping.
     let idle = tokio::time::sleep(config.idle_timeout);
-    tokio::pin!(idle);
+    // Made once: a `cancelled()` future registers with its token under the token's lock.
+    let stop = handle.0.kick.cancelled();
+    tokio::pin!(idle, stop);
     let mut backlog: VecDeque<ClientFrame> = VecDeque::new();
     let mut in_flight: Option<OpFuture> = None;
     // Allocated on first use: an idle socket never needs it.
@@ -163,8 +167,11 @@ async fn serve(
     loop {
         tokio::select! {
             biased;
-            _ = gw.shutdown.cancelled() => {
-                // The operation already handed to the chat service finishes and is answered,
+            _ = &mut stop => {
+                if !gw.shutdown.is_cancelled() {
+                    return Some((CLOSE_POLICY, "slow consumer: not reading fast enough"));
+                }
+                // Shutting down. The operation already handed to the chat service finishes and is answered,
                 // so its client does not retry something that committed. Backlogged frames
                 // were never started; the client retries them after reconnecting.
                 if let Some(op) = in_flight.take()
@@ -177,7 +184,6 @@ async fn serve(
                 }
                 return Some((CLOSE_GOING_AWAY, "server shutting down"));
             }
-            _ = handle.0.kick.cancelled() => return Some((CLOSE_POLICY, "slow consumer: not reading fast enough")),
             // A finished operation is answered before queued events: on a busy channel there
             // are always events, and an ack must not wait behind them.
             replies = wait(&mut in_flight), if in_flight.is_some() => {
@@ -203,8 +209,11 @@ async fn serve(
                 };
                 tokio::select! {
                     r = write => if r.is_err() { return None },
-                    _ = handle.0.kick.cancelled() => return Some((CLOSE_POLICY, "slow consumer: not reading fast enough")),
-                    _ = gw.shutdown.cancelled() => return None,
+                    _ = &mut stop => return if gw.shutdown.is_cancelled() {
+                        None
+                    } else {
+                        Some((CLOSE_POLICY, "slow consumer: not reading fast enough"))
+                    },
                 }
             }
             incoming = stream.next(), if backlog.len() < config.max_pending_sends => {
