@@ -576,13 +576,17 @@ async fn commit_batch(pool: &SqlitePool, batch: &mut Vec<PendingSend>) {
 
 /// One send inside a batch's transaction: every check first, then the writes.
 async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<SendOutcome> {
-    let existing: Option<String> =
-        sqlx::query_scalar("SELECT id FROM messages WHERE author_id = ? AND client_msg_id = ?")
-            .bind(m.author_id.as_str())
-            .bind(&m.client_msg_id)
-            .fetch_optional(&mut *conn)
-            .await
-            .ctx("looking up a client_msg_id")?;
+    // One statement for both checks: a retry finds its original, a non-member is refused.
+    let (existing, member): (Option<String>, bool) = sqlx::query_as(
+        "SELECT (SELECT id FROM messages WHERE author_id = ?1 AND client_msg_id = ?2), \
+                EXISTS (SELECT 1 FROM channel_members WHERE channel_id = ?3 AND user_id = ?1)",
+    )
+    .bind(m.author_id.as_str())
+    .bind(&m.client_msg_id)
+    .bind(m.channel_id.as_str())
+    .fetch_one(&mut *conn)
+    .await
+    .ctx("checking a send")?;
     if let Some(id) = existing {
         let (message, root) = with_root(conn, &id).await?;
         return Ok(SendOutcome {
@@ -591,13 +595,7 @@ async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<Sen
             created: false,
         });
     }
-    let member = sqlx::query("SELECT 1 FROM channel_members WHERE channel_id = ? AND user_id = ?")
-        .bind(m.channel_id.as_str())
-        .bind(m.author_id.as_str())
-        .fetch_optional(&mut *conn)
-        .await
-        .ctx("checking channel membership")?;
-    if member.is_none() {
+    if !member {
         return Err(StoreError::NotMember);
     }
     let thread_root_id = match &m.thread_root_id {
@@ -621,16 +619,17 @@ async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<Sen
             )
         }
     };
-    let seq = next_seq(conn, &m.channel_id).await?;
     let (mention_ids, mention_flags) = mention_columns(&m.mentions);
-    sqlx::query(
+    // Takes the channel's next sequence number; the `message_created` trigger advances
+    // `last_seq` and logs the change in the same statement (migration 0003).
+    let seq: i64 = sqlx::query_scalar(
         "INSERT INTO messages (id, channel_id, seq, version, author_id, client_msg_id, body, created_at, \
-         thread_root_id, mention_ids, mentions_channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         thread_root_id, mention_ids, mentions_channel) \
+         SELECT ?1, ?2, c.last_seq + 1, c.last_seq + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM channels c WHERE c.id = ?2 \
+         RETURNING seq",
     )
     .bind(m.id.as_str())
     .bind(m.channel_id.as_str())
-    .bind(seq)
-    .bind(seq)
     .bind(m.author_id.as_str())
     .bind(&m.client_msg_id)
     .bind(&m.body)
@@ -638,9 +637,10 @@ async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<Sen
     .bind(thread_root_id.as_ref().map(MessageId::as_str))
     .bind(mention_ids)
     .bind(mention_flags)
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await
-    .ctx("storing a message")?;
+    .ctx("storing a message")?
+    .ok_or(StoreError::NotFound("channel"))?;
     let root = match &thread_root_id {
         None => None,
         Some(root) => {
@@ -655,14 +655,6 @@ async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<Sen
             message_in(conn, root.as_str()).await?
         }
     };
-    record_change(
-        conn,
-        &m.channel_id,
-        seq,
-        Logged::message("message.created", &m.id),
-        m.ts,
-    )
-    .await?;
     // A new message is exactly what was inserted: no reactions, replies or edits yet. Built
     // here rather than read back, which would cost two more statements per send.
     let message = Message {
