@@ -135,17 +135,13 @@ impl ChatService {
     /// found, so their existence does not leak.
     async fn access(&self, user: &UserId, channel_id: &ChannelId) -> ChatResult<Access> {
         let not_found = || ChatError::refused(ErrorCode::ChannelNotFound, "channel not found");
-        let channel = self
+        let (channel, role, member) = self
             .store
-            .channel(channel_id)
+            .channel_access(channel_id, user)
             .await?
             .ok_or_else(not_found)?;
-        let role = self
-            .store
-            .workspace_role(&channel.workspace_id, user)
-            .await?
-            .ok_or_else(not_found)?;
-        let member = self.store.is_channel_member(channel_id, user).await?;
+        let role = role.ok_or_else(not_found)?;
+
         let readable =
             member || (channel.kind == confab_core::ChannelKind::Public && role != Role::Guest);
         if !readable {

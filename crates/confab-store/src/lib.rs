@@ -172,6 +172,14 @@ pub trait Store: Send + Sync + 'static {
     async fn find_dm(&self, ws: &WorkspaceId, members: &[UserId]) -> StoreResult<Option<Channel>>;
     async fn channel(&self, id: &ChannelId) -> StoreResult<Option<Channel>>;
     async fn is_channel_member(&self, channel: &ChannelId, user: &UserId) -> StoreResult<bool>;
+    /// A channel with the user's role in its workspace (if any) and whether they are a member:
+    /// everything an access decision needs, in one read.
+    async fn channel_access(
+        &self,
+        channel: &ChannelId,
+        user: &UserId,
+    ) -> StoreResult<Option<(Channel, Option<Role>, bool)>>;
+
     /// Public channels of the workspace (when `include_public`) and every channel the user is
     /// in, by name.
     async fn list_channels(

@@ -33,6 +33,8 @@ macro_rules! store_behaviour_suite {
             invites_add_members_until_used_up_or_expired,
             channel_names_are_unique_per_workspace,
             channel_list_shows_public_and_own_channels,
+            channel_access_reads_role_and_membership_at_once,
+
             dms_are_found_by_member_set,
             membership_changes_take_sequence_numbers,
             sends_take_gap_free_sequence_numbers,
@@ -1268,4 +1270,36 @@ pub async fn mixed_concurrent_sends_commit_independently(store: &dyn Store) {
     );
     let page = expect(store.messages_since(&general, 0, 100).await, "feed");
     assert_eq!(page.messages.len(), 20);
+}
+
+pub async fn channel_access_reads_role_and_membership_at_once(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let outsider = user(store, "outsider").await;
+    let (ws, general) = workspace(store, &alice).await;
+    expect(
+        store
+            .add_workspace_member(&ws, &bob, Role::Guest, Timestamp::now())
+            .await,
+        "add guest",
+    );
+    let (channel, role, member) =
+        expect(store.channel_access(&general, &alice).await, "alice").expect("found");
+    assert_eq!(
+        (channel.id, role, member),
+        (general.clone(), Some(Role::Owner), true)
+    );
+    let (_, role, member) =
+        expect(store.channel_access(&general, &bob).await, "bob").expect("found");
+    assert_eq!((role, member), (Some(Role::Guest), false));
+    let (_, role, member) =
+        expect(store.channel_access(&general, &outsider).await, "outsider").expect("found");
+    assert_eq!((role, member), (None, false));
+    assert!(
+        expect(
+            store.channel_access(&ChannelId::generate(), &alice).await,
+            "unknown"
+        )
+        .is_none()
+    );
 }

@@ -626,6 +626,32 @@ impl Store for SqliteStore {
         Ok(row.is_some())
     }
 
+    async fn channel_access(
+        &self,
+        channel: &ChannelId,
+        user: &UserId,
+    ) -> StoreResult<Option<(Channel, Option<Role>, bool)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {CHANNEL_COLUMNS}, wm.role AS member_role, cm.user_id IS NOT NULL AS is_member \
+             FROM channels c \
+             LEFT JOIN workspace_members wm ON wm.workspace_id = c.workspace_id AND wm.user_id = ?1 \
+             LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = ?1 \
+             WHERE c.id = ?2"
+        ))
+        .bind(user.as_str())
+        .bind(channel.as_str())
+        .fetch_optional(&self.reader)
+        .await
+        .ctx("reading channel access")?;
+        let Some(row) = row else { return Ok(None) };
+        let role: Option<String> = row.try_get("member_role").ctx("reading channel access")?;
+        Ok(Some((
+            rows::channel(&row)?,
+            role.as_deref().map(rows::role).transpose()?,
+            row.try_get("is_member").ctx("reading channel access")?,
+        )))
+    }
+
     async fn list_channels(
         &self,
         ws: &WorkspaceId,
