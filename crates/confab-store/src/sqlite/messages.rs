@@ -64,6 +64,24 @@ pub(super) async fn message_in(
     Ok(load(conn, "m.id = ?", &[id]).await?.pop())
 }
 
+/// Runs `sql` with `{ids}` replaced by one placeholder per ID; no IDs, no query.
+async fn rows_for_ids(
+    conn: &mut SqliteConnection,
+    sql: &str,
+    ids: &[&str],
+    context: &'static str,
+) -> StoreResult<Vec<sqlx::sqlite::SqliteRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = sql.replace("{ids}", &placeholders(ids.len()));
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(&mut *conn).await.ctx(context)
+}
+
 /// Fills in reactions (live messages) and repliers (thread roots) for a batch of messages.
 async fn hydrate(conn: &mut SqliteConnection, messages: &mut [Message]) -> StoreResult<()> {
     let live: Vec<&str> = messages
@@ -72,26 +90,17 @@ async fn hydrate(conn: &mut SqliteConnection, messages: &mut [Message]) -> Store
         .map(|m| m.id.as_str())
         .collect();
     let mut reactions: HashMap<String, Vec<Reaction>> = HashMap::new();
-    if !live.is_empty() {
-        let sql = format!(
-            "SELECT message_id, emoji, user_id FROM reactions WHERE message_id IN ({}) ORDER BY created_at, rowid",
-            placeholders(live.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in &live {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(&mut *conn).await.ctx("reading reactions")? {
-            let list = reactions.entry(row.get(0)).or_default();
-            let emoji: String = row.get(1);
-            let user = UserId::from_trusted(row.get(2));
-            match list.iter_mut().find(|r| r.emoji == emoji) {
-                Some(r) => r.user_ids.push(user),
-                None => list.push(Reaction {
-                    emoji,
-                    user_ids: vec![user],
-                }),
-            }
+    let sql = "SELECT message_id, emoji, user_id FROM reactions WHERE message_id IN ({ids}) ORDER BY created_at, rowid";
+    for row in rows_for_ids(conn, sql, &live, "reading reactions").await? {
+        let list = reactions.entry(row.get(0)).or_default();
+        let emoji: String = row.get(1);
+        let user = UserId::from_trusted(row.get(2));
+        match list.iter_mut().find(|r| r.emoji == emoji) {
+            Some(r) => r.user_ids.push(user),
+            None => list.push(Reaction {
+                emoji,
+                user_ids: vec![user],
+            }),
         }
     }
     let roots: Vec<&str> = messages
@@ -100,21 +109,12 @@ async fn hydrate(conn: &mut SqliteConnection, messages: &mut [Message]) -> Store
         .map(|m| m.id.as_str())
         .collect();
     let mut repliers: HashMap<String, Vec<UserId>> = HashMap::new();
-    if !roots.is_empty() {
-        let sql = format!(
-            "SELECT thread_root_id, author_id FROM messages WHERE thread_root_id IN ({}) AND deleted = 0 ORDER BY seq",
-            placeholders(roots.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in &roots {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(&mut *conn).await.ctx("reading repliers")? {
-            let list = repliers.entry(row.get(0)).or_default();
-            let user = UserId::from_trusted(row.get(1));
-            if !list.contains(&user) {
-                list.push(user);
-            }
+    let sql = "SELECT thread_root_id, author_id FROM messages WHERE thread_root_id IN ({ids}) AND deleted = 0 ORDER BY seq";
+    for row in rows_for_ids(conn, sql, &roots, "reading repliers").await? {
+        let list = repliers.entry(row.get(0)).or_default();
+        let user = UserId::from_trusted(row.get(1));
+        if !list.contains(&user) {
+            list.push(user);
         }
     }
     for m in messages.iter_mut() {
