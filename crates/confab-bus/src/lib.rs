@@ -7,6 +7,9 @@
 
 mod memory;
 mod presence;
+mod redis_backend;
+#[cfg(feature = "testsuite")]
+pub mod testsuite;
 
 use std::sync::Arc;
 
@@ -15,6 +18,7 @@ use confab_core::{BusMessage, Topic};
 
 pub use memory::MemoryBus;
 pub use presence::{MemoryPresence, PresenceRegistry};
+pub use redis_backend::{RedisBus, RedisPresence};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {

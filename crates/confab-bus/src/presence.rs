@@ -17,6 +17,12 @@ pub trait PresenceRegistry: Send + Sync + 'static {
     /// Forgets a socket; `Some(status)` when the user's aggregate status changed.
     async fn remove(&self, user: &UserId, socket: u64) -> Option<Presence>;
     async fn status(&self, users: &[UserId]) -> Vec<Presence>;
+    /// Periodic upkeep, called by each gateway every couple of seconds: renew this process's
+    /// liveness and forget the sockets of processes that stopped renewing theirs. Returns the
+    /// status changes that caused, for the caller to publish.
+    async fn maintain(&self) -> Vec<(UserId, Presence)> {
+        Vec::new()
+    }
 }
 
 /// The in-process registry, for a single node.
@@ -67,31 +73,5 @@ impl PresenceRegistry for MemoryPresence {
     async fn status(&self, users: &[UserId]) -> Vec<Presence> {
         let map = self.users.lock().unwrap_or_else(|p| p.into_inner());
         users.iter().map(|u| aggregate(map.get(u))).collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn aggregates_over_sockets() {
-        let p = MemoryPresence::new();
-        let u = UserId::generate();
-        assert_eq!(
-            p.status(std::slice::from_ref(&u)).await,
-            vec![Presence::Offline]
-        );
-        assert_eq!(p.set(&u, 1, false).await, Some(Presence::Online));
-        assert_eq!(
-            p.set(&u, 2, true).await,
-            None,
-            "one active socket keeps the user online"
-        );
-        assert_eq!(p.set(&u, 1, true).await, Some(Presence::Idle));
-        assert_eq!(p.remove(&u, 2).await, None);
-        assert_eq!(p.set(&u, 1, false).await, Some(Presence::Online));
-        assert_eq!(p.remove(&u, 1).await, Some(Presence::Offline));
-        assert_eq!(p.status(&[u]).await, vec![Presence::Offline]);
     }
 }

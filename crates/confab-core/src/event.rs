@@ -1,13 +1,14 @@
 //! Channel changes and user-directed events: what the chat service publishes on the bus and
 //! what gateways turn into WebSocket frames.
 
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use crate::ids::{ChannelId, UserId};
 use crate::model::{Channel, Message};
 
 /// One change in a channel, carrying the channel's sequence number it took.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelEvent {
     pub channel_id: ChannelId,
     pub seq: i64,
@@ -17,7 +18,7 @@ pub struct ChannelEvent {
 /// A channel change. Message changes carry the message as it is right after the change, and a
 /// change to a thread reply also carries its root (whose reply count and repliers changed
 /// with it), so a client applying events ends in the same state as one reading the store.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Change {
     MessageCreated {
         message: Message,
@@ -80,7 +81,7 @@ impl Change {
 }
 
 /// Events addressed to one user's sockets rather than to a channel's members.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UserEvent {
     /// The user was added to a channel; `seq` is the membership change's sequence number, so a
     /// gateway delivers that channel's changes from there on.
@@ -102,7 +103,7 @@ pub enum UserEvent {
 /// Everything that travels over the bus. Always shared behind an `Arc`, so the size of the
 /// largest variant costs one allocation per publish, never a copy per subscriber.
 #[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BusMessage {
     Channel(ChannelEvent),
     User {
@@ -121,7 +122,7 @@ pub enum BusMessage {
 }
 
 /// A user's presence, aggregated over all their sockets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Presence {
     Online,
     Idle,
@@ -151,7 +152,7 @@ impl BusMessage {
 
 /// A bus topic: one per channel, one per user. Gateways subscribe to the topics their sockets
 /// need, once each, however many sockets need them.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Topic {
     Channel(ChannelId),
     User(UserId),

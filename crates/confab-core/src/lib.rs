@@ -1,5 +1,9 @@
 //! confab's domain: identifiers, validated values, entities, channel events and the stable
 //! error codes every layer maps its errors onto. Nothing here does I/O.
+//!
+//! Entities and events derive serde for confab's *internal* transports (the Redis bus, and the
+//! gateway's calls to a chat service deployed apart); the public JSON shapes clients see are
+//! `confab-protocol`'s, and never these.
 
 pub mod error;
 pub mod event;

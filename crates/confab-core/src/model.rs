@@ -2,8 +2,9 @@
 
 use crate::ids::{ChannelId, MessageId, UserId, WorkspaceId};
 use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub id: UserId,
     pub username: String,
@@ -13,7 +14,7 @@ pub struct User {
 }
 
 /// A member's role in a workspace, most powerful first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Role {
     Owner,
     Admin,
@@ -46,7 +47,7 @@ impl Role {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workspace {
     pub id: WorkspaceId,
     pub name: String,
@@ -55,7 +56,7 @@ pub struct Workspace {
     pub general_channel_id: ChannelId,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ChannelKind {
     Public,
     Private,
@@ -81,7 +82,7 @@ impl ChannelKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Channel {
     pub id: ChannelId,
     pub workspace_id: WorkspaceId,
@@ -97,13 +98,13 @@ pub struct Channel {
     pub dm_members: Vec<UserId>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reaction {
     pub emoji: String,
     pub user_ids: Vec<UserId>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub id: MessageId,
     pub channel_id: ChannelId,
@@ -130,7 +131,7 @@ pub struct Message {
 }
 
 /// Who a message mentions, resolved when it was sent.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mentions {
     /// `@username`s of workspace members, and for `@here` the members online at the time.
     pub user_ids: Vec<UserId>,

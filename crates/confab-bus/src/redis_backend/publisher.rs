@@ -1,0 +1,105 @@
+//! The publisher task: drains the publish queue in order, a pipeline of up to
+//! [`MAX_BATCH`] publishes per round trip, over one connection. A failed batch is kept and
+//! published again once Redis is back (subscribers drop what they already delivered by its
+//! sequence number); typing indicators in it are dropped, being stale by then.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use confab_core::BusMessage;
+use redis::aio::MultiplexedConnection;
+use tokio::sync::mpsc;
+
+use super::Shared;
+
+const MAX_BATCH: usize = 512;
+const MIN_BACKOFF: Duration = Duration::from_millis(50);
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+struct Outgoing {
+    channel: String,
+    payload: Vec<u8>,
+    ephemeral: bool,
+}
+
+fn encode(shared: &Shared, msg: &BusMessage) -> Option<Outgoing> {
+    match serde_json::to_vec(msg) {
+        Ok(payload) => Some(Outgoing {
+            channel: shared.channel_name(&msg.topic()),
+            payload,
+            ephemeral: matches!(msg, BusMessage::Typing { .. }),
+        }),
+        Err(error) => {
+            tracing::error!(%error, "bus message could not be encoded");
+            None
+        }
+    }
+}
+
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    conn: MultiplexedConnection,
+    mut queue: mpsc::Receiver<Arc<BusMessage>>,
+) {
+    let command = if shared.sharded {
+        "SPUBLISH"
+    } else {
+        "PUBLISH"
+    };
+    let mut conn = Some(conn);
+    let mut pending: VecDeque<Outgoing> = VecDeque::new();
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        if pending.is_empty() {
+            match queue.recv().await {
+                Some(msg) => pending.extend(encode(&shared, &msg)),
+                None => return,
+            }
+        }
+        while pending.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(msg) => pending.extend(encode(&shared, &msg)),
+                Err(_) => break,
+            }
+        }
+        let c = match &mut conn {
+            Some(c) => c,
+            None => match shared.open(None).await {
+                Ok(c) => {
+                    tracing::info!("redis publisher reconnected");
+                    backoff = MIN_BACKOFF;
+                    conn.insert(c)
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "redis publisher cannot connect; retrying");
+                    pending.retain(|o| !o.ephemeral);
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+            },
+        };
+        let n = pending.len();
+        let mut pipe = redis::pipe();
+        for out in &pending {
+            pipe.cmd(command)
+                .arg(&out.channel)
+                .arg(&out.payload[..])
+                .ignore();
+        }
+        match pipe.query_async::<()>(c).await {
+            Ok(()) => {
+                pending.drain(..n);
+                metrics::counter!("confab_bus_published_total").increment(n as u64);
+            }
+            Err(error) => {
+                tracing::warn!(%error, "redis publish failed; reconnecting");
+                conn = None;
+                pending.retain(|o| !o.ephemeral);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! The bus and presence behaviour suites against Redis (the server at
+//! `CONFAB_TEST_REDIS_URL`, default the local one, each test under a prefix of its own), and
+//! what only a networked backend must show: surviving a Redis restart, and presence that
+//! outlives a gateway only as long as its heartbeat.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use confab_bus::testsuite::{Fixture, RedisServer, member_event, next, next_message};
+use confab_bus::{Bus, Delivery, PresenceRegistry, RedisBus, RedisPresence};
+use confab_core::{BusMessage, ChannelId, Presence, Topic, UserId};
+
+fn redis_url() -> String {
+    std::env::var("CONFAB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn prefix() -> String {
+    format!("confab-test-{}", uuid::Uuid::now_v7())
+}
+
+async fn redis_bus() -> Fixture<dyn Bus> {
+    let bus = RedisBus::connect(&redis_url(), &prefix())
+        .await
+        .expect("redis is running (the test command starts it)");
+    assert!(bus.sharded(), "Redis 7 has sharded pub/sub");
+    Fixture {
+        backend: Arc::new(bus),
+        guard: Box::new(()),
+    }
+}
+
+async fn redis_presence() -> Fixture<dyn PresenceRegistry> {
+    let presence = RedisPresence::connect(&redis_url(), &prefix(), Duration::from_secs(6))
+        .await
+        .expect("redis is running");
+    Fixture {
+        backend: Arc::new(presence),
+        guard: Box::new(()),
+    }
+}
+
+confab_bus::bus_behaviour_suite!(redis_bus());
+confab_bus::presence_behaviour_suite!(redis_presence());
+
+fn seq(msg: &BusMessage) -> i64 {
+    match msg {
+        BusMessage::Channel(e) => e.seq,
+        other => panic!("expected a channel event, got {other:?}"),
+    }
+}
+
+/// Receives until a message of `channel` with `seq >= from` arrives, returning its seq:
+/// publishes retried after a reconnect may arrive again, and probes are negative.
+async fn next_seq_from(sub: &Arc<dyn confab_bus::Subscription>, from: i64) -> i64 {
+    loop {
+        let s = seq(&*next_message(sub).await);
+        if s >= from {
+            return s;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_restarted_redis_is_resubscribed_and_resync_is_asked() {
+    let mut server = RedisServer::start();
+    let bus = RedisBus::connect(&server.url(), "confab")
+        .await
+        .expect("connect");
+    let sub = bus.subscription(1024);
+    let channel = ChannelId::generate();
+    sub.subscribe(Topic::Channel(channel.clone()))
+        .await
+        .expect("subscribe");
+    // Live before the restart.
+    let mut probe = 1;
+    loop {
+        bus.publish(member_event(&channel, probe))
+            .await
+            .expect("publish");
+        if let Ok(Some(Delivery::Message(_))) =
+            tokio::time::timeout(Duration::from_millis(200), sub.recv()).await
+        {
+            break;
+        }
+        probe += 1;
+        assert!(probe < 50, "never live");
+    }
+
+    server.restart();
+    // The subscription notices, reconnects, subscribes again, and says deliveries were lost.
+    loop {
+        match next(&sub).await {
+            Delivery::Resync => break,
+            Delivery::Message(_) => continue,
+        }
+    }
+    // And live delivery resumes on its own: publishes made now arrive (the publisher
+    // reconnects too).
+    let mut n = 1_000;
+    loop {
+        bus.publish(member_event(&channel, n))
+            .await
+            .expect("publish");
+        match tokio::time::timeout(Duration::from_millis(200), sub.recv()).await {
+            Ok(Some(Delivery::Message(m))) if seq(&m) >= 1_000 => break,
+            _ => {}
+        }
+        n += 1;
+        assert!(n < 1_100, "live delivery did not resume");
+    }
+    // In order, from there on.
+    for s in 2_000..2_100 {
+        bus.publish(member_event(&channel, s))
+            .await
+            .expect("publish");
+    }
+    for want in 2_000..2_100 {
+        assert_eq!(next_seq_from(&sub, 2_000).await, want);
+    }
+}
+
+#[tokio::test]
+async fn publishing_while_redis_is_down_returns_at_once_and_is_delivered_after() {
+    let mut server = RedisServer::start();
+    let bus = RedisBus::connect(&server.url(), "confab")
+        .await
+        .expect("connect");
+    let sub = bus.subscription(1024);
+    let channel = ChannelId::generate();
+    sub.subscribe(Topic::Channel(channel.clone()))
+        .await
+        .expect("subscribe");
+    server.kill();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        for s in 1..=100 {
+            bus.publish(member_event(&channel, s))
+                .await
+                .expect("queued");
+        }
+    })
+    .await
+    .expect("publish never waits for redis");
+    server.restart();
+    // Whatever the subscriber missed, it is told to resync; the queued publishes then arrive
+    // once the publisher is back (duplicates are dropped by sequence number downstream).
+    let mut resynced = false;
+    let mut seen = std::collections::BTreeSet::new();
+    while seen.len() < 100 || !resynced {
+        match next(&sub).await {
+            Delivery::Resync => resynced = true,
+            Delivery::Message(m) => {
+                seen.insert(seq(&m));
+            }
+        }
+    }
+    assert_eq!(seen, (1..=100).collect());
+}
+
+#[tokio::test]
+async fn a_silent_gateway_s_users_go_offline_after_its_ttl() {
+    let prefix = prefix();
+    let ttl = Duration::from_millis(600);
+    let dead = RedisPresence::connect(&redis_url(), &prefix, ttl)
+        .await
+        .expect("connect");
+    let alive = RedisPresence::connect(&redis_url(), &prefix, ttl)
+        .await
+        .expect("connect");
+    let (a, b) = (UserId::generate(), UserId::generate());
+    assert_eq!(dead.set(&a, 1, false).await, Some(Presence::Online));
+    assert_eq!(dead.set(&b, 2, false).await, Some(Presence::Online));
+    assert_eq!(
+        alive.set(&b, 1, true).await,
+        None,
+        "b is also on the live gateway"
+    );
+    // The dead gateway stops its heartbeat; the live one keeps sweeping.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut changes = Vec::new();
+    while changes.is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "never swept");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        changes = alive.maintain().await;
+    }
+    changes.sort_by_key(|(u, _)| *u == b);
+    assert_eq!(
+        changes,
+        vec![(a.clone(), Presence::Offline), (b.clone(), Presence::Idle)]
+    );
+    assert_eq!(
+        alive.status(&[a, b]).await,
+        vec![Presence::Offline, Presence::Idle]
+    );
+    assert!(
+        alive.maintain().await.is_empty(),
+        "each change is reported once"
+    );
+}
+
+#[tokio::test]
+async fn a_gateway_registers_its_sockets_again_after_redis_forgets_them() {
+    let mut server = RedisServer::start();
+    let p = RedisPresence::connect(&server.url(), "confab", Duration::from_secs(6))
+        .await
+        .expect("connect");
+    let u = UserId::generate();
+    assert_eq!(p.set(&u, 1, false).await, Some(Presence::Online));
+    server.restart();
+    // Redis keeps nothing: the user reads offline until the next heartbeat puts them back.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never re-registered"
+        );
+        let changes = p.maintain().await;
+        if !changes.is_empty() {
+            assert_eq!(changes, vec![(u.clone(), Presence::Online)]);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(p.status(&[u]).await, vec![Presence::Online]);
+}
