@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use confab_core::{BusMessage, Topic};
 
 pub use memory::MemoryBus;
-pub use presence::{MemoryPresence, PresenceRegistry};
+pub use presence::{MemoryPresence, PresenceRegistry, presence_upkeep};
 pub use redis_backend::{RedisBus, RedisPresence};
 
 #[derive(Debug, thiserror::Error)]

@@ -75,3 +75,24 @@ impl PresenceRegistry for MemoryPresence {
         users.iter().map(|u| aggregate(map.get(u))).collect()
     }
 }
+
+/// Runs [`PresenceRegistry::maintain`] every `every` and publishes the status changes it
+/// reports, until the task is dropped. Every process holding sockets (and any other, to sweep
+/// when no gateway is left) runs one.
+pub async fn presence_upkeep(
+    presence: std::sync::Arc<dyn PresenceRegistry>,
+    bus: std::sync::Arc<dyn crate::Bus>,
+    every: std::time::Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        for (user_id, status) in presence.maintain().await {
+            let msg = confab_core::BusMessage::Presence { user_id, status };
+            if let Err(error) = bus.publish(std::sync::Arc::new(msg)).await {
+                tracing::warn!(%error, "presence publish failed");
+            }
+        }
+    }
+}

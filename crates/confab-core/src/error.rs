@@ -4,10 +4,10 @@
 //! exhaustive table from code to HTTP status, used by the HTTP API and mirrored in WebSocket
 //! error frames.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A snake_case code that never changes meaning once released.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     // 400: the request itself is wrong.

@@ -24,6 +24,9 @@ pub struct GatewayConfig {
     /// Browser origins allowed to open a socket besides the server's own; `*` allows any.
     pub allowed_origins: Vec<String>,
     pub max_connections: usize,
+    /// How often the gateway renews its presence liveness and sweeps gateways that stopped
+    /// renewing theirs (shared presence only).
+    pub presence_heartbeat: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -40,6 +43,7 @@ impl Default for GatewayConfig {
             hub_linger: Duration::from_secs(30),
             allowed_origins: Vec::new(),
             max_connections: 18_000,
+            presence_heartbeat: Duration::from_secs(2),
         }
     }
 }

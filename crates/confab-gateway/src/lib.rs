@@ -14,6 +14,7 @@ mod backend;
 mod config;
 mod handshake;
 mod hub;
+mod rpc;
 mod socket;
 
 use std::collections::HashMap;
@@ -33,6 +34,7 @@ use tokio_util::task::TaskTracker;
 pub use backend::{BackendError, ChatBackend, SendAck, SendCommand};
 pub use config::GatewayConfig;
 use hub::Hub;
+pub use rpc::{RemoteBackend, rpc_router};
 use socket::SocketHandle;
 
 /// Deliveries a gateway's bus subscription may queue before it must resync from the store.
@@ -101,6 +103,16 @@ impl Gateway {
             boot_id,
         });
         tokio::spawn(dispatch(inner.clone()));
+        let upkeep = tokio::spawn(confab_bus::presence_upkeep(
+            inner.presence.clone(),
+            inner.bus.clone(),
+            inner.config.presence_heartbeat,
+        ));
+        let stop = inner.shutdown.clone();
+        tokio::spawn(async move {
+            stop.cancelled().await;
+            upkeep.abort();
+        });
         Self { inner }
     }
 

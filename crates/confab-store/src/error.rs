@@ -85,9 +85,32 @@ impl StoreError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::WorkerCrashed => StoreError::Unavailable { context, source },
+            sqlx::Error::Database(db)
+                if db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some_and(|pg| pg_retryable(pg.code())) =>
+            {
+                StoreError::Unavailable { context, source }
+            }
             _ => StoreError::Internal { context, source },
         }
     }
+}
+
+/// PostgreSQL SQLSTATEs after which the same call may succeed: the connection or server went
+/// away or is not ready yet, or the server aborted the transaction to resolve a conflict.
+/// Only PostgreSQL errors are matched, so SQLite's numeric codes can never fall in here.
+fn pg_retryable(code: &str) -> bool {
+    code.starts_with("08") // connection exception
+        || matches!(
+            code,
+            "57P01" // admin_shutdown: the server is stopping or killed this backend
+                | "57P02" // crash_shutdown
+                | "57P03" // cannot_connect_now: starting up or in recovery
+                | "53300" // too_many_connections
+                | "40001" // serialization_failure
+                | "40P01" // deadlock_detected
+        )
 }
 
 /// Attaches a context string to driver errors, as `.context()` would.

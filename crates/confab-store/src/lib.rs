@@ -1,5 +1,5 @@
 //! The system of record. [`Store`] is the one interface the chat service writes and reads
-//! through; each backend (SQLite here, PostgreSQL later) implements it and passes the same
+//! through; each backend (SQLite, PostgreSQL) implements it and passes the same
 //! behaviour suite ([`testsuite`]). SQL lives in this crate and nowhere else.
 //!
 //! Every change in a channel takes the channel's next sequence number in the same transaction
@@ -7,6 +7,7 @@
 //! the gateways' hole-filling and reconnect catch-up all read one ordered history.
 
 mod error;
+pub mod postgres;
 pub mod sqlite;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;

@@ -12,6 +12,13 @@ use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    All,
+    Chat,
+    Gateway,
+}
+
 /// The effective configuration. Field names are the TOML keys; each has a `--kebab-case`
 /// flag and a `CONFAB_UPPER_CASE` environment variable.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -21,8 +28,26 @@ pub struct Config {
     pub listen: String,
     /// Where the SQLite database lives.
     pub data_dir: PathBuf,
-    /// `all` runs every part in one process.
+    /// `all` runs every part in one process; `chat` the HTTP API and chat logic; `gateway`
+    /// WebSockets only, calling the chat services at `chat_url`.
     pub role: String,
+    /// `postgres://…` to use PostgreSQL as the store; unset keeps SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// PostgreSQL connections this process may hold.
+    pub database_max_connections: u32,
+    /// `redis://…` for the bus and presence shared between processes; unset keeps both
+    /// in-process (role `all` only).
+    pub redis_url: Option<String>,
+    /// Namespace of confab's Redis keys and channels, so deployments can share a Redis.
+    pub redis_prefix: String,
+    /// Presence outlives a gateway's last heartbeat by this much (a dead gateway's users go
+    /// offline within it plus one heartbeat), and the heartbeat period.
+    pub presence_ttl_ms: u64,
+    pub presence_heartbeat_ms: u64,
+    /// Role `gateway`: the chat services' base URLs, tried in turn.
+    pub chat_url: Vec<String>,
+    /// Roles `chat` and `gateway`: the shared secret gateways present to chat services.
+    pub cluster_secret: Option<String>,
     /// `text` or `json`.
     pub log_format: String,
     /// Largest WebSocket frame a client may send (bytes); larger ones close with 1009.
@@ -55,6 +80,14 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             data_dir: "./confab-data".into(),
             role: "all".into(),
+            database_url: None,
+            database_max_connections: 16,
+            redis_url: None,
+            redis_prefix: "confab".into(),
+            presence_ttl_ms: 6_000,
+            presence_heartbeat_ms: gw.presence_heartbeat.as_millis() as u64,
+            chat_url: Vec::new(),
+            cluster_secret: None,
             log_format: "text".into(),
             max_frame_bytes: gw.max_frame_bytes,
             max_body_chars: chat.limits.max_body_chars,
@@ -88,6 +121,32 @@ pub struct ServeArgs {
     #[arg(long, env = "CONFAB_ROLE")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    #[arg(long, env = "CONFAB_DATABASE_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[arg(long, env = "CONFAB_DATABASE_MAX_CONNECTIONS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_max_connections: Option<u32>,
+    #[arg(long, env = "CONFAB_REDIS_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_url: Option<String>,
+    #[arg(long, env = "CONFAB_REDIS_PREFIX")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_prefix: Option<String>,
+    #[arg(long, env = "CONFAB_PRESENCE_TTL_MS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence_ttl_ms: Option<u64>,
+    #[arg(long, env = "CONFAB_PRESENCE_HEARTBEAT_MS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence_heartbeat_ms: Option<u64>,
+    /// Comma-separated, or the flag repeated.
+    #[arg(long, env = "CONFAB_CHAT_URL", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat_url: Option<Vec<String>>,
+    /// Prefer the environment or the file: flags show in process listings.
+    #[arg(long, env = "CONFAB_CLUSTER_SECRET", hide_env_values = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_secret: Option<String>,
     #[arg(long, env = "CONFAB_LOG_FORMAT")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<String>,
@@ -147,9 +206,45 @@ impl Config {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        let role = self.role()?;
+        if let Some(url) = &self.database_url {
+            anyhow::ensure!(
+                url.starts_with("postgres://") || url.starts_with("postgresql://"),
+                "database_url must be a postgres:// URL (leave it unset for SQLite)"
+            );
+            anyhow::ensure!(
+                role != Role::Gateway,
+                "a gateway has no database: set database_url on the chat services"
+            );
+        }
         anyhow::ensure!(
-            self.role == "all",
-            "role must be `all` (separate gateway and chat roles are not built yet)"
+            self.database_max_connections >= 1,
+            "database_max_connections must be at least 1"
+        );
+        if role != Role::All {
+            anyhow::ensure!(
+                self.redis_url.is_some(),
+                "role {} needs redis_url: gateways and chat services meet on Redis",
+                self.role
+            );
+            self.secret()?;
+        }
+        if role == Role::Gateway {
+            anyhow::ensure!(
+                !self.chat_url.is_empty(),
+                "role gateway needs chat_url (the chat services' base URLs)"
+            );
+            for url in &self.chat_url {
+                anyhow::ensure!(
+                    url.starts_with("http://") || url.starts_with("https://"),
+                    "chat_url entries must be http(s) URLs, not {url:?}"
+                );
+            }
+        }
+        anyhow::ensure!(
+            self.presence_heartbeat_ms > 0
+                && self.presence_ttl_ms >= 2 * self.presence_heartbeat_ms,
+            "presence_ttl_ms must be at least twice presence_heartbeat_ms, which must be positive"
         );
         anyhow::ensure!(
             matches!(self.log_format.as_str(), "text" | "json"),
@@ -173,6 +268,24 @@ impl Config {
             "max_connections must be at least 1"
         );
         Ok(())
+    }
+
+    pub fn role(&self) -> anyhow::Result<Role> {
+        match self.role.as_str() {
+            "all" => Ok(Role::All),
+            "chat" => Ok(Role::Chat),
+            "gateway" => Ok(Role::Gateway),
+            other => anyhow::bail!("role must be all, chat or gateway, not {other:?}"),
+        }
+    }
+
+    /// The cluster secret, which must be long enough not to be guessed.
+    pub fn secret(&self) -> anyhow::Result<String> {
+        match &self.cluster_secret {
+            Some(s) if s.len() >= 16 => Ok(s.clone()),
+            Some(_) => anyhow::bail!("cluster_secret must be at least 16 characters"),
+            None => anyhow::bail!("roles chat and gateway need cluster_secret"),
+        }
     }
 
     pub fn limits(&self) -> Limits {
@@ -200,6 +313,7 @@ impl Config {
             reorder_wait: Duration::from_millis(self.ws_reorder_wait_ms),
             allowed_origins: self.allowed_origins.clone(),
             max_connections: self.max_connections,
+            presence_heartbeat: Duration::from_millis(self.presence_heartbeat_ms),
             ..GatewayConfig::default()
         }
     }
@@ -233,11 +347,60 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused() {
-        let args = ServeArgs {
-            role: Some("chat".into()),
+        for bad in [
+            ServeArgs {
+                role: Some("router".into()),
+                ..ServeArgs::default()
+            },
+            // Split roles need Redis and the secret; a gateway needs chat services.
+            ServeArgs {
+                role: Some("chat".into()),
+                cluster_secret: Some("0123456789abcdef".into()),
+                ..ServeArgs::default()
+            },
+            ServeArgs {
+                role: Some("chat".into()),
+                redis_url: Some("redis://127.0.0.1".into()),
+                ..ServeArgs::default()
+            },
+            ServeArgs {
+                role: Some("chat".into()),
+                redis_url: Some("redis://127.0.0.1".into()),
+                cluster_secret: Some("short".into()),
+                ..ServeArgs::default()
+            },
+            ServeArgs {
+                role: Some("gateway".into()),
+                redis_url: Some("redis://127.0.0.1".into()),
+                cluster_secret: Some("0123456789abcdef".into()),
+                ..ServeArgs::default()
+            },
+            ServeArgs {
+                database_url: Some("mysql://localhost/confab".into()),
+                ..ServeArgs::default()
+            },
+            ServeArgs {
+                presence_ttl_ms: Some(1_000),
+                presence_heartbeat_ms: Some(800),
+                ..ServeArgs::default()
+            },
+        ] {
+            assert!(Config::load(&bad).is_err(), "{bad:?} was accepted");
+        }
+        let gateway = ServeArgs {
+            role: Some("gateway".into()),
+            redis_url: Some("redis://127.0.0.1".into()),
+            cluster_secret: Some("0123456789abcdef".into()),
+            chat_url: Some(vec![
+                "http://10.0.0.1:8080".into(),
+                "http://10.0.0.2:8080".into(),
+            ]),
             ..ServeArgs::default()
         };
-        assert!(Config::load(&args).is_err());
+        assert_eq!(
+            Config::load(&gateway).expect("valid").role().expect("role"),
+            Role::Gateway
+        );
         let args = ServeArgs {
             ws_ping_interval_ms: Some(10_000),
             ..ServeArgs::default()

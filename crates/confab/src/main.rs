@@ -58,7 +58,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let running = confab::server::start(&config, Arc::new(move || handle.render())).await?;
     // Tests and scripts read this line to learn the port when listening on port 0.
     println!("confab listening on http://{}", running.local_addr);
-    tracing::info!(addr = %running.local_addr, data_dir = %config.data_dir.display(), "confab started");
+    tracing::info!(addr = %running.local_addr, role = %config.role, "confab started");
     wait_for_signal().await?;
     tracing::info!("shutting down");
     running.stop().await?;

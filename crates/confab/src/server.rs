@@ -1,35 +1,115 @@
-//! Starting and stopping a whole confab: `start` binds (port 0 works), wires store, bus, chat
-//! service, gateway and HTTP, and reports the bound address; `Running::stop` shuts down
-//! gracefully: stop accepting, close sockets with 1001, finish in-flight requests (and so
-//! their commits), close the database.
+//! Starting and stopping a confab of any role: `start` binds (port 0 works), wires what the
+//! role needs, and reports the bound address; `Running::stop` shuts down gracefully: stop
+//! accepting, close sockets with 1001, finish in-flight requests (and so their commits),
+//! close the database.
+//!
+//! - `all`: store, bus, chat service, HTTP API and gateway in one process; the bus and presence
+//!   are in-process unless `redis_url` is set.
+//! - `chat`: store, chat service and HTTP API, plus the internal calls gateways make; Redis
+//!   carries its events to the gateways.
+//! - `gateway`: WebSockets only; every read and write goes to the chat services
+//!   (`chat_url`), events come from Redis.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::Router;
 use axum::serve::ListenerExt;
 
 use confab_api::ApiState;
-use confab_bus::{MemoryBus, MemoryPresence, PresenceRegistry};
-
+use confab_bus::{
+    Bus, MemoryBus, MemoryPresence, PresenceRegistry, RedisBus, RedisPresence, presence_upkeep,
+};
 use confab_chat::{ChatService, KeyedLimiter};
-use confab_gateway::Gateway;
+use confab_gateway::{Gateway, RemoteBackend, rpc_router};
+use confab_store::Store;
+use confab_store::postgres::PgStore;
 use confab_store::sqlite::SqliteStore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::LocalBackend;
-use crate::config::Config;
+use crate::config::{Config, Role};
 
 pub struct Running {
     pub local_addr: SocketAddr,
     stop: CancellationToken,
-    gateway: Arc<Gateway>,
-    store: Arc<SqliteStore>,
-    bus: MemoryBus,
+    gateway: Option<Arc<Gateway>>,
+    store: Option<StoreHandle>,
+    memory_bus: Option<MemoryBus>,
     http: JoinHandle<std::io::Result<()>>,
-    sweeper: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
+}
+
+/// The configured store, kept concrete so it can be closed.
+#[derive(Clone)]
+enum StoreHandle {
+    Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<PgStore>),
+}
+
+impl StoreHandle {
+    async fn open(config: &Config) -> anyhow::Result<Self> {
+        Ok(match &config.database_url {
+            Some(url) => StoreHandle::Postgres(Arc::new(
+                PgStore::connect(url, config.database_max_connections)
+                    .await
+                    .context("connecting to PostgreSQL")?,
+            )),
+            None => StoreHandle::Sqlite(Arc::new(
+                SqliteStore::open_dir(&config.data_dir)
+                    .await
+                    .with_context(|| {
+                        format!("opening the store in {}", config.data_dir.display())
+                    })?,
+            )),
+        })
+    }
+
+    fn store(&self) -> Arc<dyn Store> {
+        match self {
+            StoreHandle::Sqlite(s) => s.clone(),
+            StoreHandle::Postgres(s) => s.clone(),
+        }
+    }
+
+    async fn close(&self) {
+        match self {
+            StoreHandle::Sqlite(s) => s.close().await,
+            StoreHandle::Postgres(s) => s.close().await,
+        }
+    }
+}
+
+/// Bus and presence: Redis when configured, else in-process (one node only).
+async fn open_bus(
+    config: &Config,
+) -> anyhow::Result<(Arc<dyn Bus>, Arc<dyn PresenceRegistry>, Option<MemoryBus>)> {
+    Ok(match &config.redis_url {
+        Some(url) => {
+            let bus = RedisBus::connect(url, &config.redis_prefix)
+                .await
+                .context("connecting to Redis")?;
+            let presence = RedisPresence::connect(
+                url,
+                &config.redis_prefix,
+                Duration::from_millis(config.presence_ttl_ms),
+            )
+            .await
+            .context("connecting to Redis for presence")?;
+            (Arc::new(bus), Arc::new(presence), None)
+        }
+        None => {
+            let bus = MemoryBus::new();
+            (
+                Arc::new(bus.clone()),
+                Arc::new(MemoryPresence::new()),
+                Some(bus),
+            )
+        }
+    })
 }
 
 /// Starts a server. `render_metrics` renders `/metrics` (the binary installs the recorder).
@@ -37,32 +117,70 @@ pub async fn start(
     config: &Config,
     render_metrics: Arc<dyn Fn() -> String + Send + Sync>,
 ) -> anyhow::Result<Running> {
-    let store = Arc::new(
-        SqliteStore::open_dir(&config.data_dir)
-            .await
-            .with_context(|| format!("opening the store in {}", config.data_dir.display()))?,
-    );
-    let bus = MemoryBus::new();
-    let presence: Arc<dyn PresenceRegistry> = Arc::new(MemoryPresence::new());
-    let chat = Arc::new(ChatService::new(
-        store.clone(),
-        Arc::new(bus.clone()),
-        presence.clone(),
-        config.chat(),
-    ));
-    let gateway = Arc::new(Gateway::new(
-        Arc::new(LocalBackend(chat.clone())),
-        Arc::new(bus.clone()),
-        presence,
-        config.gateway(),
-    ));
-    let auth_limiter = Arc::new(KeyedLimiter::new(config.auth_rate()));
-    let state = ApiState {
-        chat: chat.clone(),
-        auth_limiter: auth_limiter.clone(),
-        render_metrics,
+    let role = config.role()?;
+    let (bus, presence, memory_bus) = open_bus(config).await?;
+    let mut background = Vec::new();
+    let mut store = None;
+    let mut gateway = None;
+    let app = match role {
+        Role::Gateway => {
+            let backend = RemoteBackend::new(config.chat_url.clone(), config.secret()?)
+                .map_err(anyhow::Error::msg)?;
+            let gw = Arc::new(Gateway::new(
+                Arc::new(backend),
+                bus,
+                presence,
+                config.gateway(),
+            ));
+            let app = gateway_only_router(gw.router(), render_metrics);
+            gateway = Some(gw);
+            app
+        }
+        Role::All | Role::Chat => {
+            let handle = StoreHandle::open(config).await?;
+            let chat = Arc::new(ChatService::new(
+                handle.store(),
+                bus.clone(),
+                presence.clone(),
+                config.chat(),
+            ));
+            store = Some(handle);
+            let auth_limiter = Arc::new(KeyedLimiter::new(config.auth_rate()));
+            let state = ApiState {
+                chat: chat.clone(),
+                auth_limiter: auth_limiter.clone(),
+                render_metrics,
+            };
+            let extra = if role == Role::Chat {
+                // No gateway here sweeps presence, and gateways may all be gone.
+                background.push(tokio::spawn(presence_upkeep(
+                    presence,
+                    bus,
+                    config.gateway().presence_heartbeat,
+                )));
+                rpc_router(Arc::new(LocalBackend(chat.clone())), config.secret()?)
+            } else {
+                let gw = Arc::new(Gateway::new(
+                    Arc::new(LocalBackend(chat.clone())),
+                    bus,
+                    presence,
+                    config.gateway(),
+                ));
+                let router = gw.router();
+                gateway = Some(gw);
+                router
+            };
+            background.push(tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    chat.sweep_limiters();
+                    auth_limiter.sweep();
+                }
+            }));
+            confab_api::router(state, extra)
+        }
     };
-    let app = confab_api::router(state, gateway.router());
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -83,44 +201,58 @@ pub async fn start(
         .with_graceful_shutdown(stop.clone().cancelled_owned())
         .into_future(),
     );
-    let sweeper = tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            every.tick().await;
-            chat.sweep_limiters();
-            auth_limiter.sweep();
-        }
-    });
     Ok(Running {
         local_addr,
         stop,
         gateway,
         store,
-        bus,
+        memory_bus,
         http,
-        sweeper,
+        background,
     })
 }
 
+/// A gateway's HTTP surface: the WebSocket endpoint, health and metrics.
+fn gateway_only_router(
+    ws: Router,
+    render_metrics: Arc<dyn Fn() -> String + Send + Sync>,
+) -> Router {
+    use axum::routing::get;
+    ws.route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(move || async move { render_metrics() }))
+        .fallback(|| async {
+            confab_api::ApiError::new(
+                confab_core::ErrorCode::NotFound,
+                "a gateway serves only /api/v1/ws",
+            )
+        })
+}
+
 impl Running {
-    /// The store underneath, for tools and tests that must reach past the API (for example to
-    /// commit a change whose publish is lost).
-    pub fn store(&self) -> Arc<SqliteStore> {
-        self.store.clone()
+    /// The store underneath (roles `all` and `chat`), for tools and tests that must reach
+    /// past the API, for example to commit a change whose publish is lost.
+    pub fn store(&self) -> Option<Arc<dyn Store>> {
+        self.store.as_ref().map(StoreHandle::store)
     }
 
-    /// The in-process bus, for tests that inject or reorder deliveries.
-    pub fn bus(&self) -> MemoryBus {
-        self.bus.clone()
+    /// The in-process bus, when there is one, for tests that inject or reorder deliveries.
+    pub fn bus(&self) -> Option<MemoryBus> {
+        self.memory_bus.clone()
     }
 
     pub async fn stop(self) -> anyhow::Result<()> {
         self.stop.cancel();
         // Upgraded sockets are not HTTP requests: the gateway closes and waits for them itself.
-        self.gateway.shutdown().await;
+        if let Some(gateway) = &self.gateway {
+            gateway.shutdown().await;
+        }
         self.http.await.context("joining the http server")??;
-        self.sweeper.abort();
-        self.store.close().await;
+        for task in &self.background {
+            task.abort();
+        }
+        if let Some(store) = &self.store {
+            store.close().await;
+        }
         Ok(())
     }
 }

@@ -1,5 +1,9 @@
 //! Test harness: the real `confab` binary on an ephemeral port with a fresh SQLite directory,
 //! an HTTP client, and WebSocket clients. Every wait has a timeout so a hang fails fast.
+//!
+//! `CONFAB_TEST_STACK=postgres-redis` runs the same tests against PostgreSQL (a fresh database
+//! per server, on the server at `CONFAB_TEST_DATABASE_URL`) and Redis (`CONFAB_TEST_REDIS_URL`,
+//! a fresh key prefix per server) instead of SQLite and the in-process bus.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -25,7 +29,109 @@ pub struct Server {
     pub dir: PathBuf,
     args: Vec<String>,
     _tmp: Option<tempfile::TempDir>,
+    _db: Option<std::sync::Arc<PgDatabase>>,
     pub http: reqwest::Client,
+}
+
+pub fn database_url() -> String {
+    std::env::var("CONFAB_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("CONFAB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A name no other test (or test run) uses.
+pub fn unique_name(what: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{what}_{}_{}_{}",
+        std::process::id(),
+        nanos,
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+fn psql(server_url: &str, sql: &str) -> std::process::Output {
+    std::process::Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            server_url,
+            "-c",
+            sql,
+        ])
+        .output()
+        .expect("psql is installed (the test command installs PostgreSQL)")
+}
+
+/// A fresh PostgreSQL database, dropped with the value.
+pub struct PgDatabase {
+    server_url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    pub fn create(server_url: &str) -> PgDatabase {
+        let name = unique_name("confab_t");
+        let out = psql(server_url, &format!("CREATE DATABASE {name}"));
+        assert!(
+            out.status.success(),
+            "create database: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PgDatabase {
+            server_url: server_url.to_owned(),
+            name,
+        }
+    }
+
+    /// The database's URL: the server's URL with its database name replaced.
+    pub fn url(&self) -> String {
+        match self.server_url.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{}", self.name),
+            None => panic!("unexpected database url {}", self.server_url),
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = psql(
+            &self.server_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+/// Flags that put a server on the stack `CONFAB_TEST_STACK` names, and the database to keep.
+fn stack_args() -> (Vec<String>, Option<std::sync::Arc<PgDatabase>>) {
+    match std::env::var("CONFAB_TEST_STACK").as_deref() {
+        Ok("postgres-redis") => {
+            let db = PgDatabase::create(&database_url());
+            let args = vec![
+                "--database-url".into(),
+                db.url(),
+                "--database-max-connections".into(),
+                "4".into(),
+                "--redis-url".into(),
+                redis_url(),
+                "--redis-prefix".into(),
+                unique_name("confab-test"),
+            ];
+            (args, Some(std::sync::Arc::new(db)))
+        }
+        Ok("sqlite") | Err(_) => (Vec::new(), None),
+        Ok(other) => panic!("unknown CONFAB_TEST_STACK {other:?}"),
+    }
 }
 
 /// Defaults for tests: no rate limits unless a test sets them.
@@ -40,15 +146,24 @@ impl Server {
         let tmp = tempfile::tempdir().expect("temp dir");
         let dir = tmp.path().to_path_buf();
         // Test defaults for every flag the test does not set itself.
-        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let (mut all, db) = stack_args();
+        all.extend(args.iter().map(|s| s.to_string()));
+        let mut server = Self::start_raw(&dir, all).await;
+        server._tmp = Some(tmp);
+        server._db = db;
+        server
+    }
+
+    /// A server with exactly these flags (and the test defaults for rate limits), its files
+    /// in `dir`: for tests that assemble a fleet themselves.
+    pub async fn start_raw(dir: &Path, args: Vec<String>) -> Server {
+        let mut all = args.clone();
         for pair in TEST_ARGS.chunks(2) {
-            if !args.contains(&pair[0]) {
+            if !args.iter().any(|a| a == pair[0]) {
                 all.extend(pair.iter().map(|s| s.to_string()));
             }
         }
-        let mut server = Self::spawn(&dir, all).await;
-        server._tmp = Some(tmp);
-        server
+        Self::spawn(dir, all).await
     }
 
     async fn spawn(dir: &Path, args: Vec<String>) -> Server {
@@ -57,9 +172,13 @@ impl Server {
             .append(true)
             .open(dir.join("server.log"))
             .expect("log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_confab"))
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        let mut command = Command::new(env!("CARGO_BIN_EXE_confab"));
+        command.arg("serve");
+        if !args.iter().any(|a| a == "--listen") {
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
+        let mut child = command
+            .arg("--data-dir")
             .arg(dir.join("data"))
             .args(&args)
             .env("CONFAB_LOG", "warn")
@@ -88,6 +207,7 @@ impl Server {
             dir: dir.to_path_buf(),
             args,
             _tmp: None,
+            _db: None,
             http: reqwest::Client::new(),
         }
     }
@@ -126,6 +246,30 @@ impl Server {
         }
         let mut next = Self::spawn(&self.dir, self.args.clone()).await;
         next._tmp = self._tmp.take();
+        next._db = self._db.take();
+        next
+    }
+
+    /// The `host:port` it listens on.
+    #[allow(dead_code)] // for the fleet tests, which share this harness
+    pub fn addr(&self) -> String {
+        self.root().trim_start_matches("http://").to_owned()
+    }
+
+    /// A new process on the same port, data directory and flags (a gateway's `chat_url`
+    /// keeps pointing at it).
+    #[allow(dead_code)] // for the fleet tests, which share this harness
+    pub async fn restart_in_place(mut self) -> Server {
+        if self.child.id().is_some() {
+            self.terminate().await;
+        }
+        let mut args = self.args.clone();
+        if !args.iter().any(|a| a == "--listen") {
+            args.extend(["--listen".to_owned(), self.addr()]);
+        }
+        let mut next = Self::spawn(&self.dir, args).await;
+        next._tmp = self._tmp.take();
+        next._db = self._db.take();
         next
     }
 

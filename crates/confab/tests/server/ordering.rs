@@ -9,7 +9,7 @@ use std::sync::Arc;
 use confab::config::Config;
 use confab_bus::Bus;
 use confab_core::{BusMessage, Change, ChannelEvent, ChannelId, MessageId, Timestamp, UserId};
-use confab_store::{NewMessage, Store};
+use confab_store::NewMessage;
 use serde_json::json;
 
 use crate::harness::{User, Ws, s};
@@ -83,6 +83,7 @@ impl InProcess {
     ) -> confab_core::Message {
         self.running
             .store()
+            .expect("role all has a store")
             .send_message(NewMessage {
                 id: MessageId::generate(),
                 channel_id: ChannelId::parse(channel).expect("id"),
@@ -110,6 +111,7 @@ impl InProcess {
         };
         self.running
             .bus()
+            .expect("the in-process bus")
             .publish(Arc::new(BusMessage::Channel(event)))
             .await
             .expect("publish");

@@ -1,0 +1,657 @@
+//! Messages in PostgreSQL: sends, edits, deletes, reactions, threads, and reading them back.
+//! Every write takes the channel's next sequence number, bumps the message's `version` to it
+//! and logs the change, in one transaction; what the event carries is read back inside it.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use confab_core::{
+    Change, ChannelEvent, ChannelId, Mentions, Message, MessageId, Timestamp, UserId,
+};
+use sqlx::{PgConnection, PgExecutor};
+
+use super::rows::{self, select_messages};
+use super::{Logged, PgStore, channel_in, record_change};
+use crate::error::{DbContext, is_unique_violation};
+use crate::{ChangesPage, NewMessage, SendOutcome, StoreError, StoreResult};
+
+/// A send in one statement, so a top-level send is one round trip and commits on its own.
+///
+/// The author's membership row is locked `FOR SHARE` before the channel row is updated: a
+/// removal committed earlier hides the row, and one that comes later waits for this send, so
+/// no message from a member lands after their `member.left`. The sequence number is taken only
+/// when every check passes; a retry whose original commits while this statement waits for the
+/// channel's lock hits the `(author_id, client_msg_id)` unique key instead, and the failed
+/// statement undoes its increment. A reply also updates its thread's root.
+///
+/// `$1` id, `$2` channel, `$3` author, `$4` client_msg_id, `$5` body, `$6` created_at,
+/// `$7` the message replied to, `$8` mention_ids, `$9` mentions_channel.
+const SEND: &str = "\
+WITH member AS (
+    SELECT 1 FROM channel_members WHERE channel_id = $2 AND user_id = $3 FOR SHARE
+), root AS (
+    SELECT COALESCE(p.thread_root_id, p.id) AS id FROM messages p
+    WHERE p.id = $7 AND p.channel_id = $2
+), taken AS (
+    UPDATE channels SET last_seq = last_seq + 1
+    WHERE id = $2
+      AND EXISTS (SELECT 1 FROM member)
+      AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM root))
+      AND NOT EXISTS (SELECT 1 FROM messages WHERE author_id = $3 AND client_msg_id = $4)
+    RETURNING last_seq
+), inserted AS (
+    INSERT INTO messages (id, channel_id, seq, version, author_id, client_msg_id, body,
+                          created_at, thread_root_id, mention_ids, mentions_channel)
+    SELECT $1, $2, last_seq, last_seq, $3, $4, $5, $6, (SELECT id FROM root), $8, $9 FROM taken
+    RETURNING seq, thread_root_id
+), logged AS (
+    INSERT INTO channel_changes (channel_id, seq, kind, message_id, created_at)
+    SELECT $2, seq, 'message.created', $1, $6 FROM inserted
+), thread AS (
+    UPDATE messages SET reply_count = reply_count + 1, last_reply_at = $6, version = inserted.seq
+    FROM inserted WHERE messages.id = inserted.thread_root_id
+)
+SELECT seq, thread_root_id FROM inserted";
+
+/// Times a send is tried again when it wrote nothing yet every check passes when looked at
+/// again (the author joined in between).
+const SEND_ATTEMPTS: usize = 3;
+
+/// What one run of [`SEND`] did.
+enum Sent {
+    Created(Box<SendOutcome>),
+    /// A check failed; nothing was written.
+    Refused,
+    /// A concurrent send with the same `(author, client_msg_id)` committed first.
+    Duplicate(sqlx::Error),
+}
+
+async fn message_in(db: impl PgExecutor<'_>, id: &str) -> StoreResult<Option<Message>> {
+    let row = sqlx::query(&select_messages("m.id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+        .ctx("reading a message")?;
+    row.as_ref().map(rows::message).transpose()
+}
+
+/// A message and, for a thread reply, its root, both as they are now, from one statement.
+async fn with_root(db: impl PgExecutor<'_>, id: &str) -> StoreResult<(Message, Option<Message>)> {
+    let rows = sqlx::query(&select_messages(
+        "m.id = $1 OR m.id = (SELECT thread_root_id FROM messages WHERE id = $1)",
+    ))
+    .bind(id)
+    .fetch_all(db)
+    .await
+    .ctx("reading a message")?;
+    let mut messages = rows::messages(&rows)?;
+    let at = messages
+        .iter()
+        .position(|m| m.id.as_str() == id)
+        .ok_or(StoreError::NotFound("message"))?;
+    let message = messages.swap_remove(at);
+    let root = message
+        .thread_root_id
+        .as_ref()
+        .and_then(|root| messages.into_iter().find(|m| m.id == *root));
+    Ok((message, root))
+}
+
+/// Takes the next sequence number of the channel of message `id`, if the message was live when
+/// the statement began; `Ok(None)` otherwise. The message's channel never changes, so reading
+/// it in the same statement is safe; whether it is still live is checked again under the lock.
+async fn lock_channel_of(
+    conn: &mut PgConnection,
+    id: &MessageId,
+) -> StoreResult<Option<(ChannelId, i64)>> {
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "UPDATE channels SET last_seq = last_seq + 1 \
+         WHERE id = (SELECT channel_id FROM messages WHERE id = $1 AND NOT deleted) \
+         RETURNING id, last_seq",
+    )
+    .bind(id.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .ctx("taking the next sequence number")?;
+    Ok(row.map(|(channel, seq)| (ChannelId::from_trusted(channel), seq)))
+}
+
+/// Why [`lock_channel_of`] found nothing: no such message, or it was deleted.
+async fn not_live(conn: &mut PgConnection, id: &MessageId) -> StoreResult<StoreError> {
+    let deleted: Option<bool> = sqlx::query_scalar("SELECT deleted FROM messages WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .ctx("reading a message")?;
+    Ok(match deleted {
+        Some(true) => StoreError::MessageDeleted,
+        _ => StoreError::NotFound("message"),
+    })
+}
+
+/// Sends in this process queue by `(author, client_msg_id)`, first come first served: a retry
+/// that arrives while its original is still being written waits for it and then finds it,
+/// instead of racing it to the channel's lock and possibly creating the message itself. Keys
+/// share a fixed set of FIFO locks by hash, so there is nothing to clean up; two unrelated
+/// sends that collide merely wait for each other. Across processes the race stays, and is
+/// harmless: one creates, the other returns it.
+pub(super) struct SendTurns(Box<[tokio::sync::Mutex<()>]>);
+
+impl SendTurns {
+    const STRIPES: usize = 256;
+
+    pub(super) fn new() -> Self {
+        Self((0..Self::STRIPES).map(|_| Default::default()).collect())
+    }
+
+    async fn take(&self, m: &NewMessage) -> tokio::sync::MutexGuard<'_, ()> {
+        let mut hasher = std::hash::DefaultHasher::new();
+        (m.author_id.as_str(), m.client_msg_id.as_str()).hash(&mut hasher);
+        let stripe = (hasher.finish() % Self::STRIPES as u64) as usize;
+        self.0[stripe].lock().await
+    }
+}
+
+impl PgStore {
+    pub(super) async fn send_message_tx(&self, m: NewMessage) -> StoreResult<SendOutcome> {
+        let _turn = self.send_turns.take(&m).await;
+        for _ in 0..SEND_ATTEMPTS {
+            let duplicate = match self.try_send(&m).await? {
+                Sent::Created(outcome) => return Ok(*outcome),
+                Sent::Duplicate(e) => Some(e),
+                Sent::Refused => None,
+            };
+            // Nothing was written. Decide as the SQLite backend does: a retry finds its
+            // original first, then a non-member is refused, then a bad thread root.
+            let (existing, member, root_ok): (Option<String>, bool, bool) = sqlx::query_as(
+                "SELECT (SELECT id FROM messages WHERE author_id = $1 AND client_msg_id = $2), \
+                        EXISTS (SELECT 1 FROM channel_members WHERE channel_id = $3 AND user_id = $1), \
+                        EXISTS (SELECT 1 FROM messages WHERE id = $4 AND channel_id = $3)",
+            )
+            .bind(m.author_id.as_str())
+            .bind(&m.client_msg_id)
+            .bind(m.channel_id.as_str())
+            .bind(m.thread_root_id.as_ref().map(MessageId::as_str))
+            .fetch_one(&self.pool)
+            .await
+            .ctx("checking a send")?;
+            if let Some(id) = existing {
+                let (message, root) = with_root(&self.pool, &id).await?;
+                return Ok(SendOutcome {
+                    message,
+                    root,
+                    created: false,
+                });
+            }
+            if let Some(e) = duplicate {
+                // A unique key other than the client's ID: not a retry.
+                return Err(StoreError::db("storing a message", e));
+            }
+            if !member {
+                return Err(StoreError::NotMember);
+            }
+            if m.thread_root_id.is_some() && !root_ok {
+                return Err(StoreError::InvalidThreadRoot);
+            }
+        }
+        Err(StoreError::NotMember)
+    }
+
+    async fn try_send(&self, m: &NewMessage) -> StoreResult<Sent> {
+        let (mention_ids, mention_flags) = rows::mention_columns(&m.mentions);
+        let query = sqlx::query_as::<_, (i64, Option<String>)>(SEND)
+            .bind(m.id.as_str())
+            .bind(m.channel_id.as_str())
+            .bind(m.author_id.as_str())
+            .bind(&m.client_msg_id)
+            .bind(&m.body)
+            .bind(m.ts.as_micros())
+            .bind(m.thread_root_id.as_ref().map(MessageId::as_str))
+            .bind(&mention_ids)
+            .bind(mention_flags);
+        // A top-level send commits by itself. A reply also returns its root as changed by it,
+        // read in the same transaction so nothing can change the root in between.
+        let mut tx = match m.thread_root_id {
+            Some(_) => Some(self.begin().await?),
+            None => None,
+        };
+        let result = match tx.as_mut() {
+            Some(tx) => query.fetch_optional(&mut **tx).await,
+            None => query.fetch_optional(&self.pool).await,
+        };
+        let (seq, thread_root_id) = match result {
+            Ok(Some(row)) => row,
+            Ok(None) => return Ok(Sent::Refused),
+            Err(e) if is_unique_violation(&e) => return Ok(Sent::Duplicate(e)),
+            Err(e) => return Err(StoreError::db("storing a message", e)),
+        };
+        let root = match tx {
+            None => None,
+            Some(mut tx) => {
+                let root = match &thread_root_id {
+                    Some(root) => message_in(&mut *tx, root).await?,
+                    None => None,
+                };
+                tx.commit().await.ctx("committing a message")?;
+                root
+            }
+        };
+        // A new message is exactly what was inserted: built here rather than read back.
+        let message = Message {
+            id: m.id.clone(),
+            channel_id: m.channel_id.clone(),
+            seq,
+            version: seq,
+            author_id: m.author_id.clone(),
+            body: Some(m.body.clone()),
+            ts: m.ts,
+            edited_at: None,
+            deleted: false,
+            thread_root_id: thread_root_id.map(MessageId::from_trusted),
+            reply_count: 0,
+            last_reply_at: None,
+            reply_users: Vec::new(),
+            reactions: Vec::new(),
+            mentions: m.mentions.clone(),
+        };
+        Ok(Sent::Created(Box::new(SendOutcome {
+            message,
+            root,
+            created: true,
+        })))
+    }
+
+    pub(super) async fn edit_message_tx(
+        &self,
+        id: &MessageId,
+        body: &str,
+        mentions: &Mentions,
+        now: Timestamp,
+    ) -> StoreResult<ChannelEvent> {
+        let mut tx = self.begin().await?;
+        let Some((channel, seq)) = lock_channel_of(&mut tx, id).await? else {
+            return Err(not_live(&mut tx, id).await?);
+        };
+        let (mention_ids, mention_flags) = rows::mention_columns(mentions);
+        let edited = sqlx::query(
+            "UPDATE messages SET body = $1, edited_at = $2, version = $3, mention_ids = $4, \
+             mentions_channel = $5 WHERE id = $6 AND NOT deleted",
+        )
+        .bind(body)
+        .bind(now.as_micros())
+        .bind(seq)
+        .bind(&mention_ids)
+        .bind(mention_flags)
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .ctx("editing a message")?
+        .rows_affected();
+        if edited == 0 {
+            return Err(StoreError::MessageDeleted); // deleted while this waited for the lock
+        }
+        record_change(
+            &mut tx,
+            &channel,
+            seq,
+            Logged::message("message.edited", id),
+            now,
+        )
+        .await?;
+        let message = message_in(&mut *tx, id.as_str())
+            .await?
+            .ok_or(StoreError::NotFound("message"))?;
+        tx.commit().await.ctx("committing an edit")?;
+        Ok(ChannelEvent {
+            channel_id: channel,
+            seq,
+            change: Change::MessageEdited { message },
+        })
+    }
+
+    pub(super) async fn delete_message_tx(
+        &self,
+        id: &MessageId,
+        now: Timestamp,
+    ) -> StoreResult<Option<ChannelEvent>> {
+        let mut tx = self.begin().await?;
+        let Some((channel, seq)) = lock_channel_of(&mut tx, id).await? else {
+            return match not_live(&mut tx, id).await? {
+                StoreError::MessageDeleted => Ok(None),
+                e => Err(e),
+            };
+        };
+        // The content goes for good: body, mentions and reactions; a tombstone remains.
+        let deleted: Option<Option<String>> = sqlx::query_scalar(
+            "UPDATE messages SET deleted = true, body = NULL, mention_ids = '{}', \
+             mentions_channel = 0, version = $1 WHERE id = $2 AND NOT deleted \
+             RETURNING thread_root_id",
+        )
+        .bind(seq)
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .ctx("deleting a message")?;
+        let Some(thread_root_id) = deleted else {
+            return Ok(None); // a concurrent delete got there first
+        };
+        sqlx::query("DELETE FROM reactions WHERE message_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .ctx("deleting reactions")?;
+        if let Some(root) = &thread_root_id {
+            sqlx::query(
+                "UPDATE messages SET reply_count = reply_count - 1, version = $1, last_reply_at = \
+                 (SELECT MAX(created_at) FROM messages WHERE thread_root_id = $2 AND NOT deleted) \
+                 WHERE id = $2",
+            )
+            .bind(seq)
+            .bind(root)
+            .execute(&mut *tx)
+            .await
+            .ctx("updating a thread root")?;
+        }
+        record_change(
+            &mut tx,
+            &channel,
+            seq,
+            Logged::message("message.deleted", id),
+            now,
+        )
+        .await?;
+        let (message, root) = with_root(&mut *tx, id.as_str()).await?;
+        tx.commit().await.ctx("committing a delete")?;
+        Ok(Some(ChannelEvent {
+            channel_id: channel,
+            seq,
+            change: Change::MessageDeleted { message, root },
+        }))
+    }
+
+    pub(super) async fn set_reaction_tx(
+        &self,
+        id: &MessageId,
+        emoji: &str,
+        user: &UserId,
+        present: bool,
+        now: Timestamp,
+    ) -> StoreResult<Option<ChannelEvent>> {
+        let mut tx = self.begin().await?;
+        let Some((channel, seq)) = lock_channel_of(&mut tx, id).await? else {
+            return Err(not_live(&mut tx, id).await?);
+        };
+        let live = sqlx::query("UPDATE messages SET version = $1 WHERE id = $2 AND NOT deleted")
+            .bind(seq)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .ctx("versioning a message")?
+            .rows_affected();
+        if live == 0 {
+            return Err(StoreError::MessageDeleted); // deleted while this waited for the lock
+        }
+        let changed = if present {
+            sqlx::query(
+                "INSERT INTO reactions (message_id, emoji, user_id, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(id.as_str())
+            .bind(emoji)
+            .bind(user.as_str())
+            .bind(now.as_micros())
+            .execute(&mut *tx)
+            .await
+        } else {
+            sqlx::query(
+                "DELETE FROM reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3",
+            )
+            .bind(id.as_str())
+            .bind(emoji)
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await
+        }
+        .ctx("changing a reaction")?
+        .rows_affected();
+        if changed == 0 {
+            // Already so: nothing changes, and the rollback returns the sequence number.
+            return Ok(None);
+        }
+        let kind = if present {
+            "reaction.added"
+        } else {
+            "reaction.removed"
+        };
+        record_change(
+            &mut tx,
+            &channel,
+            seq,
+            Logged::reaction(kind, id, user, emoji),
+            now,
+        )
+        .await?;
+        let message = message_in(&mut *tx, id.as_str())
+            .await?
+            .ok_or(StoreError::NotFound("message"))?;
+        tx.commit().await.ctx("committing a reaction")?;
+        let (emoji, user_id) = (emoji.to_owned(), user.clone());
+        let change = if present {
+            Change::ReactionAdded {
+                message,
+                emoji,
+                user_id,
+            }
+        } else {
+            Change::ReactionRemoved {
+                message,
+                emoji,
+                user_id,
+            }
+        };
+        Ok(Some(ChannelEvent {
+            channel_id: channel,
+            seq,
+            change,
+        }))
+    }
+
+    pub(super) async fn thread_read(
+        &self,
+        root: &MessageId,
+    ) -> StoreResult<Option<(Message, Vec<Message>)>> {
+        // The root and its live replies from one statement, so they agree.
+        let rows = sqlx::query(&select_messages(
+            "m.id = $1 OR (m.thread_root_id = $1 AND NOT m.deleted) ORDER BY m.seq",
+        ))
+        .bind(root.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .ctx("reading a thread")?;
+        let mut messages = rows::messages(&rows)?;
+        let Some(at) = messages.iter().position(|m| m.id == *root) else {
+            return Ok(None);
+        };
+        let root_message = messages.remove(at);
+        Ok(Some((root_message, messages)))
+    }
+
+    pub(super) async fn message_read(&self, id: &MessageId) -> StoreResult<Option<Message>> {
+        message_in(&self.pool, id.as_str()).await
+    }
+
+    pub(super) async fn messages_since_read(
+        &self,
+        channel: &ChannelId,
+        cursor: i64,
+        limit: u32,
+    ) -> StoreResult<ChangesPage> {
+        // One snapshot: the page and the channel's last_seq agree, so next_cursor never skips
+        // a change committed in between.
+        let mut tx = self.begin_snapshot().await?;
+        let last_seq: i64 = sqlx::query_scalar("SELECT last_seq FROM channels WHERE id = $1")
+            .bind(channel.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .ctx("reading a channel's last_seq")?
+            .ok_or(StoreError::NotFound("channel"))?;
+        let rows = sqlx::query(&select_messages(
+            "m.channel_id = $1 AND m.version > $2 ORDER BY m.version LIMIT $3",
+        ))
+        .bind(channel.as_str())
+        .bind(cursor)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&mut *tx)
+        .await
+        .ctx("reading messages")?;
+        tx.commit().await.ctx("ending a read")?;
+        let mut messages = rows::messages(&rows)?;
+        let has_more = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        let next_cursor = match (has_more, messages.last()) {
+            (true, Some(last)) => last.version,
+            _ => last_seq.max(cursor),
+        };
+        Ok(ChangesPage {
+            messages,
+            next_cursor,
+            has_more,
+        })
+    }
+
+    pub(super) async fn messages_before_read(
+        &self,
+        channel: &ChannelId,
+        before: i64,
+        limit: u32,
+    ) -> StoreResult<(Vec<Message>, bool)> {
+        // The channel's timeline: thread replies live in their thread.
+        let rows = sqlx::query(&select_messages(
+            "m.channel_id = $1 AND m.seq < $2 AND m.thread_root_id IS NULL \
+             ORDER BY m.seq DESC LIMIT $3",
+        ))
+        .bind(channel.as_str())
+        .bind(before)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("reading messages")?;
+        let mut messages = rows::messages(&rows)?;
+        let has_more = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        Ok((messages, has_more))
+    }
+
+    pub(super) async fn changes_after_read(
+        &self,
+        channel: &ChannelId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ChannelEvent>> {
+        type ChangeRow = (i64, String, Option<String>, Option<String>, Option<String>);
+        let mut tx = self.begin_snapshot().await?;
+        let changes: Vec<ChangeRow> = sqlx::query_as(
+            "SELECT seq, kind, message_id, user_id, detail FROM channel_changes \
+             WHERE channel_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(channel.as_str())
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .ctx("reading channel changes")?;
+        // Every message the changes name, and their thread roots, in one statement.
+        let ids: Vec<&str> = changes.iter().filter_map(|c| c.2.as_deref()).collect();
+        let mut messages: HashMap<String, Message> = HashMap::new();
+        if !ids.is_empty() {
+            let rows = sqlx::query(&select_messages(
+                "m.id = ANY ($1) OR m.id IN \
+                 (SELECT thread_root_id FROM messages WHERE id = ANY ($1))",
+            ))
+            .bind(&ids)
+            .fetch_all(&mut *tx)
+            .await
+            .ctx("reading changed messages")?;
+            for message in rows::messages(&rows)? {
+                messages.insert(message.id.as_str().to_owned(), message);
+            }
+        }
+        let channel_now = if changes.iter().any(|c| c.1 == "channel.updated") {
+            Some(channel_in(&mut tx, channel).await?)
+        } else {
+            None
+        };
+        tx.commit().await.ctx("ending a read")?;
+
+        let mut events = Vec::with_capacity(changes.len());
+        for (seq, kind, message_id, user, detail) in changes {
+            let corrupt = |what: &str| StoreError::Internal {
+                context: "reading a channel change",
+                source: sqlx::Error::Decode(format!("{kind} change without {what}").into()),
+            };
+            let user = || {
+                user.clone()
+                    .map(UserId::from_trusted)
+                    .ok_or_else(|| corrupt("a user"))
+            };
+            let message = || -> StoreResult<&Message> {
+                let id = message_id.as_deref().ok_or_else(|| corrupt("a message"))?;
+                messages.get(id).ok_or_else(|| corrupt("its message"))
+            };
+            // Message changes replay as the message is now: a client that catches up this way
+            // ends where one that saw every live event does.
+            let change = match kind.as_str() {
+                "message.created" | "message.deleted" => {
+                    let id = message_id.as_deref().ok_or_else(|| corrupt("a message"))?;
+                    let message = messages
+                        .get(id)
+                        .cloned()
+                        .ok_or(StoreError::NotFound("message"))?;
+                    let root = message
+                        .thread_root_id
+                        .as_ref()
+                        .and_then(|root| messages.get(root.as_str()))
+                        .cloned();
+                    if kind == "message.created" {
+                        Change::MessageCreated { message, root }
+                    } else {
+                        Change::MessageDeleted { message, root }
+                    }
+                }
+                "message.edited" => Change::MessageEdited {
+                    message: message()?.clone(),
+                },
+                "reaction.added" | "reaction.removed" => {
+                    let message = message()?.clone();
+                    let emoji = detail.clone().ok_or_else(|| corrupt("an emoji"))?;
+                    let user_id = user()?;
+                    if kind == "reaction.added" {
+                        Change::ReactionAdded {
+                            message,
+                            emoji,
+                            user_id,
+                        }
+                    } else {
+                        Change::ReactionRemoved {
+                            message,
+                            emoji,
+                            user_id,
+                        }
+                    }
+                }
+                "member.joined" => Change::MemberJoined { user_id: user()? },
+                "member.left" => Change::MemberLeft { user_id: user()? },
+                "channel.updated" => Change::ChannelUpdated {
+                    channel: channel_now.clone().ok_or_else(|| corrupt("a channel"))?,
+                },
+                _ => return Err(corrupt("a known kind")),
+            };
+            events.push(ChannelEvent {
+                channel_id: channel.clone(),
+                seq,
+                change,
+            });
+        }
+        Ok(events)
+    }
+}

@@ -1,0 +1,174 @@
+//! Turning PostgreSQL rows into domain values, and the column lists the queries select.
+
+use confab_core::{
+    Channel, ChannelId, ChannelKind, Mentions, Message, MessageId, Reaction, Role, Timestamp, User,
+    UserId, Workspace, WorkspaceId,
+};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+use crate::StoreError;
+use crate::error::DbContext;
+
+pub(super) const USER_COLUMNS: &str = "id, username, display_name, email, created_at";
+pub(super) const WORKSPACE_COLUMNS: &str = "w.id, w.name, w.general_channel_id, w.created_at";
+pub(super) const CHANNEL_COLUMNS: &str = "c.id, c.workspace_id, c.kind, c.name, c.topic, c.dm_key, c.created_by, c.created_at, c.last_seq";
+
+/// `mentions_channel` bit flags.
+pub(super) const MENTIONS_CHANNEL: i64 = 1;
+pub(super) const MENTIONS_HERE: i64 = 2;
+
+/// A message with its reactions and repliers, all from one statement, so a read never sees
+/// the message and its reactions at different moments. Reactions come as two parallel arrays
+/// in the order they were added; repliers in reply order (de-duplicated in [`message`]).
+pub(super) fn select_messages(where_sql: &str) -> String {
+    format!(
+        "SELECT m.id, m.channel_id, m.seq, m.version, m.author_id, m.body, m.created_at, \
+           m.edited_at, m.deleted, m.thread_root_id, m.reply_count, m.last_reply_at, \
+           m.mention_ids, m.mentions_channel, \
+           ARRAY(SELECT r.emoji FROM reactions r WHERE r.message_id = m.id \
+                 ORDER BY r.created_at, r.ord) AS reaction_emoji, \
+           ARRAY(SELECT r.user_id FROM reactions r WHERE r.message_id = m.id \
+                 ORDER BY r.created_at, r.ord) AS reaction_users, \
+           CASE WHEN m.reply_count > 0 THEN ARRAY(SELECT t.author_id FROM messages t \
+                 WHERE t.thread_root_id = m.id AND NOT t.deleted ORDER BY t.seq) \
+                ELSE '{{}}' END AS reply_authors \
+         FROM messages m WHERE {where_sql}"
+    )
+}
+
+pub(super) fn user(row: &PgRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: UserId::from_trusted(row.try_get("id").ctx("reading a user")?),
+        username: row.try_get("username").ctx("reading a user")?,
+        display_name: row.try_get("display_name").ctx("reading a user")?,
+        email: row.try_get("email").ctx("reading a user")?,
+        created_at: Timestamp::from_micros(row.try_get("created_at").ctx("reading a user")?),
+    })
+}
+
+pub(super) fn workspace(row: &PgRow) -> Result<Workspace, StoreError> {
+    Ok(Workspace {
+        id: WorkspaceId::from_trusted(row.try_get("id").ctx("reading a workspace")?),
+        name: row.try_get("name").ctx("reading a workspace")?,
+        general_channel_id: ChannelId::from_trusted(
+            row.try_get("general_channel_id")
+                .ctx("reading a workspace")?,
+        ),
+        created_at: Timestamp::from_micros(row.try_get("created_at").ctx("reading a workspace")?),
+    })
+}
+
+pub(super) fn role(raw: &str) -> Result<Role, StoreError> {
+    Role::parse(raw).ok_or(StoreError::Internal {
+        context: "reading a role",
+        source: sqlx::Error::Decode(format!("unknown role {raw:?}").into()),
+    })
+}
+
+pub(super) fn channel(row: &PgRow) -> Result<Channel, StoreError> {
+    let kind: String = row.try_get("kind").ctx("reading a channel")?;
+    let kind = ChannelKind::parse(&kind).ok_or(StoreError::Internal {
+        context: "reading a channel",
+        source: sqlx::Error::Decode(format!("unknown channel kind {kind:?}").into()),
+    })?;
+    let dm_key: Option<String> = row.try_get("dm_key").ctx("reading a channel")?;
+    Ok(Channel {
+        id: ChannelId::from_trusted(row.try_get("id").ctx("reading a channel")?),
+        workspace_id: WorkspaceId::from_trusted(
+            row.try_get("workspace_id").ctx("reading a channel")?,
+        ),
+        kind,
+        name: row.try_get("name").ctx("reading a channel")?,
+        topic: row.try_get("topic").ctx("reading a channel")?,
+        created_by: UserId::from_trusted(row.try_get("created_by").ctx("reading a channel")?),
+        created_at: Timestamp::from_micros(row.try_get("created_at").ctx("reading a channel")?),
+        last_seq: row.try_get("last_seq").ctx("reading a channel")?,
+        dm_members: dm_key
+            .map(|k| {
+                k.split(',')
+                    .map(|id| UserId::from_trusted(id.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+/// A row selected by [`select_messages`].
+pub(super) fn message(row: &PgRow) -> Result<Message, StoreError> {
+    const CTX: &str = "reading a message";
+    let deleted: bool = row.try_get("deleted").ctx(CTX)?;
+    let body: Option<String> = row.try_get("body").ctx(CTX)?;
+    let root: Option<String> = row.try_get("thread_root_id").ctx(CTX)?;
+    let edited_at: Option<i64> = row.try_get("edited_at").ctx(CTX)?;
+    let emoji: Vec<String> = row.try_get("reaction_emoji").ctx(CTX)?;
+    let reacted: Vec<String> = row.try_get("reaction_users").ctx(CTX)?;
+    let mut reactions: Vec<Reaction> = Vec::new();
+    for (emoji, user) in emoji.into_iter().zip(reacted) {
+        let user = UserId::from_trusted(user);
+        match reactions.iter_mut().find(|r| r.emoji == emoji) {
+            Some(r) => r.user_ids.push(user),
+            None => reactions.push(Reaction {
+                emoji,
+                user_ids: vec![user],
+            }),
+        }
+    }
+    let mut reply_users: Vec<UserId> = Vec::new();
+    for author in row.try_get::<Vec<String>, _>("reply_authors").ctx(CTX)? {
+        let author = UserId::from_trusted(author);
+        if !reply_users.contains(&author) {
+            reply_users.push(author);
+        }
+    }
+    let flags: i64 = row.try_get("mentions_channel").ctx(CTX)?;
+    Ok(Message {
+        id: MessageId::from_trusted(row.try_get("id").ctx(CTX)?),
+        channel_id: ChannelId::from_trusted(row.try_get("channel_id").ctx(CTX)?),
+        seq: row.try_get("seq").ctx(CTX)?,
+        version: row.try_get("version").ctx(CTX)?,
+        author_id: UserId::from_trusted(row.try_get("author_id").ctx(CTX)?),
+        body: if deleted { None } else { body },
+        ts: Timestamp::from_micros(row.try_get("created_at").ctx(CTX)?),
+        edited_at: edited_at.map(Timestamp::from_micros),
+        deleted,
+        thread_root_id: root.map(MessageId::from_trusted),
+        reply_count: row.try_get("reply_count").ctx(CTX)?,
+        last_reply_at: row
+            .try_get::<Option<i64>, _>("last_reply_at")
+            .ctx(CTX)?
+            .map(Timestamp::from_micros),
+        reply_users,
+        reactions,
+        mentions: Mentions {
+            user_ids: row
+                .try_get::<Vec<String>, _>("mention_ids")
+                .ctx(CTX)?
+                .into_iter()
+                .map(UserId::from_trusted)
+                .collect(),
+            channel: flags & MENTIONS_CHANNEL != 0,
+            here: flags & MENTIONS_HERE != 0,
+        },
+    })
+}
+
+pub(super) fn messages(rows: &[PgRow]) -> Result<Vec<Message>, StoreError> {
+    rows.iter().map(message).collect()
+}
+
+/// The `mention_ids` and `mentions_channel` columns for `m`.
+pub(super) fn mention_columns(m: &Mentions) -> (Vec<&str>, i64) {
+    let ids = m.user_ids.iter().map(UserId::as_str).collect();
+    let flags =
+        if m.channel { MENTIONS_CHANNEL } else { 0 } | if m.here { MENTIONS_HERE } else { 0 };
+    (ids, flags)
+}
+
+/// A DM's key: its sorted, de-duplicated member IDs.
+pub(super) fn dm_key(members: &[UserId]) -> String {
+    let mut ids: Vec<&str> = members.iter().map(UserId::as_str).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.join(",")
+}

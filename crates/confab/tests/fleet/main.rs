@@ -1,0 +1,11 @@
+//! Scale-out behaviour: gateways and chat services as separate processes of the real binary,
+//! meeting on a real PostgreSQL and a real Redis, and surviving the restart or death of each.
+
+#[allow(dead_code)]
+#[path = "../server/harness.rs"]
+mod harness;
+
+mod delivery;
+mod fleet;
+mod outages;
+mod restarts;
