@@ -193,3 +193,40 @@ async fn a_killed_gateway_s_clients_reconnect_elsewhere_and_catch_up() {
         "the moved client ends exactly where the never-disconnected one is"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_crosses_gateways_and_a_dead_gateway_s_users_go_offline() {
+    let mut fleet = Fleet::start(1, 2, Backing::shared()).await;
+    let api = fleet.api();
+    let alice = api.register("alice").await;
+    let bob = api.register("bob").await;
+    api.workspace(&alice, &[&bob]).await;
+    let mut watcher = fleet.connect(1, &alice).await;
+    watcher
+        .send_json(serde_json::json!({"type": "presence_subscribe", "user_ids": [bob.id]}))
+        .await;
+    assert_eq!(watcher.next_of("presence").await["status"], "offline");
+
+    // Bob comes online on the other gateway; the watcher hears it through Redis.
+    let _bob = fleet.connect(0, &bob).await;
+    let online = watcher.next_of("presence").await;
+    assert_eq!(
+        (online["user_id"].as_str(), online["status"].as_str()),
+        (Some(bob.id.as_str()), Some("online"))
+    );
+    let (status, body) = fleet
+        .api()
+        .get(&alice.token, &format!("/users/presence?ids={}", bob.id))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.to_string().contains("online"), "{body}");
+
+    // Bob's gateway dies without a word: the surviving gateway's sweep finds its heartbeat
+    // gone and says bob is offline.
+    fleet.gateways[0].kill9().await;
+    let offline = watcher.next_of("presence").await;
+    assert_eq!(
+        (offline["user_id"].as_str(), offline["status"].as_str()),
+        (Some(bob.id.as_str()), Some("offline"))
+    );
+}
