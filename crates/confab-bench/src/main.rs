@@ -20,6 +20,17 @@ struct Cli {
     /// Print one JSON document instead of a table.
     #[arg(long, global = true)]
     json: bool,
+    /// Run a chat service and this many gateways (meeting on `--redis`) instead of one
+    /// process.
+    #[arg(long, default_value_t = 0, global = true)]
+    gateways: usize,
+    /// A PostgreSQL server URL (e.g. postgres://postgres@127.0.0.1:5432/postgres): the store
+    /// is a scratch database on it instead of SQLite.
+    #[arg(long, global = true)]
+    postgres: Option<String>,
+    /// Redis URL for the bus and presence (needed with --gateways).
+    #[arg(long, global = true)]
+    redis: Option<String>,
     #[command(subcommand)]
     scenario: Scenario,
 }
@@ -78,7 +89,12 @@ async fn main() -> anyhow::Result<()> {
         }
         _ => Vec::new(),
     };
-    let server = server::Server::start(&cli.server, &extra).await?;
+    let topology = server::Topology {
+        gateways: cli.gateways,
+        postgres: cli.postgres.clone(),
+        redis: cli.redis.clone(),
+    };
+    let server = server::Server::start(&cli.server, &extra, topology).await?;
     let result = match cli.scenario {
         Scenario::Idle { connections } => scenarios::idle(&server, connections).await,
         Scenario::Fanout { members, messages } => {

@@ -15,23 +15,22 @@ use crate::client::{Api, Socket, User, connect};
 use crate::report::Report;
 use crate::server::Server;
 
-/// Opens `n` sockets round-robin over `users`, `parallel` handshakes at a time.
+/// Opens `n` sockets round-robin over `users`, `parallel` handshakes at a time, spread over
+/// the socket-holding processes, or all on holder `pin`.
 async fn open_sockets(
     server: &Server,
     users: &[User],
     n: usize,
     parallel: usize,
+    pin: Option<usize>,
 ) -> anyhow::Result<Vec<Socket>> {
     let mut sockets = Vec::with_capacity(n);
     let mut i = 0;
     while i < n {
         let batch: Vec<_> = (i..(i + parallel).min(n))
             .map(|k| {
-                let (ws, addr, token) = (
-                    server.ws(),
-                    server.addr.clone(),
-                    users[k % users.len()].token.clone(),
-                );
+                let (ws, addr) = server.ws_at(pin.unwrap_or(k));
+                let token = users[k % users.len()].token.clone();
                 tokio::spawn(async move { connect(&ws, &addr, &token, k).await })
             })
             .collect();
@@ -70,11 +69,8 @@ where
     while i < n {
         let batch: Vec<_> = (i..(i + parallel).min(n))
             .map(|k| {
-                let (ws, addr, token) = (
-                    server.ws(),
-                    server.addr.clone(),
-                    users[k % users.len()].token.clone(),
-                );
+                let (ws, addr) = server.ws_at(k);
+                let token = users[k % users.len()].token.clone();
                 let on_text = reader();
                 tokio::spawn(async move {
                     read_forever(connect(&ws, &addr, &token, k).await?, on_text);
@@ -90,16 +86,18 @@ where
     Ok(())
 }
 
-/// The server's own count of open sockets, from `/metrics`.
+/// The servers' own count of open sockets, from `/metrics`.
 async fn open_sockets_metric(server: &Server) -> anyhow::Result<f64> {
-    let text = reqwest::get(format!("http://{}/metrics", server.addr))
-        .await?
-        .text()
-        .await?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("confab_open_sockets "))
-        .and_then(|v| v.trim().parse().ok())
-        .context("confab_open_sockets in /metrics")
+    let mut total = 0.0;
+    for url in server.socket_metrics_urls() {
+        let text = reqwest::get(url).await?.text().await?;
+        total += text
+            .lines()
+            .find_map(|l| l.strip_prefix("confab_open_sockets "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .context("confab_open_sockets in /metrics")?;
+    }
+    Ok(total)
 }
 
 /// The number after `marker` in a frame, for frames this bench sent (`"body":"marker-N"`).
@@ -250,8 +248,10 @@ pub async fn latency(
     let acks = Arc::new(Mutex::new(Vec::with_capacity(total)));
     let deliveries = Arc::new(std::sync::Mutex::new(Vec::with_capacity(total)));
     let delivered = Arc::new(AtomicUsize::new(0));
-    // The receiver is another user's socket in every channel.
-    let receiver = open_sockets(server, &users[1..], 1, 1)
+    // The receiver is another user's socket in every channel, on the last gateway; senders
+    // are on the first, so with two or more gateways every delivery crosses gateways.
+    let holders = server.socket_holder_count();
+    let receiver = open_sockets(server, &users[1..], 1, 1, Some(holders - 1))
         .await?
         .pop()
         .context("receiver")?;
@@ -270,7 +270,7 @@ pub async fn latency(
         });
     }
     let mut sinks = Vec::new();
-    for s in open_sockets(server, &users[..1], senders.max(1), 16).await? {
+    for s in open_sockets(server, &users[..1], senders.max(1), 16, Some(0)).await? {
         let (sink, mut stream) = s.split();
         sinks.push(sink);
         let (sent, acks) = (sent.clone(), acks.clone());
@@ -309,7 +309,7 @@ pub async fn latency(
     }
     let mut r = Report::new(
         "latency",
-        json!({"rate": rate, "seconds": seconds, "channels": channels, "sender_sockets": senders, "gateways": 1}),
+        json!({"rate": rate, "seconds": seconds, "channels": channels, "sender_sockets": senders, "gateways": holders, "separate_chat_service": server.topology.gateways > 0, "store": server.store_name()}),
     );
     let mut acks = acks.lock().await.clone();
     let mut deliveries = deliveries.lock().map(|d| d.clone()).unwrap_or_default();
@@ -357,7 +357,7 @@ pub async fn throughput(
                 .await?,
         );
     }
-    let sockets = open_sockets(server, &users, senders, 50).await?;
+    let sockets = open_sockets(server, &users, senders, 50, None).await?;
     let stop_at = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for (n, socket) in sockets.into_iter().enumerate() {
@@ -401,7 +401,7 @@ pub async fn throughput(
     let wall = started.elapsed().as_secs_f64();
     let mut r = Report::new(
         "throughput",
-        json!({"seconds": seconds, "sender_sockets": senders, "window": window, "store": "sqlite"}),
+        json!({"seconds": seconds, "sender_sockets": senders, "window": window, "store": server.store_name(), "gateways": server.topology.gateways}),
     );
     r.add("durable sends acknowledged", all.len() as f64, "", None);
     r.add(
@@ -422,7 +422,7 @@ pub async fn catchup(server: &Server, clients: usize, missed: usize) -> anyhow::
     let api = Api::new(server.http());
     let (users, _, general) = api.team(2).await?;
     // Fill the channel with `missed` changes, over one pipelining socket.
-    let mut filler = open_sockets(server, &users[..1], 1, 1)
+    let mut filler = open_sockets(server, &users[..1], 1, 1, None)
         .await?
         .pop()
         .context("filler")?;
@@ -442,14 +442,9 @@ pub async fn catchup(server: &Server, clients: usize, missed: usize) -> anyhow::
     let start = Arc::new(tokio::sync::Barrier::new(clients));
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let (api, server_ws, addr, general, reader, start) = (
-            api.clone(),
-            server.ws(),
-            server.addr.clone(),
-            general.clone(),
-            reader.clone(),
-            start.clone(),
-        );
+        let (server_ws, addr) = server.ws_at(c);
+        let (api, general, reader, start) =
+            (api.clone(), general.clone(), reader.clone(), start.clone());
         tasks.push(tokio::spawn(async move {
             start.wait().await;
             let t0 = Instant::now();

@@ -1,5 +1,6 @@
-//! The server under test: a `confab serve` process the bench starts on a fresh data directory,
-//! and what `/proc` says about it.
+//! The deployment under test: one `confab serve` process the bench starts on a fresh data
+//! directory (or a chat service and G gateways meeting on Redis), optionally on a scratch
+//! PostgreSQL database, and what `/proc` says about its processes.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -9,16 +10,216 @@ use anyhow::{Context, bail};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+/// How to deploy confab for a run.
+#[derive(Clone, Debug, Default)]
+pub struct Topology {
+    /// 0: one process (role `all`); otherwise one chat service and this many gateways.
+    pub gateways: usize,
+    /// A PostgreSQL server URL: the run gets a scratch database on it (dropped after).
+    pub postgres: Option<String>,
+    /// Redis for the bus and presence (needed with gateways).
+    pub redis: Option<String>,
+}
+
 pub struct Server {
-    child: Child,
-    pub pid: u32,
+    main: Proc,
+    gateways: Vec<Proc>,
+    /// The all-role process or the chat service: where HTTP goes.
     pub addr: String,
+    database: Option<ScratchDb>,
+    pub topology: Topology,
+}
+
+struct Proc {
+    child: Child,
+    pid: u32,
+    addr: String,
     _dir: tempfile::TempDir,
 }
 
+/// A database created for one run on the given server, dropped afterwards.
+struct ScratchDb {
+    server_url: String,
+    name: String,
+}
+
+fn psql(server_url: &str, sql: &str) -> anyhow::Result<()> {
+    let out = std::process::Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            server_url,
+            "-c",
+            sql,
+        ])
+        .output()
+        .context("running psql")?;
+    if !out.status.success() {
+        bail!("psql: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+impl ScratchDb {
+    fn create(server_url: &str) -> anyhow::Result<Self> {
+        let name = format!(
+            "confab_bench_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_millis()
+        );
+        psql(server_url, &format!("CREATE DATABASE {name}"))?;
+        Ok(Self {
+            server_url: server_url.to_owned(),
+            name,
+        })
+    }
+
+    fn url(&self) -> anyhow::Result<String> {
+        let (base, _) = self
+            .server_url
+            .rsplit_once('/')
+            .context("a postgres URL ends in a database name")?;
+        Ok(format!("{base}/{}", self.name))
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        let _ = psql(
+            &self.server_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+const SECRET: &str = "confab-bench-cluster-secret";
+
 impl Server {
-    /// Starts `binary` with limits lifted so the bench measures the server, not its guards.
-    pub async fn start(binary: &Path, extra: &[String]) -> anyhow::Result<Server> {
+    /// Deploys `binary` as `topology` says, with limits lifted so the bench measures the
+    /// server, not its guards.
+    pub async fn start(
+        binary: &Path,
+        extra: &[String],
+        topology: Topology,
+    ) -> anyhow::Result<Server> {
+        let database = topology
+            .postgres
+            .as_deref()
+            .map(ScratchDb::create)
+            .transpose()?;
+        let mut main_args: Vec<String> = extra.to_vec();
+        if let Some(db) = &database {
+            main_args.extend(["--database-url".into(), db.url()?]);
+        }
+        let prefix = format!("confab-bench-{}", std::process::id());
+        let shared: Vec<String> = match &topology.redis {
+            Some(url) => vec![
+                "--redis-url".into(),
+                url.clone(),
+                "--redis-prefix".into(),
+                prefix,
+                "--cluster-secret".into(),
+                SECRET.into(),
+            ],
+            None if topology.gateways > 0 => bail!("gateways need --redis"),
+            None => Vec::new(),
+        };
+        main_args.extend(shared.iter().cloned());
+        if topology.gateways > 0 {
+            main_args.extend(["--role".into(), "chat".into()]);
+        }
+        let main = Proc::start(binary, &main_args).await?;
+        let mut gateways = Vec::new();
+        for _ in 0..topology.gateways {
+            let mut args: Vec<String> = extra.to_vec();
+            args.extend(shared.iter().cloned());
+            args.extend([
+                "--role".into(),
+                "gateway".into(),
+                "--chat-url".into(),
+                format!("http://{}", main.addr),
+            ]);
+            gateways.push(Proc::start(binary, &args).await?);
+        }
+        Ok(Server {
+            addr: main.addr.clone(),
+            main,
+            gateways,
+            database,
+            topology,
+        })
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Proc> {
+        std::iter::once(&self.main).chain(&self.gateways)
+    }
+
+    /// The processes holding sockets.
+    fn socket_holders(&self) -> Vec<&Proc> {
+        if self.gateways.is_empty() {
+            vec![&self.main]
+        } else {
+            self.gateways.iter().collect()
+        }
+    }
+
+    pub fn http(&self) -> String {
+        format!("http://{}/api/v1", self.addr)
+    }
+
+    /// The WebSocket URL and address of socket holder `k` (round-robin).
+    pub fn ws_at(&self, k: usize) -> (String, String) {
+        let holders = self.socket_holders();
+        let p = holders[k % holders.len()];
+        (format!("ws://{}/api/v1/ws", p.addr), p.addr.clone())
+    }
+
+    pub fn socket_holder_count(&self) -> usize {
+        self.socket_holders().len()
+    }
+
+    /// The `/metrics` URLs of the socket holders.
+    pub fn socket_metrics_urls(&self) -> Vec<String> {
+        self.socket_holders()
+            .iter()
+            .map(|p| format!("http://{}/metrics", p.addr))
+            .collect()
+    }
+
+    /// Resident memory of the socket holders, in bytes.
+    pub fn rss_bytes(&self) -> anyhow::Result<u64> {
+        self.socket_holders().iter().map(|p| p.rss_bytes()).sum()
+    }
+
+    /// CPU time used so far by every confab process (user + system), in seconds.
+    pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
+        self.all().map(|p| p.cpu_seconds()).sum()
+    }
+
+    pub fn store_name(&self) -> &'static str {
+        if self.database.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    pub async fn stop(self) {
+        for p in self.gateways {
+            p.stop().await;
+        }
+        self.main.stop().await;
+        drop(self.database);
+    }
+}
+
+impl Proc {
+    async fn start(binary: &Path, extra: &[String]) -> anyhow::Result<Proc> {
         let dir = tempfile::tempdir()?;
         let mut child = Command::new(binary)
             .arg("serve")
@@ -56,7 +257,7 @@ impl Server {
         else {
             bail!("unexpected first line {line:?}");
         };
-        Ok(Server {
+        Ok(Proc {
             child,
             pid,
             addr,
@@ -64,16 +265,8 @@ impl Server {
         })
     }
 
-    pub fn http(&self) -> String {
-        format!("http://{}/api/v1", self.addr)
-    }
-
-    pub fn ws(&self) -> String {
-        format!("ws://{}/api/v1/ws", self.addr)
-    }
-
     /// Resident memory, in bytes.
-    pub fn rss_bytes(&self) -> anyhow::Result<u64> {
+    fn rss_bytes(&self) -> anyhow::Result<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
         let kb: u64 = status
             .lines()
@@ -85,7 +278,7 @@ impl Server {
     }
 
     /// CPU time used so far (user + system), in seconds.
-    pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
+    fn cpu_seconds(&self) -> anyhow::Result<f64> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))?;
         // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
         let rest = stat
@@ -98,7 +291,7 @@ impl Server {
         Ok(ticks as f64 / clock_ticks())
     }
 
-    pub async fn stop(mut self) {
+    async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
     }

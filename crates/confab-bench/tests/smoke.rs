@@ -93,3 +93,47 @@ fn throughput() {
 fn catchup() {
     run(&["catchup", "--clients", "3", "--missed", "50"]);
 }
+
+fn redis_url() -> String {
+    std::env::var("CONFAB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn postgres_url() -> String {
+    std::env::var("CONFAB_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+#[test]
+fn latency_across_two_gateways_on_postgres() {
+    let (redis, postgres) = (redis_url(), postgres_url());
+    let report = run(&[
+        "latency",
+        "--gateways",
+        "2",
+        "--redis",
+        &redis,
+        "--postgres",
+        &postgres,
+        "--rate",
+        "50",
+        "--seconds",
+        "1",
+    ]);
+    assert_eq!(report["params"]["gateways"], 2);
+    assert_eq!(report["params"]["store"], "postgres");
+}
+
+#[test]
+fn throughput_on_postgres() {
+    let postgres = postgres_url();
+    let report = run(&[
+        "throughput",
+        "--postgres",
+        &postgres,
+        "--seconds",
+        "1",
+        "--senders",
+        "4",
+    ]);
+    assert_eq!(report["params"]["store"], "postgres");
+}
