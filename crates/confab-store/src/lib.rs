@@ -8,6 +8,7 @@
 
 mod error;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;

@@ -1,9 +1,6 @@
 //! Turning PostgreSQL rows into domain values, and the column lists the queries select.
 
-use confab_core::{
-    Channel, ChannelId, ChannelKind, Mentions, Message, MessageId, Reaction, Role, Timestamp, User,
-    UserId, Workspace, WorkspaceId,
-};
+use confab_core::{ChannelId, Mentions, Message, MessageId, Reaction, Timestamp, UserId};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
@@ -37,62 +34,7 @@ pub(super) fn select_messages(where_sql: &str) -> String {
     )
 }
 
-pub(super) fn user(row: &PgRow) -> Result<User, StoreError> {
-    Ok(User {
-        id: UserId::from_trusted(row.try_get("id").ctx("reading a user")?),
-        username: row.try_get("username").ctx("reading a user")?,
-        display_name: row.try_get("display_name").ctx("reading a user")?,
-        email: row.try_get("email").ctx("reading a user")?,
-        created_at: Timestamp::from_micros(row.try_get("created_at").ctx("reading a user")?),
-    })
-}
-
-pub(super) fn workspace(row: &PgRow) -> Result<Workspace, StoreError> {
-    Ok(Workspace {
-        id: WorkspaceId::from_trusted(row.try_get("id").ctx("reading a workspace")?),
-        name: row.try_get("name").ctx("reading a workspace")?,
-        general_channel_id: ChannelId::from_trusted(
-            row.try_get("general_channel_id")
-                .ctx("reading a workspace")?,
-        ),
-        created_at: Timestamp::from_micros(row.try_get("created_at").ctx("reading a workspace")?),
-    })
-}
-
-pub(super) fn role(raw: &str) -> Result<Role, StoreError> {
-    Role::parse(raw).ok_or(StoreError::Internal {
-        context: "reading a role",
-        source: sqlx::Error::Decode(format!("unknown role {raw:?}").into()),
-    })
-}
-
-pub(super) fn channel(row: &PgRow) -> Result<Channel, StoreError> {
-    let kind: String = row.try_get("kind").ctx("reading a channel")?;
-    let kind = ChannelKind::parse(&kind).ok_or(StoreError::Internal {
-        context: "reading a channel",
-        source: sqlx::Error::Decode(format!("unknown channel kind {kind:?}").into()),
-    })?;
-    let dm_key: Option<String> = row.try_get("dm_key").ctx("reading a channel")?;
-    Ok(Channel {
-        id: ChannelId::from_trusted(row.try_get("id").ctx("reading a channel")?),
-        workspace_id: WorkspaceId::from_trusted(
-            row.try_get("workspace_id").ctx("reading a channel")?,
-        ),
-        kind,
-        name: row.try_get("name").ctx("reading a channel")?,
-        topic: row.try_get("topic").ctx("reading a channel")?,
-        created_by: UserId::from_trusted(row.try_get("created_by").ctx("reading a channel")?),
-        created_at: Timestamp::from_micros(row.try_get("created_at").ctx("reading a channel")?),
-        last_seq: row.try_get("last_seq").ctx("reading a channel")?,
-        dm_members: dm_key
-            .map(|k| {
-                k.split(',')
-                    .map(|id| UserId::from_trusted(id.to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-    })
-}
+pub(super) use crate::rows::{channel, role, user, workspace};
 
 /// A row selected by [`select_messages`].
 pub(super) fn message(row: &PgRow) -> Result<Message, StoreError> {

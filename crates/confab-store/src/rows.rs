@@ -1,0 +1,93 @@
+//! Turning rows into the domain values both backends read the same way (users, workspaces,
+//! channels), from either driver's rows; each backend keeps what differs (messages,
+//! whose reactions and mentions each dialect aggregates its own way).
+
+use confab_core::{
+    Channel, ChannelId, ChannelKind, Role, Timestamp, User, UserId, Workspace, WorkspaceId,
+};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+
+use crate::StoreError;
+use crate::error::DbContext;
+
+/// The columns types these values are made of, read by name from either driver's rows.
+pub(crate) trait DomainRow {
+    fn text(&self, column: &str) -> Result<String, sqlx::Error>;
+    fn opt_text(&self, column: &str) -> Result<Option<String>, sqlx::Error>;
+    fn int(&self, column: &str) -> Result<i64, sqlx::Error>;
+}
+
+macro_rules! domain_row {
+    ($row:ty) => {
+        impl DomainRow for $row {
+            fn text(&self, column: &str) -> Result<String, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn opt_text(&self, column: &str) -> Result<Option<String>, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn int(&self, column: &str) -> Result<i64, sqlx::Error> {
+                self.try_get(column)
+            }
+        }
+    };
+}
+
+domain_row!(SqliteRow);
+domain_row!(PgRow);
+
+pub(crate) fn user<R: DomainRow>(row: &R) -> Result<User, StoreError> {
+    Ok(User {
+        id: UserId::from_trusted(row.text("id").ctx("reading a user")?),
+        username: row.text("username").ctx("reading a user")?,
+        display_name: row.text("display_name").ctx("reading a user")?,
+        email: row.opt_text("email").ctx("reading a user")?,
+        created_at: Timestamp::from_micros(row.int("created_at").ctx("reading a user")?),
+    })
+}
+
+pub(crate) fn workspace<R: DomainRow>(row: &R) -> Result<Workspace, StoreError> {
+    Ok(Workspace {
+        id: WorkspaceId::from_trusted(row.text("id").ctx("reading a workspace")?),
+        name: row.text("name").ctx("reading a workspace")?,
+        general_channel_id: ChannelId::from_trusted(
+            row.text("general_channel_id").ctx("reading a workspace")?,
+        ),
+        created_at: Timestamp::from_micros(row.int("created_at").ctx("reading a workspace")?),
+    })
+}
+
+pub(crate) fn role(raw: &str) -> Result<Role, StoreError> {
+    Role::parse(raw).ok_or(StoreError::Internal {
+        context: "reading a role",
+        source: sqlx::Error::Decode(format!("unknown role {raw:?}").into()),
+    })
+}
+
+pub(crate) fn channel<R: DomainRow>(row: &R) -> Result<Channel, StoreError> {
+    let kind = row.text("kind").ctx("reading a channel")?;
+    let kind = ChannelKind::parse(&kind).ok_or(StoreError::Internal {
+        context: "reading a channel",
+        source: sqlx::Error::Decode(format!("unknown channel kind {kind:?}").into()),
+    })?;
+    let dm_key = row.opt_text("dm_key").ctx("reading a channel")?;
+    Ok(Channel {
+        id: ChannelId::from_trusted(row.text("id").ctx("reading a channel")?),
+        workspace_id: WorkspaceId::from_trusted(row.text("workspace_id").ctx("reading a channel")?),
+        kind,
+        name: row.opt_text("name").ctx("reading a channel")?,
+        topic: row.text("topic").ctx("reading a channel")?,
+        created_by: UserId::from_trusted(row.text("created_by").ctx("reading a channel")?),
+        created_at: Timestamp::from_micros(row.int("created_at").ctx("reading a channel")?),
+        last_seq: row.int("last_seq").ctx("reading a channel")?,
+        dm_members: dm_key
+            .map(|k| {
+                k.split(',')
+                    .map(|id| UserId::from_trusted(id.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
