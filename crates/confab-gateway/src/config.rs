@@ -24,6 +24,9 @@ pub struct GatewayConfig {
     /// Browser origins allowed to open a socket besides the server's own; `*` allows any.
     pub allowed_origins: Vec<String>,
     pub max_connections: usize,
+    /// Deliveries the gateway's bus subscription may queue before it must resync from the
+    /// store.
+    pub bus_queue: usize,
     /// How often the gateway renews its presence liveness and sweeps gateways that stopped
     /// renewing theirs (shared presence only).
     pub presence_heartbeat: Duration,
@@ -43,6 +46,7 @@ impl Default for GatewayConfig {
             hub_linger: Duration::from_secs(30),
             allowed_origins: Vec::new(),
             max_connections: 18_000,
+            bus_queue: 65_536,
             presence_heartbeat: Duration::from_secs(2),
         }
     }

@@ -37,9 +37,6 @@ use hub::Hub;
 pub use rpc::{RemoteBackend, rpc_router};
 use socket::SocketHandle;
 
-/// Deliveries a gateway's bus subscription may queue before it must resync from the store.
-const BUS_QUEUE: usize = 65_536;
-
 pub struct Gateway {
     inner: Arc<Inner>,
 }
@@ -88,7 +85,7 @@ impl Gateway {
             .unwrap_or(0);
         let inner = Arc::new(Inner {
             backend,
-            subscription: bus.subscription(BUS_QUEUE),
+            subscription: bus.subscription(config.bus_queue),
             bus,
             presence,
             watchers: Mutex::new(HashMap::new()),
@@ -309,6 +306,36 @@ async fn dispatch(inner: Arc<Inner>) {
                 for hub in lock(&inner.hubs).values() {
                     hub.request_resync();
                 }
+                tokio::spawn(reconcile_channel_lists(inner.clone()));
+            }
+        }
+    }
+}
+
+/// After lost bus deliveries: hubs fill their channels from the store, which also replays
+/// every `member.joined`/`member.left` of channels this gateway has a hub for. A user added to
+/// a channel that has no hub here was announced only on the user's topic, which has no log to
+/// replay; such users' sockets are asked to reconnect (1012), and their `hello` and catch-up
+/// then include the channel.
+async fn reconcile_channel_lists(inner: Arc<Inner>) {
+    let users: Vec<UserId> = lock(&inner.users).keys().cloned().collect();
+    for user in users {
+        let channels = match inner.backend.user_channel_ids(&user).await {
+            Ok(channels) => channels,
+            Err(error) => {
+                // The chat service is away too; its clients' own retries will bring them
+                // back through a fresh `hello` soon enough.
+                tracing::warn!(?error, %user, "cannot read a channel list after a resync");
+                continue;
+            }
+        };
+        let missed = {
+            let hubs = lock(&inner.hubs);
+            channels.iter().any(|c| !hubs.contains_key(c))
+        };
+        if missed {
+            for socket in inner.user_sockets(&user) {
+                socket.ask_to_reconnect();
             }
         }
     }

@@ -24,6 +24,8 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_INTERNAL: u16 = 1011;
+/// "Service restart": reconnect (and catch up), as after any drop.
+const CLOSE_RECONNECT: u16 = 1012;
 /// Frames written in one go before flushing.
 const WRITE_BATCH: usize = 16;
 /// How long a close frame may take to go out before the socket is simply dropped.
@@ -41,6 +43,8 @@ struct Shared {
     /// when the gateway shuts down: either way the socket task closes the connection. One
     /// token per socket keeps the lock taken on every poll uncontended.
     kick: CancellationToken,
+    /// Set before `kick` when the socket must reconnect rather than being too slow.
+    reconnect: std::sync::atomic::AtomicBool,
     /// Channels whose hubs hold this socket, so disconnecting detaches from exactly those.
     channels: Mutex<HashSet<ChannelId>>,
     /// Users whose presence this socket watches.
@@ -65,6 +69,15 @@ impl SocketHandle {
             metrics::counter!("confab_slow_consumers_total").increment(1);
             self.0.kick.cancel();
         }
+    }
+
+    /// Closes the socket with 1012 so its client reconnects and catches up: for when this
+    /// gateway may have missed a change to the user's channel list.
+    pub(crate) fn ask_to_reconnect(&self) {
+        self.0
+            .reconnect
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.0.kick.cancel();
     }
 
     pub(crate) fn joined(&self, channel: &ChannelId) {
@@ -102,6 +115,7 @@ pub(crate) async fn run(gw: Arc<Inner>, ws: WebSocket, user: UserId) {
         user: user.clone(),
         queue,
         kick: gw.shutdown.child_token(),
+        reconnect: std::sync::atomic::AtomicBool::new(false),
         channels: Mutex::new(HashSet::new()),
         watching: Mutex::new(Vec::new()),
     }));
@@ -168,6 +182,9 @@ async fn serve(
         tokio::select! {
             biased;
             _ = &mut stop => {
+                if handle.0.reconnect.load(std::sync::atomic::Ordering::Acquire) {
+                    return Some((CLOSE_RECONNECT, "reconnect: events may have been missed"));
+                }
                 if !gw.shutdown.is_cancelled() {
                     return Some((CLOSE_POLICY, "slow consumer: not reading fast enough"));
                 }

@@ -62,6 +62,8 @@ pub struct Config {
     /// How long an out-of-order event waits before the gateway fills the hole from the store.
     pub ws_reorder_wait_ms: u64,
     pub max_connections: usize,
+    /// Bus deliveries a gateway may queue before it must catch up from the store instead.
+    pub bus_queue: usize,
     /// Browser origins allowed to open WebSockets besides the server's own; `*` for any.
     pub allowed_origins: Vec<String>,
     /// Message sends per user per second (sustained), and the burst above it. 0 disables.
@@ -96,6 +98,7 @@ impl Default for Config {
             ws_idle_timeout_ms: gw.idle_timeout.as_millis() as u64,
             ws_reorder_wait_ms: gw.reorder_wait.as_millis() as u64,
             max_connections: gw.max_connections,
+            bus_queue: gw.bus_queue,
             allowed_origins: Vec::new(),
             send_rate_per_sec: 10,
             send_rate_burst: chat.send_rate.burst,
@@ -171,6 +174,9 @@ pub struct ServeArgs {
     #[arg(long, env = "CONFAB_MAX_CONNECTIONS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_connections: Option<usize>,
+    #[arg(long, env = "CONFAB_BUS_QUEUE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bus_queue: Option<usize>,
     /// Comma-separated.
     #[arg(long, env = "CONFAB_ALLOWED_ORIGINS", value_delimiter = ',')]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -267,6 +273,7 @@ impl Config {
             self.max_connections >= 1,
             "max_connections must be at least 1"
         );
+        anyhow::ensure!(self.bus_queue >= 1, "bus_queue must be at least 1");
         Ok(())
     }
 
@@ -314,6 +321,7 @@ impl Config {
             allowed_origins: self.allowed_origins.clone(),
             max_connections: self.max_connections,
             presence_heartbeat: Duration::from_millis(self.presence_heartbeat_ms),
+            bus_queue: self.bus_queue,
             ..GatewayConfig::default()
         }
     }

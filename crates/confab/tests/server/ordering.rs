@@ -2,6 +2,10 @@
 //! chat service died between commit and publish), events published out of order, and
 //! republished duplicates. Each socket must still see seq N, N+1, N+2… once each.
 //!
+//! And when the bus itself loses deliveries (a lagging subscriber), whatever the gateway may
+//! have missed is recovered: channel events from the store, channel-list changes by asking
+//! the affected sockets to reconnect.
+//!
 //! These tests run confab in-process so they can reach the store and bus behind the API.
 
 use std::sync::Arc;
@@ -23,13 +27,17 @@ struct InProcess {
 }
 
 async fn start() -> InProcess {
+    start_with(Config::default()).await
+}
+
+async fn start_with(base: Config) -> InProcess {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = Config {
         listen: "127.0.0.1:0".into(),
         data_dir: dir.path().join("data"),
         send_rate_per_sec: 0,
         auth_rate_per_min: 0,
-        ..Config::default()
+        ..base
     };
     let running = confab::server::start(&config, Arc::new(String::new))
         .await
@@ -222,4 +230,75 @@ async fn events_published_out_of_order_are_delivered_in_order() {
         (third.seq + 1, "marker".into())
     );
     server.running.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_added_while_bus_deliveries_were_lost_reaches_the_user_after_a_reconnect() {
+    // A bus queue of one delivery: any burst makes the gateway drop deliveries and resync.
+    let server = start_with(Config {
+        bus_queue: 1,
+        ..Config::default()
+    })
+    .await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let ws_body = server
+        .post(Some(&alice.token), "/workspaces", json!({"name": "Acme"}))
+        .await;
+    let ws = s(&ws_body["workspace"]["id"]);
+    let general = s(&ws_body["workspace"]["general_channel_id"]);
+    server
+        .post(
+            Some(&alice.token),
+            &format!("/workspaces/{ws}/members"),
+            json!({"user_id": bob.id}),
+        )
+        .await;
+    let secret = s(&server
+        .post(
+            Some(&alice.token),
+            &format!("/workspaces/{ws}/channels"),
+            json!({"name": "secret", "private": true}),
+        )
+        .await["channel"]["id"]);
+    let mut socket = Ws::connect(&server.ws, Some(&bob.token), &[])
+        .await
+        .expect("connect");
+
+    // Bob is added to a channel this gateway has no hub for, and the news is lost: only his
+    // user topic would have carried it, and that has no log to fill from.
+    let store = server.running.store().expect("role all has a store");
+    store
+        .add_channel_member(
+            &ChannelId::parse(&secret).expect("id"),
+            &UserId::parse(&bob.id).expect("id"),
+            Timestamp::now(),
+        )
+        .await
+        .expect("added");
+    // A burst the gateway cannot queue: it drops deliveries and resyncs. (Bob's own typing
+    // is never sent back to him, so the burst itself puts nothing on his socket.)
+    let bus = server.running.bus().expect("the in-process bus");
+    let typing = Arc::new(BusMessage::Typing {
+        channel_id: ChannelId::parse(&general).expect("id"),
+        user_id: UserId::parse(&bob.id).expect("id"),
+    });
+    for _ in 0..1_000 {
+        bus.publish(typing.clone()).await.expect("publish");
+    }
+
+    let (ended, _) = socket.until_closed(crate::harness::WAIT).await;
+    assert_eq!(ended, crate::harness::Ended::Close(Some(1012)));
+    let mut socket = Ws::connect(&server.ws, Some(&bob.token), &[])
+        .await
+        .expect("reconnect");
+    server
+        .post(
+            Some(&alice.token),
+            &format!("/channels/{secret}/messages"),
+            json!({"client_msg_id": "hi", "body": "for bob"}),
+        )
+        .await;
+    let (_, body) = next_message_seq(&mut socket, &secret).await;
+    assert_eq!(body, "for bob");
 }
