@@ -1,4 +1,5 @@
-//! Messages in PostgreSQL: sends, edits, deletes, reactions, threads, and reading them back.
+//! Messages in PostgreSQL: thread replies, edits, deletes, reactions, threads, and reading them
+//! back (top-level sends are batched: `sends.rs`).
 //! Every write takes the channel's next sequence number, bumps the message's `version` to it
 //! and logs the change, in one transaction; what the event carries is read back inside it.
 
@@ -15,7 +16,7 @@ use super::{Logged, PgStore, channel_in, record_change};
 use crate::error::{DbContext, is_unique_violation};
 use crate::{ChangesPage, NewMessage, SendOutcome, StoreError, StoreResult};
 
-/// A send in one statement, so a top-level send is one round trip and commits on its own.
+/// A thread reply in one statement (top-level sends are batched instead: `sends.rs`).
 ///
 /// The author's membership row is locked `FOR SHARE` before the channel row is updated: a
 /// removal committed earlier hides the row, and one that comes later waits for this send, so
@@ -129,7 +130,7 @@ async fn not_live(conn: &mut PgConnection, id: &MessageId) -> StoreResult<StoreE
     })
 }
 
-/// Sends in this process queue by `(author, client_msg_id)`, first come first served: a retry
+/// Replies in this process queue by `(author, client_msg_id)`, first come first served: a retry
 /// that arrives while its original is still being written waits for it and then finds it,
 /// instead of racing it to the channel's lock and possibly creating the message itself. Keys
 /// share a fixed set of FIFO locks by hash, so there is nothing to clean up; two unrelated
@@ -153,6 +154,7 @@ impl SendTurns {
 }
 
 impl PgStore {
+    /// A thread reply (top-level sends take `send_batched`).
     pub(super) async fn send_message_tx(&self, m: NewMessage) -> StoreResult<SendOutcome> {
         let _turn = self.send_turns.take(&m).await;
         for _ in 0..SEND_ATTEMPTS {
@@ -209,33 +211,20 @@ impl PgStore {
             .bind(m.thread_root_id.as_ref().map(MessageId::as_str))
             .bind(&mention_ids)
             .bind(mention_flags);
-        // A top-level send commits by itself. A reply also returns its root as changed by it,
-        // read in the same transaction so nothing can change the root in between.
-        let mut tx = match m.thread_root_id {
-            Some(_) => Some(self.begin().await?),
-            None => None,
-        };
-        let result = match tx.as_mut() {
-            Some(tx) => query.fetch_optional(&mut **tx).await,
-            None => query.fetch_optional(&self.pool).await,
-        };
-        let (seq, thread_root_id) = match result {
+        // A reply returns its root as changed by it, read in the same transaction so nothing
+        // can change the root in between.
+        let mut tx = self.begin().await?;
+        let (seq, thread_root_id) = match query.fetch_optional(&mut *tx).await {
             Ok(Some(row)) => row,
             Ok(None) => return Ok(Sent::Refused),
             Err(e) if is_unique_violation(&e) => return Ok(Sent::Duplicate(e)),
             Err(e) => return Err(StoreError::db("storing a message", e)),
         };
-        let root = match tx {
+        let root = match &thread_root_id {
+            Some(root) => message_in(&mut *tx, root).await?,
             None => None,
-            Some(mut tx) => {
-                let root = match &thread_root_id {
-                    Some(root) => message_in(&mut *tx, root).await?,
-                    None => None,
-                };
-                tx.commit().await.ctx("committing a message")?;
-                root
-            }
         };
+        tx.commit().await.ctx("committing a message")?;
         // A new message is exactly what was inserted: built here rather than read back.
         let message = Message {
             id: m.id.clone(),

@@ -2,9 +2,10 @@
 //! same database. A channel's sequence number is taken by `UPDATE channels SET last_seq =
 //! last_seq + 1 … RETURNING` inside the transaction that stores the change: the row lock it
 //! takes is held to commit, so writers of one channel queue behind each other in whichever
-//! process they run, and a rollback undoes the increment, so numbers stay gap-free. Commits
-//! wait for the WAL flush (the server's `synchronous_commit`), so an acknowledged write is
-//! durable.
+//! process they run, and a rollback undoes the increment, so numbers stay gap-free (a batch of
+//! top-level sends locks its channels in id order first and then advances each `last_seq` by
+//! the sends it stores: `sends.rs`, migration 0002). Commits wait for the WAL flush (the
+//! server's `synchronous_commit`), so an acknowledged write is durable.
 //!
 //! Under READ COMMITTED every statement sees what was committed when it started, so a write
 //! that must see the channel as its previous writer left it (is the message still live, is the
@@ -12,6 +13,7 @@
 
 mod messages;
 mod rows;
+mod sends;
 
 use std::time::Duration;
 
@@ -37,6 +39,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct PgStore {
     pool: PgPool,
     send_turns: messages::SendTurns,
+    /// Top-level sends waiting for the batching workers (see `sends`).
+    sends: tokio::sync::mpsc::Sender<sends::PendingSend>,
 }
 
 type Tx = Transaction<'static, Postgres>;
@@ -69,9 +73,12 @@ impl PgStore {
                 },
             });
         }
+        let (sends, pending) = tokio::sync::mpsc::channel(sends::SEND_QUEUE);
+        sends::spawn_workers(&pool, pending);
         Ok(Self {
             pool,
             send_turns: messages::SendTurns::new(),
+            sends,
         })
     }
 
@@ -743,8 +750,9 @@ impl Store for PgStore {
         now: Timestamp,
     ) -> StoreResult<Option<ChannelEvent>> {
         let mut tx = self.begin().await?;
-        // Deleting the row waits for any send holding it (see `messages::SEND`), so every
-        // message the member sent takes a number before their `member.left`.
+        // Deleting the row waits for any send holding it (see `messages::SEND` and migration
+        // 0002's `confab_send_batch`), so every message the member sent takes a number before
+        // their `member.left`.
         let removed =
             sqlx::query("DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2")
                 .bind(channel.as_str())
@@ -776,7 +784,12 @@ impl Store for PgStore {
     }
 
     async fn send_message(&self, m: NewMessage) -> StoreResult<SendOutcome> {
-        self.send_message_tx(m).await
+        // Top-level sends are batched; a reply also changes and returns its thread root, which
+        // the one-statement path does.
+        match m.thread_root_id {
+            None => self.send_batched(m).await,
+            Some(_) => self.send_message_tx(m).await,
+        }
     }
 
     async fn messages_since(
