@@ -222,3 +222,61 @@ async fn a_gateway_registers_its_sockets_again_after_redis_forgets_them() {
     }
     assert_eq!(p.status(&[u]).await, vec![Presence::Online]);
 }
+
+/// Runs a command on the private server with redis-cli.
+fn redis_cli(server: &RedisServer, args: &[&str]) {
+    let status = std::process::Command::new("redis-cli")
+        .args(["-p", &server.port.to_string()])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("redis-cli is installed with redis-server");
+    assert!(status.success(), "redis-cli {args:?}");
+}
+
+#[tokio::test]
+async fn presence_writes_redis_missed_are_replayed_by_the_next_heartbeat() {
+    let server = RedisServer::start();
+    let ttl = Duration::from_secs(60);
+    let gateway = RedisPresence::connect(&server.url(), "confab", ttl)
+        .await
+        .expect("connect");
+    let reader = RedisPresence::connect(&server.url(), "confab", ttl)
+        .await
+        .expect("connect");
+    let (u, v) = (UserId::generate(), UserId::generate());
+    assert_eq!(gateway.set(&v, 2, false).await, Some(Presence::Online));
+    assert!(gateway.maintain().await.is_empty());
+
+    // Redis stays up, with this gateway's liveness key alive, but refuses its writes for a
+    // while (as a blip that loses commands would): a socket arrives and another leaves.
+    redis_cli(&server, &["ACL", "SETUSER", "default", "-@scripting"]);
+    assert_eq!(
+        gateway.set(&u, 1, false).await,
+        None,
+        "the write was refused"
+    );
+    assert_eq!(gateway.remove(&v, 2).await, None, "so was this one");
+    redis_cli(&server, &["ACL", "SETUSER", "default", "+@all"]);
+    assert_eq!(
+        reader.status(&[u.clone(), v.clone()]).await,
+        vec![Presence::Offline, Presence::Online],
+        "Redis missed both"
+    );
+
+    // The next heartbeat makes Redis match the gateway, and reports both changes.
+    let mut changes = gateway.maintain().await;
+    changes.sort_by_key(|(user, _)| *user == v);
+    assert_eq!(
+        changes,
+        vec![
+            (u.clone(), Presence::Online),
+            (v.clone(), Presence::Offline)
+        ]
+    );
+    assert_eq!(
+        reader.status(&[u, v]).await,
+        vec![Presence::Online, Presence::Offline]
+    );
+    assert!(gateway.maintain().await.is_empty(), "and nothing more");
+}

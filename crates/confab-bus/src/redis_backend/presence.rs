@@ -11,10 +11,12 @@
 //! exactly one caller learns of each change (and publishes it). A gateway that dies silently
 //! stops renewing its key; the next sweep, by any gateway, removes its sockets and reports the
 //! users who went offline. A gateway whose key vanished while it lived (Redis restarted, or it
-//! stalled past the TTL and was swept) registers all its sockets again.
+//! stalled past the TTL and was swept), or one whose writes failed, makes Redis hold exactly
+//! its sockets again at its next heartbeat.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -100,6 +102,9 @@ pub struct RedisPresence {
     sweep: Script,
     /// This gateway's own sockets, to register again if Redis forgot them.
     local: Mutex<HashMap<(UserId, u64), bool>>,
+    /// A write to Redis failed, so Redis and `local` may disagree: the next heartbeat makes
+    /// Redis match `local` again.
+    dirty: AtomicBool,
 }
 
 fn parse_status(raw: &str) -> Presence {
@@ -144,6 +149,7 @@ impl RedisPresence {
             heartbeat: script(HEARTBEAT),
             sweep: script(SWEEP),
             local: Mutex::new(HashMap::new()),
+            dirty: AtomicBool::new(false),
         })
     }
 
@@ -178,18 +184,74 @@ impl RedisPresence {
             .arg(self.ttl.as_millis() as u64)
             .invoke_async(&mut conn)
             .await;
-        changed(result, "presence set")
+        self.changed(result, "presence set")
     }
-}
 
-fn changed(result: redis::RedisResult<(String, String)>, what: &str) -> Option<Presence> {
-    match result {
-        Ok((before, after)) => (before != after).then(|| parse_status(&after)),
-        Err(error) => {
-            // Presence is advisory; the heartbeat re-registers what Redis missed.
-            tracing::warn!(%error, "{what} failed");
-            None
+    async fn unregister(&self, user: &UserId, socket: u64) -> Option<Presence> {
+        let mut conn = self.conn.clone();
+        let result = self
+            .remove
+            .key(self.user_key(user))
+            .key(self.gateway_key("sockets"))
+            .arg(format!("{}/{socket}", self.gateway))
+            .arg(format!("{user}/{socket}"))
+            .invoke_async(&mut conn)
+            .await;
+        self.changed(result, "presence remove")
+    }
+
+    fn changed(
+        &self,
+        result: redis::RedisResult<(String, String)>,
+        what: &str,
+    ) -> Option<Presence> {
+        match result {
+            Ok((before, after)) => (before != after).then(|| parse_status(&after)),
+            Err(error) => {
+                // Presence is advisory, and the next heartbeat replays what Redis missed.
+                tracing::warn!(%error, "{what} failed");
+                self.dirty.store(true, Ordering::Release);
+                None
+            }
         }
+    }
+
+    /// Makes Redis hold exactly this gateway's sockets: registers every local one and removes
+    /// any Redis has that are gone here. Returns the status changes that made.
+    async fn reconcile(&self) -> Vec<(UserId, Presence)> {
+        let mut changes = Vec::new();
+        let sockets: Vec<_> = self.local().iter().map(|(k, v)| (k.clone(), *v)).collect();
+        for ((user, socket), idle) in sockets {
+            if let Some(status) = self.register(&user, socket, idle).await {
+                changes.push((user, status));
+            }
+        }
+        let mut conn = self.conn.clone();
+        let members: redis::RedisResult<Vec<String>> = redis::cmd("SMEMBERS")
+            .arg(self.gateway_key("sockets"))
+            .query_async(&mut conn)
+            .await;
+        let members = match members {
+            Ok(members) => members,
+            Err(error) => {
+                tracing::warn!(%error, "reading this gateway's presence failed");
+                self.dirty.store(true, Ordering::Release);
+                return changes;
+            }
+        };
+        for member in members {
+            let Some((user, socket)) = member.split_once('/') else {
+                continue;
+            };
+            let (Ok(user), Ok(socket)) = (UserId::parse(user), socket.parse::<u64>()) else {
+                continue;
+            };
+            let here = self.local().contains_key(&(user.clone(), socket));
+            if !here && let Some(status) = self.unregister(&user, socket).await {
+                changes.push((user, status));
+            }
+        }
+        changes
     }
 }
 
@@ -207,16 +269,7 @@ impl PresenceRegistry for RedisPresence {
 
     async fn remove(&self, user: &UserId, socket: u64) -> Option<Presence> {
         self.local().remove(&(user.clone(), socket));
-        let mut conn = self.conn.clone();
-        let result = self
-            .remove
-            .key(self.user_key(user))
-            .key(self.gateway_key("sockets"))
-            .arg(format!("{}/{socket}", self.gateway))
-            .arg(format!("{user}/{socket}"))
-            .invoke_async(&mut conn)
-            .await;
-        changed(result, "presence remove")
+        self.unregister(user, socket).await
     }
 
     async fn status(&self, users: &[UserId]) -> Vec<Presence> {
@@ -246,21 +299,17 @@ impl PresenceRegistry for RedisPresence {
             .await;
         let mut changes = Vec::new();
         match lapsed {
-            Ok(1) => {
-                let sockets: Vec<_> = self.local().iter().map(|(k, v)| (k.clone(), *v)).collect();
-                if !sockets.is_empty() {
+            Ok(lapsed) => {
+                // Redis forgot this gateway (it restarted, or this process stalled past the
+                // TTL and was swept), or missed some of its writes: make it whole again.
+                if lapsed == 1 || self.dirty.swap(false, Ordering::AcqRel) {
                     tracing::info!(
-                        sockets = sockets.len(),
-                        "presence lapsed in redis; registering this gateway's sockets again"
+                        sockets = self.local().len(),
+                        "registering this gateway's sockets in redis again"
                     );
-                }
-                for ((user, socket), idle) in sockets {
-                    if let Some(status) = self.register(&user, socket, idle).await {
-                        changes.push((user, status));
-                    }
+                    changes = self.reconcile().await;
                 }
             }
-            Ok(_) => {}
             Err(error) => {
                 tracing::warn!(%error, "presence heartbeat failed");
                 return changes;
