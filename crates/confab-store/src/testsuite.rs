@@ -111,6 +111,16 @@ async fn workspace(store: &dyn Store, owner: &UserId) -> (WorkspaceId, ChannelId
     (id, general)
 }
 
+/// Adds `user` to the workspace as a member (and so to `#general`).
+async fn add_member(store: &dyn Store, ws: &WorkspaceId, user: &UserId) {
+    expect(
+        store
+            .add_workspace_member(ws, user, Role::Member, Timestamp::now())
+            .await,
+        "add a member",
+    );
+}
+
 fn new_channel(ws: &WorkspaceId, creator: &UserId, name: &str, kind: ChannelKind) -> NewChannel {
     NewChannel {
         id: ChannelId::generate(),
@@ -375,12 +385,7 @@ pub async fn channel_list_shows_public_and_own_channels(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;
     let (ws, _) = workspace(store, &alice).await;
-    expect(
-        store
-            .add_workspace_member(&ws, &bob, Role::Member, Timestamp::now())
-            .await,
-        "add bob",
-    );
+    add_member(store, &ws, &bob).await;
     let public = expect(
         store
             .create_channel(new_channel(&ws, &alice, "random", ChannelKind::Public))
@@ -880,12 +885,7 @@ pub async fn deleting_a_reply_updates_its_root(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;
     let (ws, general) = workspace(store, &alice).await;
-    expect(
-        store
-            .add_workspace_member(&ws, &bob, Role::Member, Timestamp::now())
-            .await,
-        "add bob",
-    );
+    add_member(store, &ws, &bob).await;
     let root = expect(
         store
             .send_message(new_message(&general, &alice, "root", "root"))
@@ -956,12 +956,7 @@ pub async fn reactions_are_idempotent_changes(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;
     let (ws, general) = workspace(store, &alice).await;
-    expect(
-        store
-            .add_workspace_member(&ws, &bob, Role::Member, Timestamp::now())
-            .await,
-        "add bob",
-    );
+    add_member(store, &ws, &bob).await;
     let m = expect(
         store
             .send_message(new_message(&general, &alice, "m", "hi"))
@@ -1074,12 +1069,7 @@ pub async fn unread_and_mention_counts(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;
     let (ws, general) = workspace(store, &alice).await;
-    expect(
-        store
-            .add_workspace_member(&ws, &bob, Role::Member, Timestamp::now())
-            .await,
-        "add bob",
-    );
+    add_member(store, &ws, &bob).await;
     let mentioning = |cid: &str, users: Vec<UserId>, channel: bool| {
         let mut m = new_message(&general, &alice, cid, cid);
         m.mentions = Mentions {
@@ -1199,12 +1189,7 @@ pub async fn mention_names_resolve_within_the_workspace(store: &dyn Store) {
     let bob = user(store, "bob").await;
     let outsider = user(store, "outsider").await;
     let (ws, general) = workspace(store, &alice).await;
-    expect(
-        store
-            .add_workspace_member(&ws, &bob, Role::Member, Timestamp::now())
-            .await,
-        "add bob",
-    );
+    add_member(store, &ws, &bob).await;
     let names = vec![
         "bob".to_owned(),
         "outsider".to_owned(),

@@ -392,6 +392,21 @@ mod tests {
                 presence_heartbeat_ms: Some(800),
                 ..ServeArgs::default()
             },
+            ServeArgs {
+                database_max_connections: Some(0),
+                ..ServeArgs::default()
+            },
+            ServeArgs {
+                bus_queue: Some(0),
+                ..ServeArgs::default()
+            },
+            ServeArgs {
+                role: Some("gateway".into()),
+                redis_url: Some("redis://127.0.0.1".into()),
+                cluster_secret: Some("0123456789abcdef".into()),
+                chat_url: Some(vec!["10.0.0.1:8080".into()]),
+                ..ServeArgs::default()
+            },
         ] {
             assert!(Config::load(&bad).is_err(), "{bad:?} was accepted");
         }

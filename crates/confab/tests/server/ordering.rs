@@ -68,6 +68,21 @@ impl InProcess {
         resp.json().await.expect("json")
     }
 
+    async fn send(
+        &self,
+        author: &User,
+        channel: &str,
+        client_msg_id: &str,
+        body: &str,
+    ) -> serde_json::Value {
+        self.post(
+            Some(&author.token),
+            &format!("/channels/{channel}/messages"),
+            json!({"client_msg_id": client_msg_id, "body": body}),
+        )
+        .await
+    }
+
     async fn register(&self, name: &str) -> User {
         let body = self
             .post(
@@ -148,13 +163,7 @@ async fn a_lost_publish_is_filled_from_the_store_in_order() {
         .expect("connect");
 
     let lost = server.commit_unpublished(&general, &alice, "lost").await;
-    let sent = server
-        .post(
-            Some(&alice.token),
-            &format!("/channels/{general}/messages"),
-            json!({"client_msg_id": "after", "body": "after"}),
-        )
-        .await;
+    let sent = server.send(&alice, &general, "after", "after").await;
     assert_eq!(sent["message"]["seq"], lost.seq + 1);
     assert_eq!(
         next_message_seq(&mut socket, &general).await,
@@ -167,20 +176,8 @@ async fn a_lost_publish_is_filled_from_the_store_in_order() {
     );
 
     // A retry republishes the original; the socket does not see it twice.
-    server
-        .post(
-            Some(&alice.token),
-            &format!("/channels/{general}/messages"),
-            json!({"client_msg_id": "after", "body": "after"}),
-        )
-        .await;
-    server
-        .post(
-            Some(&alice.token),
-            &format!("/channels/{general}/messages"),
-            json!({"client_msg_id": "marker", "body": "marker"}),
-        )
-        .await;
+    server.send(&alice, &general, "after", "after").await;
+    server.send(&alice, &general, "marker", "marker").await;
     assert_eq!(
         next_message_seq(&mut socket, &general).await,
         (lost.seq + 2, "marker".into()),
@@ -218,13 +215,7 @@ async fn events_published_out_of_order_are_delivered_in_order() {
             (want, body.into())
         );
     }
-    server
-        .post(
-            Some(&alice.token),
-            &format!("/channels/{general}/messages"),
-            json!({"client_msg_id": "marker", "body": "marker"}),
-        )
-        .await;
+    server.send(&alice, &general, "marker", "marker").await;
     assert_eq!(
         next_message_seq(&mut socket, &general).await,
         (third.seq + 1, "marker".into())
@@ -292,13 +283,7 @@ async fn a_channel_added_while_bus_deliveries_were_lost_reaches_the_user_after_a
     let mut socket = Ws::connect(&server.ws, Some(&bob.token), &[])
         .await
         .expect("reconnect");
-    server
-        .post(
-            Some(&alice.token),
-            &format!("/channels/{secret}/messages"),
-            json!({"client_msg_id": "hi", "body": "for bob"}),
-        )
-        .await;
+    server.send(&alice, &secret, "hi", "for bob").await;
     let (_, body) = next_message_seq(&mut socket, &secret).await;
     assert_eq!(body, "for bob");
 }
