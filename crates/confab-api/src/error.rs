@@ -27,21 +27,11 @@ impl ApiError {
 
 impl From<ChatError> for ApiError {
     fn from(err: ChatError) -> Self {
-        let code = err.code();
-        match code {
-            ErrorCode::Internal => tracing::error!(error = ?err, "request failed"),
-            ErrorCode::Unavailable => tracing::warn!(error = ?err, "dependency unavailable"),
-            _ => {}
-        }
-        let retry_after_secs = match &err {
-            ChatError::RateLimited { retry_after } => Some(retry_after.as_secs().max(1)),
-            _ if code == ErrorCode::Unavailable => Some(1),
-            _ => None,
-        };
+        err.log("http");
         Self {
-            code,
+            code: err.code(),
             message: err.public_message(),
-            retry_after_secs,
+            retry_after_secs: err.retry_after().map(|d| d.as_secs().max(1)),
         }
     }
 }

@@ -44,6 +44,24 @@ impl ChatError {
     }
 
     /// The message a client may see: internal and unavailability details stay in the logs.
+    /// How long a caller should wait before retrying, for the errors worth retrying.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            ChatError::RateLimited { retry_after } => Some(*retry_after),
+            _ if self.code() == ErrorCode::Unavailable => Some(std::time::Duration::from_secs(1)),
+            _ => None,
+        }
+    }
+
+    /// Logs an error the caller cannot be blamed for, once, where it is answered.
+    pub fn log(&self, path: &'static str) {
+        match self.code() {
+            ErrorCode::Internal => tracing::error!(error = ?self, path, "request failed"),
+            ErrorCode::Unavailable => tracing::warn!(error = ?self, path, "dependency unavailable"),
+            _ => {}
+        }
+    }
+
     pub fn public_message(&self) -> String {
         match self.code() {
             ErrorCode::Internal => "internal error".to_owned(),

@@ -182,13 +182,13 @@ async fn run(
         tokio::select! {
             _ = &mut shutdown => return,
             msg = rx.recv() => match msg {
-                Some(msg) => {
-                    match &*msg {
-                        BusMessage::Channel(event) => pos.accept(event.clone()),
-                        BusMessage::Typing { user_id, .. } => pos.typing(user_id),
-                        _ => {}
-                    }
-                }
+                // Copies only if someone else still holds the message (the in-process bus
+                // with several subscribers); a gateway's own delivery is moved out.
+                Some(msg) => match Arc::unwrap_or_clone(msg) {
+                    BusMessage::Channel(event) => pos.accept(event),
+                    BusMessage::Typing { user_id, .. } => pos.typing(&user_id),
+                    _ => {}
+                },
                 None => return,
             },
             _ = hub.wake.notified() => {}

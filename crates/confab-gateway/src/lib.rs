@@ -281,7 +281,9 @@ async fn dispatch(inner: Arc<Inner>) {
                 | BusMessage::Typing { channel_id, .. } => {
                     let hub = lock(&inner.hubs).get(channel_id).cloned();
                     if let Some(hub) = hub {
-                        hub.offer(msg.clone());
+                        // Handed over, not shared: the hub can then take the event out of
+                        // its `Arc` without copying the message.
+                        hub.offer(msg);
                     }
                 }
                 BusMessage::User { user_id, event } => inner.on_user_event(user_id, event),

@@ -49,8 +49,9 @@ fn unexpected(reply: GatewayReply) -> BackendError {
 /// The gateway's view of chat services deployed apart.
 pub struct RemoteBackend {
     http: reqwest::Client,
-    /// Base URLs of the chat services, tried round-robin, failing over on connection errors.
-    urls: Vec<String>,
+    /// The chat services' RPC endpoints, parsed once, tried round-robin, failing over on
+    /// connection errors.
+    urls: Vec<reqwest::Url>,
     next: AtomicUsize,
     secret: String,
 }
@@ -67,12 +68,16 @@ impl RemoteBackend {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| format!("http client: {e}"))?;
+        let urls = urls
+            .iter()
+            .map(|u| {
+                let endpoint = format!("{}{RPC_PATH}", u.trim_end_matches('/'));
+                reqwest::Url::parse(&endpoint).map_err(|e| format!("chat_url {u:?}: {e}"))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             http,
-            urls: urls
-                .into_iter()
-                .map(|u| u.trim_end_matches('/').to_owned())
-                .collect(),
+            urls,
             next: AtomicUsize::new(0),
             secret,
         })
@@ -86,7 +91,7 @@ impl RemoteBackend {
             let url = &self.urls[(first + i) % n];
             let response = match self
                 .http
-                .post(format!("{url}{RPC_PATH}"))
+                .post(url.clone())
                 .bearer_auth(&self.secret)
                 .json(&call)
                 .send()

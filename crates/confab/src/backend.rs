@@ -10,18 +10,11 @@ use confab_gateway::{BackendError, ChatBackend, SendAck, SendCommand};
 pub struct LocalBackend(pub Arc<ChatService>);
 
 fn backend_error(err: ChatError) -> BackendError {
-    let code = err.code();
-    if code == confab_core::ErrorCode::Internal {
-        tracing::error!(error = ?err, "websocket request failed");
-    }
-    let retry_after = match &err {
-        ChatError::RateLimited { retry_after } => Some(*retry_after),
-        _ => None,
-    };
+    err.log("websocket");
     BackendError {
-        code,
+        code: err.code(),
         message: err.public_message(),
-        retry_after,
+        retry_after: err.retry_after(),
     }
 }
 
