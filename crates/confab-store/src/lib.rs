@@ -63,6 +63,31 @@ pub struct NewMessage {
     pub ts: Timestamp,
 }
 
+impl NewMessage {
+    /// The message exactly as storing it with `seq` (in the thread of `thread_root_id`)
+    /// leaves it: no reactions, replies or edits yet. Backends build it rather than read it
+    /// back, which would cost statements on every send.
+    pub fn stored(&self, seq: i64, thread_root_id: Option<MessageId>) -> Message {
+        Message {
+            id: self.id.clone(),
+            channel_id: self.channel_id.clone(),
+            seq,
+            version: seq,
+            author_id: self.author_id.clone(),
+            body: Some(self.body.clone()),
+            ts: self.ts,
+            edited_at: None,
+            deleted: false,
+            thread_root_id,
+            reply_count: 0,
+            last_reply_at: None,
+            reply_users: Vec::new(),
+            reactions: Vec::new(),
+            mentions: self.mentions.clone(),
+        }
+    }
+}
+
 pub struct NewInvite {
     pub code_hash: Vec<u8>,
     pub workspace_id: WorkspaceId,

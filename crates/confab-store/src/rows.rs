@@ -12,6 +12,14 @@ use sqlx::sqlite::SqliteRow;
 use crate::StoreError;
 use crate::error::DbContext;
 
+pub(crate) const USER_COLUMNS: &str = "id, username, display_name, email, created_at";
+pub(crate) const WORKSPACE_COLUMNS: &str = "w.id, w.name, w.general_channel_id, w.created_at";
+pub(crate) const CHANNEL_COLUMNS: &str = "c.id, c.workspace_id, c.kind, c.name, c.topic, c.dm_key, c.created_by, c.created_at, c.last_seq";
+
+/// `messages.mentions_channel` bit flags, the same in both schemas.
+pub(crate) const MENTIONS_CHANNEL: i64 = 1;
+pub(crate) const MENTIONS_HERE: i64 = 2;
+
 /// The columns types these values are made of, read by name from either driver's rows.
 pub(crate) trait DomainRow {
     fn text(&self, column: &str) -> Result<String, sqlx::Error>;

@@ -225,24 +225,7 @@ impl PgStore {
             None => None,
         };
         tx.commit().await.ctx("committing a message")?;
-        // A new message is exactly what was inserted: built here rather than read back.
-        let message = Message {
-            id: m.id.clone(),
-            channel_id: m.channel_id.clone(),
-            seq,
-            version: seq,
-            author_id: m.author_id.clone(),
-            body: Some(m.body.clone()),
-            ts: m.ts,
-            edited_at: None,
-            deleted: false,
-            thread_root_id: thread_root_id.map(MessageId::from_trusted),
-            reply_count: 0,
-            last_reply_at: None,
-            reply_users: Vec::new(),
-            reactions: Vec::new(),
-            mentions: m.mentions.clone(),
-        };
+        let message = m.stored(seq, thread_root_id.map(MessageId::from_trusted));
         Ok(Sent::Created(Box::new(SendOutcome {
             message,
             root,

@@ -7,13 +7,9 @@ use sqlx::postgres::PgRow;
 use crate::StoreError;
 use crate::error::DbContext;
 
-pub(super) const USER_COLUMNS: &str = "id, username, display_name, email, created_at";
-pub(super) const WORKSPACE_COLUMNS: &str = "w.id, w.name, w.general_channel_id, w.created_at";
-pub(super) const CHANNEL_COLUMNS: &str = "c.id, c.workspace_id, c.kind, c.name, c.topic, c.dm_key, c.created_by, c.created_at, c.last_seq";
+pub(super) use crate::rows::{CHANNEL_COLUMNS, USER_COLUMNS, WORKSPACE_COLUMNS};
 
-/// `mentions_channel` bit flags.
-pub(super) const MENTIONS_CHANNEL: i64 = 1;
-pub(super) const MENTIONS_HERE: i64 = 2;
+pub(super) use crate::rows::{MENTIONS_CHANNEL, MENTIONS_HERE};
 
 /// A message with its reactions and repliers, all from one statement, so a read never sees
 /// the message and its reactions at different moments. Reactions come as two parallel arrays

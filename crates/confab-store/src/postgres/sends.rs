@@ -295,7 +295,7 @@ fn outcomes(
     for (m, decision) in sends.iter().zip(decisions) {
         let result = match decision {
             Decision::Created(seq) => Ok(SendOutcome {
-                message: new_message(m, seq),
+                message: m.stored(seq, None),
                 root: None,
                 created: true,
             }),
@@ -329,27 +329,6 @@ fn outcomes(
         results.push(result);
     }
     results
-}
-
-/// A new message is exactly what was inserted: built here rather than read back.
-fn new_message(m: &NewMessage, seq: i64) -> Message {
-    Message {
-        id: m.id.clone(),
-        channel_id: m.channel_id.clone(),
-        seq,
-        version: seq,
-        author_id: m.author_id.clone(),
-        body: Some(m.body.clone()),
-        ts: m.ts,
-        edited_at: None,
-        deleted: false,
-        thread_root_id: None,
-        reply_count: 0,
-        last_reply_at: None,
-        reply_users: Vec::new(),
-        reactions: Vec::new(),
-        mentions: m.mentions.clone(),
-    }
 }
 
 #[cfg(test)]

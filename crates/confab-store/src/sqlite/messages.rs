@@ -15,11 +15,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::rows::{self, MESSAGE_COLUMNS};
 use super::{Logged, SqliteStore, channel_in, next_seq, record_change};
 use crate::error::DbContext;
+use crate::rows::{MENTIONS_CHANNEL, MENTIONS_HERE};
 use crate::{ChangesPage, NewMessage, SendOutcome, StoreError, StoreResult};
-
-/// `mentions_channel` bit flags.
-const MENTIONS_CHANNEL: i64 = 1;
-const MENTIONS_HERE: i64 = 2;
 
 pub(super) fn mention_columns(m: &Mentions) -> (String, i64) {
     let ids = m
@@ -655,25 +652,7 @@ async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<Sen
             message_in(conn, root.as_str()).await?
         }
     };
-    // A new message is exactly what was inserted: no reactions, replies or edits yet. Built
-    // here rather than read back, which would cost two more statements per send.
-    let message = Message {
-        id: m.id.clone(),
-        channel_id: m.channel_id.clone(),
-        seq,
-        version: seq,
-        author_id: m.author_id.clone(),
-        body: Some(m.body.clone()),
-        ts: m.ts,
-        edited_at: None,
-        deleted: false,
-        thread_root_id,
-        reply_count: 0,
-        last_reply_at: None,
-        reply_users: Vec::new(),
-        reactions: Vec::new(),
-        mentions: m.mentions.clone(),
-    };
+    let message = m.stored(seq, thread_root_id);
     Ok(SendOutcome {
         message,
         root,

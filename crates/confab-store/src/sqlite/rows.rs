@@ -7,9 +7,8 @@ use sqlx::sqlite::SqliteRow;
 use crate::StoreError;
 use crate::error::DbContext;
 
-pub(super) const USER_COLUMNS: &str = "id, username, display_name, email, created_at";
-pub(super) const WORKSPACE_COLUMNS: &str = "w.id, w.name, w.general_channel_id, w.created_at";
-pub(super) const CHANNEL_COLUMNS: &str = "c.id, c.workspace_id, c.kind, c.name, c.topic, c.dm_key, c.created_by, c.created_at, c.last_seq";
+pub(super) use crate::rows::{CHANNEL_COLUMNS, USER_COLUMNS, WORKSPACE_COLUMNS};
+use crate::rows::{MENTIONS_CHANNEL, MENTIONS_HERE};
 pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.channel_id, m.seq, m.version, m.author_id, m.body, \
      m.created_at, m.edited_at, m.deleted, m.thread_root_id, m.reply_count, m.last_reply_at, \
      m.mention_ids, m.mentions_channel";
@@ -47,8 +46,8 @@ pub(super) fn message(row: &SqliteRow) -> Result<Message, StoreError> {
                     .split_whitespace()
                     .map(|id| UserId::from_trusted(id.to_owned()))
                     .collect(),
-                channel: flags & 1 != 0,
-                here: flags & 2 != 0,
+                channel: flags & MENTIONS_CHANNEL != 0,
+                here: flags & MENTIONS_HERE != 0,
             }
         },
     })
