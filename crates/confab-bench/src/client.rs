@@ -80,12 +80,16 @@ impl Api {
         })
     }
 
-    /// `n` users in one workspace owned by the first; returns them and `#general`.
+    /// `n` users in one workspace owned by the first; returns them and `#general`. Registers
+    /// a few at a time: each costs the server a password hash.
     pub async fn team(&self, n: usize) -> anyhow::Result<(Vec<User>, String, String)> {
-        let mut users = Vec::with_capacity(n);
-        for i in 0..n {
-            users.push(self.register(&format!("bench{i}")).await?);
-        }
+        use futures_util::{StreamExt, TryStreamExt};
+        const PARALLEL: usize = 8;
+        let users: Vec<User> = futures_util::stream::iter(0..n)
+            .map(|i| async move { self.register(&format!("bench{i}")).await })
+            .buffered(PARALLEL)
+            .try_collect()
+            .await?;
         let ws = self
             .post(
                 Some(&users[0].token),
@@ -94,14 +98,12 @@ impl Api {
             )
             .await?;
         let ws_id = str_of(&ws["workspace"]["id"])?;
-        for u in &users[1..] {
-            self.post(
-                Some(&users[0].token),
-                &format!("/workspaces/{ws_id}/members"),
-                json!({"user_id": u.id}),
-            )
+        let members = format!("/workspaces/{ws_id}/members");
+        futures_util::stream::iter(&users[1..])
+            .map(|u| self.post(Some(&users[0].token), &members, json!({"user_id": u.id})))
+            .buffered(PARALLEL)
+            .try_collect::<Vec<_>>()
             .await?;
-        }
         Ok((
             users,
             ws_id,

@@ -346,12 +346,12 @@ pub async fn throughput(
     window: usize,
 ) -> anyhow::Result<Report> {
     let api = Api::new(server.http());
-    let (users, ws, _) = api.team(senders.clamp(1, 20)).await?;
-    // Each socket sends into a channel of its own user's, so this measures the write path,
-    // not fan-out (the fanout scenario does that).
+    // One user per socket, each sending into a channel of their own: every message is
+    // delivered once (to its author's socket) besides its ack, so this measures the write
+    // path, not fan-out (the fanout scenario does that).
+    let (users, ws, _) = api.team(senders.max(1)).await?;
     let mut channels = Vec::with_capacity(senders);
-    for n in 0..senders {
-        let owner = &users[n % users.len()];
+    for (n, owner) in users.iter().enumerate().take(senders) {
         channels.push(
             api.channel(owner, &ws, &format!("tp{n}"), std::slice::from_ref(owner))
                 .await?,

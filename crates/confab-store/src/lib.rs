@@ -52,6 +52,7 @@ pub struct NewChannel {
     pub other_members: Vec<UserId>,
 }
 
+#[derive(Clone)]
 pub struct NewMessage {
     pub id: MessageId,
     pub channel_id: ChannelId,

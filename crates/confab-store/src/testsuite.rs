@@ -42,6 +42,7 @@ macro_rules! store_behaviour_suite {
             non_members_cannot_send_and_nothing_is_written,
             concurrent_sends_are_gap_free,
             mixed_concurrent_sends_commit_independently,
+            bursts_of_sends_and_replies_store_exactly_what_was_sent,
 
             changes_feed_pages_and_cursor,
             history_pages_newest_first,
@@ -1255,6 +1256,85 @@ pub async fn mixed_concurrent_sends_commit_independently(store: &dyn Store) {
     );
     let page = expect(store.messages_since(&general, 0, 100).await, "feed");
     assert_eq!(page.messages.len(), 20);
+}
+
+/// A burst spanning channels, thread replies and awkward text (committed together where a
+/// backend batches): every send is stored exactly as sent, each channel's numbers stay gap-free
+/// around the replies, and the root counts every reply.
+pub async fn bursts_of_sends_and_replies_store_exactly_what_was_sent(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let (ws, general) = workspace(store, &alice).await;
+    let other = expect(
+        store
+            .create_channel(new_channel(&ws, &alice, "other", ChannelKind::Public))
+            .await,
+        "channel",
+    )
+    .value;
+    let root = expect(
+        store
+            .send_message(new_message(&general, &alice, "root", "root"))
+            .await,
+        "root",
+    )
+    .message;
+    let mut sends = Vec::new();
+    for i in 0..90 {
+        let body = format!(
+            "{i}: \"quoted\" back\\slash \u{1F600} tab\t new\nline cr\r é 中文 {{\"json\": [1]}} %_ '"
+        );
+        let mut m = match i % 3 {
+            0 => new_message(&general, &alice, &format!("g{i}"), &body),
+            1 => {
+                let mut reply = new_message(&general, &alice, &format!("r{i}"), &body);
+                reply.thread_root_id = Some(root.id.clone());
+                reply
+            }
+            _ => new_message(&other.id, &alice, &format!("o{i}"), &body),
+        };
+        if i % 5 == 0 {
+            m.mentions = Mentions {
+                user_ids: vec![alice.clone()],
+                channel: true,
+                here: i % 2 == 0,
+            };
+        }
+        sends.push(m);
+    }
+    let expected: Vec<NewMessage> = sends.clone();
+    let results = futures_join_all(sends.into_iter().map(|m| store.send_message(m))).await;
+    for (sent, result) in expected.iter().zip(results) {
+        let outcome = expect(result, "send");
+        assert!(outcome.created, "{}", sent.client_msg_id);
+        assert_eq!(outcome.message.id, sent.id);
+    }
+    for (channel, count) in [(&general, 61), (&other.id, 30)] {
+        let page = expect(store.messages_since(channel, 0, 200).await, "feed");
+        assert_eq!(page.messages.len(), count);
+        // The feed is by version: the root moves up with each reply.
+        let mut seqs: Vec<i64> = page.messages.iter().map(|m| m.seq).collect();
+        seqs.sort_unstable();
+        let first = seqs[0];
+        assert_eq!(
+            seqs,
+            (first..first + count as i64).collect::<Vec<_>>(),
+            "gap-free"
+        );
+        for stored in &page.messages {
+            if stored.id == root.id {
+                assert_eq!(stored.reply_count, 30);
+                continue;
+            }
+            let sent = expected
+                .iter()
+                .find(|m| m.id == stored.id)
+                .unwrap_or_else(|| panic!("unexpected message {}", stored.id));
+            assert_eq!(stored.body.as_deref(), Some(sent.body.as_str()));
+            assert_eq!(stored.thread_root_id, sent.thread_root_id);
+            assert_eq!(&stored.channel_id, channel);
+            assert_eq!(stored.mentions, sent.mentions);
+        }
+    }
 }
 
 pub async fn channel_access_reads_role_and_membership_at_once(store: &dyn Store) {

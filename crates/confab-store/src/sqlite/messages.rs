@@ -532,28 +532,16 @@ pub(super) async fn group_commit(pool: SqlitePool, mut pending: mpsc::Receiver<P
 }
 
 async fn commit_batch(pool: &SqlitePool, batch: &mut Vec<PendingSend>) {
-    let mut results = Vec::with_capacity(batch.len());
-    let committed: StoreResult<()> = async {
+    let committed: StoreResult<Vec<StoreResult<SendOutcome>>> = async {
         let mut tx = pool.begin().await.ctx("starting a transaction")?;
-        for pending in batch.iter() {
-            match send_in(&mut tx, &pending.msg).await {
-                Ok(outcome) => results.push(Ok(outcome)),
-                // Refusals are decided before the send writes anything: the batch goes on.
-                Err(
-                    e @ (StoreError::NotMember
-                    | StoreError::InvalidThreadRoot
-                    | StoreError::NotFound(_)),
-                ) => results.push(Err(e)),
-                // Anything else may have left a half-written send: the whole batch rolls back
-                // and nobody in it is acknowledged.
-                Err(e) => return Err(e),
-            }
-        }
-        tx.commit().await.ctx("committing messages")
+        let sends: Vec<&NewMessage> = batch.iter().map(|p| &p.msg).collect();
+        let results = send_all(&mut tx, &sends).await?;
+        tx.commit().await.ctx("committing messages")?;
+        Ok(results)
     }
     .await;
     match committed {
-        Ok(()) => {
+        Ok(results) => {
             for (pending, result) in batch.drain(..).zip(results) {
                 let _ = pending.reply.send(result);
             }
@@ -569,6 +557,164 @@ async fn commit_batch(pool: &SqlitePool, batch: &mut Vec<PendingSend>) {
             }
         }
     }
+}
+
+/// What one query learns about every send of a batch before anything is written.
+const CHECK_SENDS: &str = "\
+SELECT (SELECT id FROM messages WHERE author_id = s.value ->> 0 AND client_msg_id = s.value ->> 1), \
+       EXISTS (SELECT 1 FROM channel_members WHERE channel_id = s.value ->> 2 AND user_id = s.value ->> 0), \
+       (SELECT last_seq FROM channels WHERE id = s.value ->> 2) \
+FROM json_each(?1) s ORDER BY s.key";
+
+/// Stores a run of checked top-level sends with their numbers already taken; the
+/// `message_created` trigger advances each channel's `last_seq` to the row's `seq` and logs
+/// the change, so rows go in ascending order.
+const INSERT_SENDS: &str = "\
+INSERT INTO messages (id, channel_id, seq, version, author_id, client_msg_id, body, created_at, \
+                      mention_ids, mentions_channel) \
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
+       value ->> 6, value ->> 7, value ->> 8 \
+FROM json_each(?1) ORDER BY key";
+
+/// Every send of a batch, inside its transaction, answered in arrival order.
+///
+/// Why not one `send_in` per send: each statement is a round trip to sqlx's SQLite thread, and
+/// on a busy two-core box every hand-off waits for a core, so a batch of 500 sends spent
+/// ~170 ms on its statements. Here the common case, a fresh top-level send by a member, costs
+/// no statement of its own: one query checks the whole batch and one insert stores each run of
+/// such sends. Sequence numbers are taken here, in arrival order, from the channels' `last_seq`
+/// as this transaction sees it; the writer connection is the only one, so nobody else takes
+/// numbers meanwhile. Anything unusual (a thread reply, a retry of a send earlier in the same
+/// batch) ends the run and goes through `send_in`, which reads the database as it now is.
+async fn send_all(
+    conn: &mut SqliteConnection,
+    sends: &[&NewMessage],
+) -> StoreResult<Vec<StoreResult<SendOutcome>>> {
+    let keys: Vec<[&str; 3]> = sends
+        .iter()
+        .map(|m| {
+            [
+                m.author_id.as_str(),
+                &m.client_msg_id,
+                m.channel_id.as_str(),
+            ]
+        })
+        .collect();
+    let checked: Vec<(Option<String>, bool, Option<i64>)> = sqlx::query_as(CHECK_SENDS)
+        .bind(json(&keys)?)
+        .fetch_all(&mut *conn)
+        .await
+        .ctx("checking sends")?;
+    if checked.len() != sends.len() {
+        return Err(inconsistent(
+            "checking sends",
+            format!("{} answers for {} sends", checked.len(), sends.len()),
+        ));
+    }
+    let mut last_seq: HashMap<&str, i64> = HashMap::new();
+    for (m, (_, _, last)) in sends.iter().zip(&checked) {
+        if let Some(last) = last {
+            last_seq.insert(m.channel_id.as_str(), *last);
+        }
+    }
+    let mut seen: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+    let mut results = Vec::with_capacity(sends.len());
+    let mut run = Run::default();
+    for (m, (existing, member, _)) in sends.iter().zip(checked) {
+        let first_of_key = seen.insert((m.author_id.as_str(), &m.client_msg_id));
+        if m.thread_root_id.is_some() || !first_of_key {
+            run.flush(conn).await?;
+            let outcome = send_in(conn, m).await;
+            if let Ok(outcome) = &outcome
+                && outcome.created
+            {
+                last_seq.insert(m.channel_id.as_str(), outcome.message.seq);
+            }
+            results.push(outcome);
+            continue;
+        }
+        if let Some(id) = existing {
+            let (message, root) = with_root(conn, &id).await?;
+            results.push(Ok(SendOutcome {
+                message,
+                root,
+                created: false,
+            }));
+            continue;
+        }
+        if !member {
+            results.push(Err(StoreError::NotMember));
+            continue;
+        }
+        let Some(seq) = last_seq.get_mut(m.channel_id.as_str()) else {
+            results.push(Err(StoreError::NotFound("channel")));
+            continue;
+        };
+        *seq += 1;
+        run.push(m, *seq);
+        results.push(Ok(SendOutcome {
+            message: m.stored(*seq, None),
+            root: None,
+            created: true,
+        }));
+    }
+    run.flush(conn).await?;
+    Ok(results)
+}
+
+/// Checked sends waiting to be inserted together.
+#[derive(Default)]
+struct Run {
+    rows: Vec<serde_json::Value>,
+}
+
+impl Run {
+    fn push(&mut self, m: &NewMessage, seq: i64) {
+        let (mention_ids, mention_flags) = mention_columns(&m.mentions);
+        self.rows.push(serde_json::json!([
+            m.id.as_str(),
+            m.channel_id.as_str(),
+            seq,
+            m.author_id.as_str(),
+            m.client_msg_id,
+            m.body,
+            m.ts.as_micros(),
+            mention_ids,
+            mention_flags,
+        ]));
+    }
+
+    async fn flush(&mut self, conn: &mut SqliteConnection) -> StoreResult<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.rows);
+        let stored = sqlx::query(INSERT_SENDS)
+            .bind(json(&rows)?)
+            .execute(&mut *conn)
+            .await
+            .ctx("storing messages")?
+            .rows_affected();
+        if stored != rows.len() as u64 {
+            return Err(inconsistent(
+                "storing messages",
+                format!("{stored} rows for {} messages", rows.len()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A batch statement answered other than it must: roll the batch back, acknowledge nothing.
+fn inconsistent(context: &'static str, what: String) -> StoreError {
+    StoreError::Internal {
+        context,
+        source: sqlx::Error::Protocol(what),
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| inconsistent("encoding a batch", e.to_string()))
 }
 
 /// One send inside a batch's transaction: every check first, then the writes.
