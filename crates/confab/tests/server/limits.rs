@@ -518,3 +518,25 @@ async fn connections_over_the_cap_are_refused_until_one_closes() {
         }
     }
 }
+
+/// Each password hash takes 19 MiB. Hashed on the blocking pool, a burst of registrations left
+/// that memory with the allocator, arena after arena (~1.5 GB after 200); now hashing has a
+/// few threads of its own, each reusing its memory, and a burst waits for them.
+#[tokio::test]
+async fn a_burst_of_registrations_leaves_memory_bounded() {
+    let server = Server::start().await;
+    let before = server.rss_kib();
+    let burst = (0..48).map(|i| {
+        let server = &server;
+        async move { server.register(&format!("burst{i}")).await }
+    });
+    let users = futures_util::future::join_all(burst).await;
+    assert_eq!(users.len(), 48);
+    let after = server.rss_kib();
+    // One 19 MiB block per hashing thread (one per core, at most 8), and slack for the rest.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8)) as u64;
+    assert!(
+        after < before + threads * 20 * 1024 + 64 * 1024,
+        "resident memory grew from {before} KiB to {after} KiB"
+    );
+}
