@@ -447,4 +447,15 @@ mod tests {
         assert_eq!(limits.max_body_chars, 40_000);
         assert!(limits.max_body_bytes + confab_core::limits::FRAME_ENVELOPE_BYTES <= 64 * 1024);
     }
+
+    /// SPEC §6: a presence change, a silently dead connection's included, is seen within
+    /// 10 s. A silent socket is dropped (and its user goes offline at once) `ws_idle_timeout_ms`
+    /// after the last thing heard; a dead gateway's sockets are swept by a survivor once its
+    /// liveness key expires, at most a heartbeat after its last renewal plus the TTL.
+    #[test]
+    fn the_defaults_keep_presence_changes_within_ten_seconds() {
+        let c = Config::default();
+        assert!(c.ws_idle_timeout_ms <= 10_000);
+        assert!(c.presence_ttl_ms + c.presence_heartbeat_ms <= 10_000);
+    }
 }

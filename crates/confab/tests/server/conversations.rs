@@ -1,7 +1,4 @@
 //! Threads, edits, deletes, reactions, read state, typing and presence, end to end.
-
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::harness::{Server, User, s};
@@ -289,9 +286,16 @@ async fn reading_on_one_device_clears_the_count_on_another() {
 }
 
 #[tokio::test]
-async fn a_silently_dead_connection_shows_offline_within_10_seconds() {
-    // Default ping interval and idle timeout.
-    let server = Server::start().await;
+async fn a_silently_dead_connection_goes_offline_after_the_idle_timeout() {
+    // Short intervals: what is tested is that silence ends in "offline", not how long the
+    // defaults take (`config::tests::the_defaults_keep_presence_changes_within_ten_seconds`).
+    let server = Server::start_with(&[
+        "--ws-ping-interval-ms",
+        "200",
+        "--ws-idle-timeout-ms",
+        "600",
+    ])
+    .await;
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
     server.workspace(&alice, &[&bob]).await;
@@ -309,17 +313,25 @@ async fn a_silently_dead_connection_shows_offline_within_10_seconds() {
     // like a laptop that lost its network.
     let frozen = server.connect(&bob).await;
     assert_eq!(watcher.next_of("presence").await["status"], "online");
-    let went_silent = tokio::time::Instant::now();
-    let offline = tokio::time::timeout(Duration::from_secs(10), watcher.next_of("presence")).await;
-    let offline = offline.unwrap_or_else(|_| panic!("no offline within 10 s of going silent"));
+    let offline = watcher.next_of("presence").await;
     assert_eq!(
         (offline["user_id"].as_str(), offline["status"].as_str()),
         (Some(bob.id.as_str()), Some("offline"))
     );
-    assert!(went_silent.elapsed() <= Duration::from_secs(10));
     drop(frozen);
+}
 
-    // Idle when every socket says so; back online when one is active.
+#[tokio::test]
+async fn presence_goes_idle_when_the_client_says_so() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    server.workspace(&alice, &[&bob]).await;
+    let mut watcher = server.connect(&alice).await;
+    watcher
+        .send_json(json!({"type": "presence_subscribe", "user_ids": [bob.id]}))
+        .await;
+    assert_eq!(watcher.next_of("presence").await["status"], "offline");
     let mut b = server.connect(&bob).await;
     assert_eq!(watcher.next_of("presence").await["status"], "online");
     b.send_json(json!({"type": "presence", "status": "idle"}))
