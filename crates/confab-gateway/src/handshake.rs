@@ -2,6 +2,7 @@
 //! connection cap, and the upgrade with small buffers.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
@@ -30,7 +31,16 @@ struct WsQuery {
     ticket: Option<String>,
 }
 
+/// How long a client refused for capacity or a shutdown should wait before trying again (any
+/// gateway behind the balancer may take it meanwhile).
+const RETRY_AFTER_FULL: Duration = Duration::from_secs(1);
+
 fn refuse(code: ErrorCode, message: &str) -> Response {
+    refuse_for(code, message, None)
+}
+
+/// A refusal with the same `Retry-After` the HTTP API sends for a retryable error.
+fn refuse_for(code: ErrorCode, message: &str, retry_after: Option<Duration>) -> Response {
     let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     let body = ErrorResponse {
         error: ErrorBody {
@@ -38,7 +48,14 @@ fn refuse(code: ErrorCode, message: &str) -> Response {
             message: message.to_owned(),
         },
     };
-    (status, axum::Json(body)).into_response()
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Some(after) = retry_after {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(after.as_secs().max(1)),
+        );
+    }
+    response
 }
 
 /// A browser always sends `Origin`; other clients usually do not. A present origin must be the
@@ -94,17 +111,25 @@ async fn upgrade(
     };
     let user = match user {
         Ok(user) => user,
-        Err(e) => return refuse(e.code, &e.message),
+        Err(e) => return refuse_for(e.code, &e.message, e.retry_after),
     };
     let ws = match ws {
         Ok(ws) => ws,
         Err(rejection) => return refuse(ErrorCode::InvalidRequest, &rejection.body_text()),
     };
     let Ok(permit) = gw.connections.clone().try_acquire_owned() else {
-        return refuse(ErrorCode::Unavailable, "too many connections; retry later");
+        return refuse_for(
+            ErrorCode::Unavailable,
+            "too many connections; retry later",
+            Some(RETRY_AFTER_FULL),
+        );
     };
     let Some(token) = (!gw.shutdown.is_cancelled()).then(|| gw.sockets.token()) else {
-        return refuse(ErrorCode::Unavailable, "server shutting down");
+        return refuse_for(
+            ErrorCode::Unavailable,
+            "server shutting down",
+            Some(RETRY_AFTER_FULL),
+        );
     };
     let max = gw.config.max_frame_bytes;
     ws.read_buffer_size(READ_BUFFER)

@@ -495,7 +495,14 @@ async fn connections_over_the_cap_are_refused_until_one_closes() {
     let _second = server.connect(&alice).await;
     match Ws::connect(&server.ws_base, Some(&alice.token), &[]).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
-            assert_eq!(resp.status().as_u16(), 503)
+            assert_eq!(resp.status().as_u16(), 503);
+            assert_eq!(
+                resp.headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok()),
+                Some("1"),
+                "a refusal for capacity says when to retry"
+            );
         }
         other => panic!(
             "a third socket must be refused, got {:?}",
