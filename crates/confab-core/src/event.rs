@@ -53,6 +53,23 @@ pub enum Change {
 }
 
 impl Change {
+    /// A reaction added (`present`) or removed, by `user_id`.
+    pub fn reaction(present: bool, message: Message, emoji: String, user_id: UserId) -> Self {
+        if present {
+            Change::ReactionAdded {
+                message,
+                emoji,
+                user_id,
+            }
+        } else {
+            Change::ReactionRemoved {
+                message,
+                emoji,
+                user_id,
+            }
+        }
+    }
+
     /// The `kind` a client sees on the event frame, and the store records.
     pub fn kind(&self) -> &'static str {
         match self {

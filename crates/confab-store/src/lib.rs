@@ -6,6 +6,7 @@
 //! that stores the change, and is recorded in the channel's change log, so the changes feed,
 //! the gateways' hole-filling and reconnect catch-up all read one ordered history.
 
+mod changes;
 mod error;
 pub mod postgres;
 mod rows;

@@ -775,6 +775,86 @@ pub async fn changes_after_replays_every_kind(store: &dyn Store) {
         1
     );
     assert!(expect(store.changes_after(&c.id, 4, 100).await, "none").is_empty());
+
+    // Every message kind, replayed with the messages as they are now.
+    let root = expect(
+        store
+            .send_message(new_message(&c.id, &alice, "root", "root"))
+            .await,
+        "root",
+    )
+    .message; // 5
+    let mut reply = new_message(&c.id, &alice, "reply", "reply");
+    reply.thread_root_id = Some(root.id.clone());
+    let reply = expect(store.send_message(reply).await, "reply").message; // 6
+    let none = Mentions::default();
+    expect(
+        store
+            .edit_message(&root.id, "root, edited", &none, now)
+            .await,
+        "edit",
+    ); // 7
+    for present in [true, false] {
+        expect(
+            store
+                .set_reaction(&reply.id, "tada", &alice, present, now)
+                .await,
+            "react",
+        ); // 8, 9
+    }
+    expect(store.delete_message(&reply.id, now).await, "delete"); // 10
+    expect(
+        store
+            .update_channel(&c.id, None, Some("new topic"), now)
+            .await,
+        "topic",
+    ); // 11
+    let events = expect(store.changes_after(&c.id, 4, 100).await, "changes");
+    assert_eq!(
+        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (5..=11).collect::<Vec<_>>()
+    );
+    match &events[1].change {
+        Change::MessageCreated {
+            message,
+            root: Some(r),
+        } => {
+            assert_eq!((&message.id, message.deleted), (&reply.id, true));
+            assert_eq!((&r.id, r.body.as_deref()), (&root.id, Some("root, edited")));
+        }
+        other => panic!("a reply's creation replays with its root: {other:?}"),
+    }
+    match &events[2].change {
+        Change::MessageEdited { message } => {
+            assert_eq!(message.body.as_deref(), Some("root, edited"))
+        }
+        other => panic!("an edit: {other:?}"),
+    }
+    match (&events[3].change, &events[4].change) {
+        (
+            Change::ReactionAdded {
+                message,
+                emoji,
+                user_id,
+            },
+            Change::ReactionRemoved { .. },
+        ) => assert_eq!(
+            (&message.id, emoji.as_str(), user_id),
+            (&reply.id, "tada", &alice)
+        ),
+        other => panic!("a reaction added, then removed: {other:?}"),
+    }
+    match &events[5].change {
+        Change::MessageDeleted {
+            message,
+            root: Some(r),
+        } => assert_eq!((&message.id, &r.id), (&reply.id, &root.id)),
+        other => panic!("a reply's deletion replays with its root: {other:?}"),
+    }
+    match &events[6].change {
+        Change::ChannelUpdated { channel } => assert_eq!(channel.topic, "new topic"),
+        other => panic!("a channel update: {other:?}"),
+    }
 }
 
 pub async fn thread_replies_attach_to_the_root(store: &dyn Store) {

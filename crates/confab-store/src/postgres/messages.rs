@@ -13,6 +13,7 @@ use sqlx::{PgConnection, PgExecutor};
 
 use super::rows::{self, select_messages};
 use super::{Logged, PgStore, channel_in, record_change};
+use crate::changes::{self, ChangeRow};
 use crate::error::{DbContext, is_unique_violation};
 use crate::{ChangesPage, NewMessage, SendOutcome, StoreError, StoreResult};
 
@@ -408,19 +409,7 @@ impl PgStore {
             .ok_or(StoreError::NotFound("message"))?;
         tx.commit().await.ctx("committing a reaction")?;
         let (emoji, user_id) = (emoji.to_owned(), user.clone());
-        let change = if present {
-            Change::ReactionAdded {
-                message,
-                emoji,
-                user_id,
-            }
-        } else {
-            Change::ReactionRemoved {
-                message,
-                emoji,
-                user_id,
-            }
-        };
+        let change = Change::reaction(present, message, emoji, user_id);
         Ok(Some(ChannelEvent {
             channel_id: channel,
             seq,
@@ -520,7 +509,6 @@ impl PgStore {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<ChannelEvent>> {
-        type ChangeRow = (i64, String, Option<String>, Option<String>, Option<String>);
         let mut tx = self.begin_snapshot().await?;
         let changes: Vec<ChangeRow> = sqlx::query_as(
             "SELECT seq, kind, message_id, user_id, detail FROM channel_changes \
@@ -533,7 +521,7 @@ impl PgStore {
         .await
         .ctx("reading channel changes")?;
         // Every message the changes name, and their thread roots, in one statement.
-        let ids: Vec<&str> = changes.iter().filter_map(|c| c.2.as_deref()).collect();
+        let ids = changes::message_ids(&changes);
         let mut messages: HashMap<String, Message> = HashMap::new();
         if !ids.is_empty() {
             let rows = sqlx::query(&select_messages(
@@ -548,82 +536,12 @@ impl PgStore {
                 messages.insert(message.id.as_str().to_owned(), message);
             }
         }
-        let channel_now = if changes.iter().any(|c| c.1 == "channel.updated") {
+        let channel_now = if changes::names_the_channel(&changes) {
             Some(channel_in(&mut tx, channel).await?)
         } else {
             None
         };
         tx.commit().await.ctx("ending a read")?;
-
-        let mut events = Vec::with_capacity(changes.len());
-        for (seq, kind, message_id, user, detail) in changes {
-            let corrupt = |what: &str| StoreError::Internal {
-                context: "reading a channel change",
-                source: sqlx::Error::Decode(format!("{kind} change without {what}").into()),
-            };
-            let user = || {
-                user.clone()
-                    .map(UserId::from_trusted)
-                    .ok_or_else(|| corrupt("a user"))
-            };
-            let message = || -> StoreResult<&Message> {
-                let id = message_id.as_deref().ok_or_else(|| corrupt("a message"))?;
-                messages.get(id).ok_or_else(|| corrupt("its message"))
-            };
-            // Message changes replay as the message is now: a client that catches up this way
-            // ends where one that saw every live event does.
-            let change = match kind.as_str() {
-                "message.created" | "message.deleted" => {
-                    let id = message_id.as_deref().ok_or_else(|| corrupt("a message"))?;
-                    let message = messages
-                        .get(id)
-                        .cloned()
-                        .ok_or(StoreError::NotFound("message"))?;
-                    let root = message
-                        .thread_root_id
-                        .as_ref()
-                        .and_then(|root| messages.get(root.as_str()))
-                        .cloned();
-                    if kind == "message.created" {
-                        Change::MessageCreated { message, root }
-                    } else {
-                        Change::MessageDeleted { message, root }
-                    }
-                }
-                "message.edited" => Change::MessageEdited {
-                    message: message()?.clone(),
-                },
-                "reaction.added" | "reaction.removed" => {
-                    let message = message()?.clone();
-                    let emoji = detail.clone().ok_or_else(|| corrupt("an emoji"))?;
-                    let user_id = user()?;
-                    if kind == "reaction.added" {
-                        Change::ReactionAdded {
-                            message,
-                            emoji,
-                            user_id,
-                        }
-                    } else {
-                        Change::ReactionRemoved {
-                            message,
-                            emoji,
-                            user_id,
-                        }
-                    }
-                }
-                "member.joined" => Change::MemberJoined { user_id: user()? },
-                "member.left" => Change::MemberLeft { user_id: user()? },
-                "channel.updated" => Change::ChannelUpdated {
-                    channel: channel_now.clone().ok_or_else(|| corrupt("a channel"))?,
-                },
-                _ => return Err(corrupt("a known kind")),
-            };
-            events.push(ChannelEvent {
-                channel_id: channel.clone(),
-                seq,
-                change,
-            });
-        }
-        Ok(events)
+        changes::events(channel, changes, &messages, channel_now.as_ref())
     }
 }

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::rows::{self, MESSAGE_COLUMNS};
 use super::{Logged, SqliteStore, channel_in, next_seq, record_change};
+use crate::changes::{self, ChangeRow};
 use crate::error::DbContext;
 use crate::rows::{MENTIONS_CHANNEL, MENTIONS_HERE};
 use crate::{ChangesPage, NewMessage, SendOutcome, StoreError, StoreResult};
@@ -319,19 +320,7 @@ impl SqliteStore {
         tx.commit().await.ctx("committing a reaction")?;
         let channel_id = message.channel_id.clone();
         let (emoji, user_id) = (emoji.to_owned(), user.clone());
-        let change = if present {
-            Change::ReactionAdded {
-                message,
-                emoji,
-                user_id,
-            }
-        } else {
-            Change::ReactionRemoved {
-                message,
-                emoji,
-                user_id,
-            }
-        };
+        let change = Change::reaction(present, message, emoji, user_id);
         Ok(Some(ChannelEvent {
             channel_id,
             seq,
@@ -425,7 +414,7 @@ impl SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<ChannelEvent>> {
         let mut tx = self.reader.begin().await.ctx("starting a read")?;
-        let rows = sqlx::query(
+        let changes: Vec<ChangeRow> = sqlx::query_as(
             "SELECT seq, kind, message_id, user_id, detail FROM channel_changes \
              WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT ?",
         )
@@ -435,80 +424,30 @@ impl SqliteStore {
         .fetch_all(&mut *tx)
         .await
         .ctx("reading channel changes")?;
-        let mut events = Vec::with_capacity(rows.len());
-        let mut channel_now = None;
-        for row in rows {
-            let seq: i64 = row.get(0);
-            let kind: String = row.get(1);
-            let message_id: Option<String> = row.get(2);
-            let user: Option<String> = row.get(3);
-            let detail: Option<String> = row.get(4);
-            let corrupt = |what: &str| StoreError::Internal {
-                context: "reading a channel change",
-                source: sqlx::Error::Decode(format!("{kind} change without {what}").into()),
-            };
-            let user = || {
-                user.clone()
-                    .map(UserId::from_trusted)
-                    .ok_or_else(|| corrupt("a user"))
-            };
-            let message = || message_id.clone().ok_or_else(|| corrupt("a message"));
-            // Message changes replay as the message is now: a client that catches up this way
-            // ends where one that saw every live event does.
-            let change = match kind.as_str() {
-                "message.created" | "message.deleted" => {
-                    let (message, root) = with_root(&mut tx, &message()?).await?;
-                    if kind == "message.created" {
-                        Change::MessageCreated { message, root }
-                    } else {
-                        Change::MessageDeleted { message, root }
-                    }
-                }
-                "message.edited" => Change::MessageEdited {
-                    message: message_in(&mut tx, &message()?)
-                        .await?
-                        .ok_or_else(|| corrupt("its message"))?,
-                },
-                "reaction.added" | "reaction.removed" => {
-                    let message = message_in(&mut tx, &message()?)
-                        .await?
-                        .ok_or_else(|| corrupt("its message"))?;
-                    let emoji = detail.clone().ok_or_else(|| corrupt("an emoji"))?;
-                    let user_id = user()?;
-                    if kind == "reaction.added" {
-                        Change::ReactionAdded {
-                            message,
-                            emoji,
-                            user_id,
-                        }
-                    } else {
-                        Change::ReactionRemoved {
-                            message,
-                            emoji,
-                            user_id,
-                        }
-                    }
-                }
-                "member.joined" => Change::MemberJoined { user_id: user()? },
-                "member.left" => Change::MemberLeft { user_id: user()? },
-                "channel.updated" => {
-                    if channel_now.is_none() {
-                        channel_now = Some(channel_in(&mut tx, channel).await?);
-                    }
-                    Change::ChannelUpdated {
-                        channel: channel_now.clone().ok_or_else(|| corrupt("a channel"))?,
-                    }
-                }
-                _ => return Err(corrupt("a known kind")),
-            };
-            events.push(ChannelEvent {
-                channel_id: channel.clone(),
-                seq,
-                change,
-            });
+        // Every message the changes name, and their thread roots, in one read (it was a few
+        // statements per change, each a hand-off to the database thread).
+        let ids = changes::message_ids(&changes);
+        let mut messages: HashMap<String, Message> = HashMap::new();
+        if !ids.is_empty() {
+            let ids = json(&ids)?;
+            let loaded = load(
+                &mut tx,
+                "m.id IN (SELECT value FROM json_each(?1)) OR m.id IN \
+                 (SELECT thread_root_id FROM messages WHERE id IN (SELECT value FROM json_each(?1)))",
+                &[&ids],
+            )
+            .await?;
+            for message in loaded {
+                messages.insert(message.id.as_str().to_owned(), message);
+            }
         }
+        let channel_now = if changes::names_the_channel(&changes) {
+            Some(channel_in(&mut tx, channel).await?)
+        } else {
+            None
+        };
         tx.commit().await.ctx("ending a read")?;
-        Ok(events)
+        changes::events(channel, changes, &messages, channel_now.as_ref())
     }
 }
 
