@@ -23,11 +23,7 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    confab_protocol::http::bearer_token(value)
 }
 
 impl FromRequestParts<ApiState> for AuthUser {

@@ -96,9 +96,8 @@ async fn upgrade(
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_owned());
+        .and_then(confab_protocol::http::bearer_token)
+        .map(str::to_owned);
     let user = match (bearer, ticket) {
         (Some(token), _) => gw.backend.authenticate(&token).await,
         (None, Some(ticket)) => gw.backend.redeem_ticket(&ticket).await,

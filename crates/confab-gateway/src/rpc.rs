@@ -312,7 +312,7 @@ fn authorised(headers: &HeaderMap, secret: &str) -> bool {
     let Some(given) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(confab_protocol::http::bearer_token)
     else {
         return false;
     };

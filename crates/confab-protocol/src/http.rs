@@ -6,6 +6,15 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{ChannelWire, MessageWire, UserWire, WorkspaceWire};
 
+/// The token of an `Authorization: Bearer <token>` header value: the scheme in any case
+/// (RFC 9110 §11.1), surrounding spaces ignored, never empty. The one parser for the API, the
+/// WebSocket handshake and the internal RPC.
+pub fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
@@ -221,4 +230,25 @@ pub struct PresenceWire {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PresenceResponse {
     pub presence: Vec<PresenceWire>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn bearer_tokens_parse_in_any_case_and_nothing_else_does() {
+        for (header, token) in [
+            ("Bearer abc", Some("abc")),
+            ("bearer abc", Some("abc")),
+            ("BEARER   abc  ", Some("abc")),
+            ("Bearer", None),
+            ("Bearer   ", None),
+            ("Basic abc", None),
+            ("Bearerabc", None),
+            ("", None),
+        ] {
+            assert_eq!(bearer_token(header), token, "{header:?}");
+        }
+    }
 }
