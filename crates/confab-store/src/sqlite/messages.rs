@@ -563,13 +563,23 @@ async fn send_all(
         let first_of_key = seen.insert((m.author_id.as_str(), &m.client_msg_id));
         if m.thread_root_id.is_some() || !first_of_key {
             run.flush(conn).await?;
-            let outcome = send_in(conn, m).await;
-            if let Ok(outcome) = &outcome
-                && outcome.created
-            {
-                last_seq.insert(m.channel_id.as_str(), outcome.message.seq);
+            match send_in(conn, m).await {
+                Ok(outcome) => {
+                    if outcome.created {
+                        last_seq.insert(m.channel_id.as_str(), outcome.message.seq);
+                    }
+                    results.push(Ok(outcome));
+                }
+                // Refusals are decided before the send writes anything: the batch goes on.
+                Err(
+                    e @ (StoreError::NotMember
+                    | StoreError::InvalidThreadRoot
+                    | StoreError::NotFound(_)),
+                ) => results.push(Err(e)),
+                // Anything else may have left a half-written send: the whole batch rolls back
+                // and nobody in it is acknowledged.
+                Err(e) => return Err(e),
             }
-            results.push(outcome);
             continue;
         }
         if let Some(id) = existing {
