@@ -39,21 +39,43 @@ thread_local! {
     static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Argon2id of `password` with `salt` and `params`, into `out`, in this thread's memory.
+/// Today's Argon2id of `password` with `salt`, into `out`, in this thread's memory.
 fn argon2_into(params: &Params, password: &[u8], salt: &[u8], out: &mut [u8]) -> ChatResult<()> {
-    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-    BLOCKS.with_borrow_mut(|blocks| {
-        if blocks.len() < params.block_count() {
-            blocks.resize(params.block_count(), Block::default());
-        }
+    argon2_with(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        params,
+        password,
+        salt,
+        out,
+    )
+}
+
+/// Argon2 with any stored variant's parameters. This thread keeps memory for today's
+/// parameters; a hash stored with larger ones borrows what it needs only while it runs.
+fn argon2_with(
+    algorithm: Algorithm,
+    version: Version,
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> ChatResult<()> {
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let needed = params.block_count();
+    let mut hash = |blocks: &mut [Block]| {
         argon
-            .hash_password_into_with_memory(
-                password,
-                salt,
-                out,
-                &mut blocks[..params.block_count()],
-            )
+            .hash_password_into_with_memory(password, salt, &mut *out, blocks)
             .map_err(|_| ChatError::Internal("hashing a password"))
+    };
+    if needed > self::params()?.block_count() {
+        return hash(&mut vec![Block::default(); needed]);
+    }
+    BLOCKS.with_borrow_mut(|blocks| {
+        if blocks.len() < needed {
+            blocks.resize(needed, Block::default());
+        }
+        hash(&mut blocks[..needed])
     })
 }
 
@@ -86,15 +108,22 @@ fn verify_in_thread(password: &[u8], stored: &str) -> ChatResult<bool> {
     let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
         return Err(ChatError::Internal("a stored hash without salt or output"));
     };
-    if parsed.algorithm != Algorithm::Argon2id.ident() {
-        return Err(ChatError::Internal("a stored hash that is not argon2id"));
-    }
+    // Whatever Argon2 variant and version the hash was stored with, as the crate's own
+    // verifier does.
+    let algorithm = Algorithm::try_from(parsed.algorithm)
+        .map_err(|_| ChatError::Internal("a stored hash that is not argon2"))?;
+    let version = parsed
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(|_| ChatError::Internal("a stored hash of an unknown argon2 version"))?
+        .unwrap_or_default();
     let mut salt_buf = [0u8; 64];
     let salt = salt
         .decode_b64(&mut salt_buf)
         .map_err(|_| ChatError::Internal("decoding a stored salt"))?;
     let mut out = vec![0u8; expected.len()];
-    argon2_into(&params, password, salt, &mut out)?;
+    argon2_with(algorithm, version, &params, password, salt, &mut out)?;
     let computed = Output::new(&out).map_err(|_| ChatError::Internal("encoding a hash"))?;
     // `Output` compares in constant time.
     Ok(computed == expected)
@@ -130,7 +159,13 @@ fn hash_queue() -> Option<&'static mpsc::Sender<Job>> {
                                     Err(poisoned) => poisoned.into_inner().blocking_recv(),
                                 };
                                 match job {
-                                    Some(job) => job(),
+                                    // A panicking hash answers nobody (its caller gets an
+                                    // error) but must not take the thread with it.
+                                    Some(job) => {
+                                        let _ = std::panic::catch_unwind(
+                                            std::panic::AssertUnwindSafe(job),
+                                        );
+                                    }
                                     None => return,
                                 }
                             }
@@ -150,7 +185,11 @@ async fn on_hash_thread<T: Send + 'static>(
     let queue = hash_queue().ok_or(ChatError::Internal("starting the hashing threads"))?;
     let (reply, answer) = oneshot::channel();
     let job: Job = Box::new(move || {
-        let _ = reply.send(work());
+        // A caller that has gone (its client hung up) is not worth a hash: under a login
+        // flood this keeps the queue moving.
+        if !reply.is_closed() {
+            let _ = reply.send(work());
+        }
     });
     queue
         .send(job)
@@ -226,6 +265,36 @@ mod tests {
                 .await
                 .expect("verify")
         );
+    }
+
+    #[tokio::test]
+    async fn hashes_of_other_argon2_variants_versions_and_sizes_verify() {
+        for (algorithm, version, memory_kib) in [
+            (Algorithm::Argon2i, Version::V0x10, 8 * 1024),
+            (Algorithm::Argon2d, Version::V0x13, 8 * 1024),
+            // More memory than today's parameters: borrowed for the one hash.
+            (Algorithm::Argon2id, Version::V0x13, 32 * 1024),
+        ] {
+            let stored = Argon2::new(
+                algorithm,
+                version,
+                Params::new(memory_kib, 1, 1, None).expect("params"),
+            )
+            .hash_password(b"pw", &SaltString::encode_b64(&[5u8; 16]).expect("salt"))
+            .expect("hash")
+            .to_string();
+            assert!(
+                verify_password("pw".to_owned(), Some(stored.clone()))
+                    .await
+                    .expect("verify"),
+                "{stored}"
+            );
+            assert!(
+                !verify_password("px".to_owned(), Some(stored))
+                    .await
+                    .expect("verify")
+            );
+        }
     }
 
     #[tokio::test]

@@ -43,6 +43,7 @@ macro_rules! store_behaviour_suite {
             concurrent_sends_are_gap_free,
             mixed_concurrent_sends_commit_independently,
             bursts_of_sends_and_replies_store_exactly_what_was_sent,
+            a_burst_of_long_messages_is_stored_whole,
 
             changes_feed_pages_and_cursor,
             history_pages_newest_first,
@@ -1414,6 +1415,41 @@ pub async fn bursts_of_sends_and_replies_store_exactly_what_was_sent(store: &dyn
             assert_eq!(&stored.channel_id, channel);
             assert_eq!(stored.mentions, sent.mentions);
         }
+    }
+}
+
+/// Long bodies arriving together (where a backend writes a batch in parts by size, across
+/// the parts): every one stored whole, numbered gap-free in arrival order.
+pub async fn a_burst_of_long_messages_is_stored_whole(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let (_, general) = workspace(store, &alice).await;
+    let bodies: Vec<String> = (0..120)
+        .map(|i| format!("{i}:{}", "é".repeat(20_000)))
+        .collect();
+    let sends = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| store.send_message(new_message(&general, &alice, &format!("l{i}"), body)));
+    let results = futures_join_all(sends).await;
+    let mut seqs = Vec::new();
+    for result in results {
+        let outcome = expect(result, "send");
+        assert!(outcome.created);
+        seqs.push(outcome.message.seq);
+    }
+    let mut sorted = seqs.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (2..=121).collect::<Vec<_>>(), "gap-free");
+    let page = expect(store.messages_since(&general, 1, 200).await, "feed");
+    assert_eq!(page.messages.len(), 120);
+    for m in &page.messages {
+        let i: usize = m
+            .body
+            .as_deref()
+            .and_then(|b| b.split(':').next())
+            .and_then(|n| n.parse().ok())
+            .expect("marker");
+        assert_eq!(m.body.as_deref(), Some(bodies[i].as_str()));
     }
 }
 

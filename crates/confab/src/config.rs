@@ -289,6 +289,10 @@ impl Config {
     /// The cluster secret, which must be long enough not to be guessed.
     pub fn secret(&self) -> anyhow::Result<String> {
         match &self.cluster_secret {
+            // The RPC's bearer parser trims, so a secret must not rely on its edges.
+            Some(s) if s.trim() != s => {
+                anyhow::bail!("cluster_secret must not start or end with whitespace")
+            }
             Some(s) if s.len() >= 16 => Ok(s.clone()),
             Some(_) => anyhow::bail!("cluster_secret must be at least 16 characters"),
             None => anyhow::bail!("roles chat and gateway need cluster_secret"),
@@ -375,6 +379,12 @@ mod tests {
                 role: Some("chat".into()),
                 redis_url: Some("redis://127.0.0.1".into()),
                 cluster_secret: Some("short".into()),
+                ..ServeArgs::default()
+            },
+            ServeArgs {
+                role: Some("chat".into()),
+                redis_url: Some("redis://127.0.0.1".into()),
+                cluster_secret: Some("0123456789abcdef ".into()),
                 ..ServeArgs::default()
             },
             ServeArgs {

@@ -600,6 +600,9 @@ async fn send_all(
             continue;
         };
         *seq += 1;
+        if run.full() {
+            run.flush(conn).await?;
+        }
         run.push(m, *seq);
         results.push(Ok(SendOutcome {
             message: m.stored(*seq, None),
@@ -611,14 +614,24 @@ async fn send_all(
     Ok(results)
 }
 
+/// Bodies held in one run before it is written: a batch of long bodies becomes several
+/// inserts rather than one JSON text of hundreds of megabytes.
+const RUN_BYTES: usize = 4 << 20;
+
 /// Checked sends waiting to be inserted together.
 #[derive(Default)]
 struct Run {
     rows: Vec<serde_json::Value>,
+    bytes: usize,
 }
 
 impl Run {
+    fn full(&self) -> bool {
+        self.bytes >= RUN_BYTES
+    }
+
     fn push(&mut self, m: &NewMessage, seq: i64) {
+        self.bytes += m.body.len();
         let (mention_ids, mention_flags) = mention_columns(&m.mentions);
         self.rows.push(serde_json::json!([
             m.id.as_str(),
@@ -638,6 +651,7 @@ impl Run {
             return Ok(());
         }
         let rows = std::mem::take(&mut self.rows);
+        self.bytes = 0;
         let stored = sqlx::query(INSERT_SENDS)
             .bind(json(&rows)?)
             .execute(&mut *conn)

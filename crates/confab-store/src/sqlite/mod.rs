@@ -8,7 +8,8 @@
 //! "back" waited behind thousands of socket tasks. The writer keeps a 64 MiB page cache
 //! (a batch touches an index leaf per channel), keeps statement journals in memory, and
 //! checkpoints the WAL every 16k pages rather than SQLite's 1k, so a busy writer does not
-//! checkpoint on nearly every commit.
+//! checkpoint on nearly every commit (the checkpoint still runs inside the commit that crosses
+//! the mark, whose acks wait for it), truncating the WAL file back to 64 MiB after.
 
 mod messages;
 mod rows;
@@ -72,7 +73,9 @@ impl SqliteStore {
                     .clone()
                     .pragma("cache_size", "-65536")
                     .pragma("temp_store", "memory")
-                    .pragma("wal_autocheckpoint", "16384"),
+                    .pragma("wal_autocheckpoint", "16384")
+                    // ... and gives the disk back once a checkpoint has emptied the WAL.
+                    .pragma("journal_size_limit", "67108864"),
             )
             .await
             .ctx("opening the sqlite database")?;
@@ -91,16 +94,19 @@ impl SqliteStore {
             .ctx("opening sqlite readers")?;
         let (sends, pending) = tokio::sync::mpsc::channel(messages::SEND_QUEUE);
         let commit_pool = writer.clone();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| StoreError::Unavailable {
-                context: "starting the group-commit thread",
-                source: sqlx::Error::Io(e),
-            })?;
+        // The runtime is made on the thread: dropping one inside this async fn would panic.
         std::thread::Builder::new()
             .name("confab-sqlite-commit".into())
-            .spawn(move || runtime.block_on(messages::group_commit(commit_pool, pending)))
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(messages::group_commit(commit_pool, pending)),
+                    // Dropping `pending` makes every send fail as `Unavailable`, not hang.
+                    Err(error) => tracing::error!(%error, "cannot run the group-commit thread"),
+                }
+            })
             .map_err(|e| StoreError::Unavailable {
                 context: "starting the group-commit thread",
                 source: sqlx::Error::Io(e),
