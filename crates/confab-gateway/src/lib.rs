@@ -366,11 +366,25 @@ impl Inner {
     /// Makes `socket` watch exactly `users` (replacing what it watched before) and returns
     /// their current status, read after subscribing so no change falls in between.
     async fn watch(&self, socket: &SocketHandle, users: Vec<UserId>) -> Vec<(UserId, Presence)> {
-        self.unwatch(socket).await;
-        let mut newly_watched = Vec::new();
+        let mut users = users;
+        let mut seen = std::collections::HashSet::new();
+        users.retain(|u| seen.insert(u.clone()));
+        // Only the difference changes: a user watched before and now stays subscribed
+        // throughout (a client re-sending a growing list costs no topic churn).
+        let before = socket.set_watching(users.clone());
+        let (mut newly_watched, mut unwatched) = (Vec::new(), Vec::new());
         {
             let mut watchers = lock(&self.watchers);
-            for user in &users {
+            for user in before.iter().filter(|u| !seen.contains(*u)) {
+                if let Some(list) = watchers.get_mut(user) {
+                    list.retain(|s| s.id() != socket.id());
+                    if list.is_empty() {
+                        watchers.remove(user);
+                        unwatched.push(user.clone());
+                    }
+                }
+            }
+            for user in users.iter().filter(|u| !before.contains(u)) {
                 let list = watchers.entry(user.clone()).or_default();
                 if list.is_empty() {
                     newly_watched.push(user.clone());
@@ -378,17 +392,30 @@ impl Inner {
                 list.push(socket.clone());
             }
         }
-        socket.set_watching(users.clone());
-        if !newly_watched.is_empty() {
-            let _topics = self.topics.lock().await;
-            for user in newly_watched {
-                if let Err(error) = self.subscription.subscribe(Topic::Presence(user)).await {
-                    tracing::warn!(%error, "presence subscribe failed");
-                }
-            }
-        }
+        self.resubscribe_presence(newly_watched, unwatched).await;
         let statuses = self.presence.status(&users).await;
         users.into_iter().zip(statuses).collect()
+    }
+
+    /// Subscribes to the presence topics of users now watched here and drops those of users
+    /// no local socket watches any more (checked again under the topics lock).
+    async fn resubscribe_presence(&self, newly_watched: Vec<UserId>, unwatched: Vec<UserId>) {
+        if newly_watched.is_empty() && unwatched.is_empty() {
+            return;
+        }
+        let _topics = self.topics.lock().await;
+        for user in newly_watched {
+            if let Err(error) = self.subscription.subscribe(Topic::Presence(user)).await {
+                tracing::warn!(%error, "presence subscribe failed");
+            }
+        }
+        for user in unwatched {
+            if !lock(&self.watchers).contains_key(&user)
+                && let Err(error) = self.subscription.unsubscribe(&Topic::Presence(user)).await
+            {
+                tracing::warn!(%error, "presence unsubscribe failed");
+            }
+        }
     }
 
     async fn unwatch(&self, socket: &SocketHandle) {
@@ -405,15 +432,6 @@ impl Inner {
                 }
             }
         }
-        if !unwatched.is_empty() {
-            let _topics = self.topics.lock().await;
-            for user in unwatched {
-                if !lock(&self.watchers).contains_key(&user)
-                    && let Err(error) = self.subscription.unsubscribe(&Topic::Presence(user)).await
-                {
-                    tracing::warn!(%error, "presence unsubscribe failed");
-                }
-            }
-        }
+        self.resubscribe_presence(Vec::new(), unwatched).await;
     }
 }

@@ -1,7 +1,7 @@
 //! Threads, edits, deletes, reactions, read state, typing and presence, end to end.
 use serde_json::{Value, json};
 
-use crate::harness::{Server, User, s};
+use crate::harness::{Server, User, Ws, s};
 
 async fn patch(server: &Server, user: &User, path: &str, body: Value) -> (u16, Value) {
     server
@@ -319,6 +319,85 @@ async fn a_silently_dead_connection_goes_offline_after_the_idle_timeout() {
         (Some(bob.id.as_str()), Some("offline"))
     );
     drop(frozen);
+}
+
+/// `presence_subscribe` replaces what the socket watches: users dropped from the list are no
+/// longer heard of, users kept go on being heard of once, and a repeated ID counts once.
+#[tokio::test]
+async fn presence_subscribe_replaces_the_watched_set() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let carol = server.register("carol").await;
+    server.workspace(&alice, &[&bob, &carol]).await;
+    let mut watcher = server.connect(&alice).await;
+    watcher
+        .send_json(json!({"type": "presence_subscribe", "user_ids": [bob.id, bob.id]}))
+        .await;
+    assert_eq!(
+        next_statuses(&mut watcher, 1).await,
+        vec![(bob.id.clone(), "offline".to_owned())],
+        "a repeated ID is answered once"
+    );
+    // Bob stays watched, carol is added: only carol's current status is news, but both
+    // are answered, as the reply to a subscribe always is.
+    watcher
+        .send_json(json!({"type": "presence_subscribe", "user_ids": [bob.id, carol.id]}))
+        .await;
+    let mut both = next_statuses(&mut watcher, 2).await;
+    both.sort();
+    let mut expected = vec![
+        (bob.id.clone(), "offline".to_owned()),
+        (carol.id.clone(), "offline".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(both, expected);
+    let b = server.connect(&bob).await;
+    assert_eq!(
+        next_statuses(&mut watcher, 1).await,
+        vec![(bob.id.clone(), "online".to_owned())],
+        "bob, watched throughout, is heard of once"
+    );
+    // Bob dropped: his going offline is not heard of; carol's coming online is, and nothing
+    // about bob comes before it.
+    watcher
+        .send_json(json!({"type": "presence_subscribe", "user_ids": [carol.id]}))
+        .await;
+    assert_eq!(
+        next_statuses(&mut watcher, 1).await,
+        vec![(carol.id.clone(), "offline".to_owned())]
+    );
+    drop(b);
+    // Bob's offline is published before carol comes online, so if it reached the watcher it
+    // would come first.
+    let deadline = tokio::time::Instant::now() + crate::harness::WAIT;
+    loop {
+        let (_, body) = server
+            .get(&alice.token, &format!("/users/presence?ids={}", bob.id))
+            .await;
+        if body["presence"][0]["status"] == "offline" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "bob never went offline"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let _c = server.connect(&carol).await;
+    assert_eq!(
+        next_statuses(&mut watcher, 1).await,
+        vec![(carol.id.clone(), "online".to_owned())]
+    );
+}
+
+async fn next_statuses(watcher: &mut Ws, n: usize) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    while seen.len() < n {
+        let frame = watcher.next_of("presence").await;
+        seen.push((s(&frame["user_id"]), s(&frame["status"])));
+    }
+    seen
 }
 
 #[tokio::test]
