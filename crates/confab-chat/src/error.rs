@@ -43,7 +43,6 @@ impl ChatError {
         }
     }
 
-    /// The message a client may see: internal and unavailability details stay in the logs.
     /// How long a caller should wait before retrying, for the errors worth retrying.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
@@ -62,6 +61,7 @@ impl ChatError {
         }
     }
 
+    /// The message a client may see: internal and unavailability details stay in the logs.
     pub fn public_message(&self) -> String {
         match self.code() {
             ErrorCode::Internal => "internal error".to_owned(),

@@ -99,7 +99,8 @@ fn hash_in_thread(password: &[u8]) -> ChatResult<String> {
     Ok(hash.to_string())
 }
 
-/// Whether `password` matches the PHC string `stored` (any Argon2id parameters).
+/// Whether `password` matches the PHC string `stored` (any Argon2 variant, version and
+/// parameters).
 fn verify_in_thread(password: &[u8], stored: &str) -> ChatResult<bool> {
     let parsed =
         PasswordHash::new(stored).map_err(|_| ChatError::Internal("parsing a stored hash"))?;

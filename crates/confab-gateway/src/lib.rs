@@ -17,7 +17,7 @@ mod hub;
 mod rpc;
 mod socket;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -366,16 +366,29 @@ impl Inner {
     /// Makes `socket` watch exactly `users` (replacing what it watched before) and returns
     /// their current status, read after subscribing so no change falls in between.
     async fn watch(&self, socket: &SocketHandle, users: Vec<UserId>) -> Vec<(UserId, Presence)> {
-        let mut users = users;
-        let mut seen = std::collections::HashSet::new();
-        users.retain(|u| seen.insert(u.clone()));
-        // Only the difference changes: a user watched before and now stays subscribed
-        // throughout (a client re-sending a growing list costs no topic churn).
-        let before = socket.set_watching(users.clone());
+        let users = self.set_watched(socket, users).await;
+        let statuses = self.presence.status(&users).await;
+        users.into_iter().zip(statuses).collect()
+    }
+
+    async fn unwatch(&self, socket: &SocketHandle) {
+        self.set_watched(socket, Vec::new()).await;
+    }
+
+    /// Makes `socket` watch exactly `users` (repeats dropped, which it returns) by changing only
+    /// the difference: a user watched before and now stays subscribed throughout, so a client
+    /// re-sending a growing list costs no topic churn.
+    async fn set_watched(&self, socket: &SocketHandle, users: Vec<UserId>) -> Vec<UserId> {
+        let mut now = HashSet::new();
+        let users: Vec<UserId> = users
+            .into_iter()
+            .filter(|u| now.insert(u.clone()))
+            .collect();
+        let before: HashSet<UserId> = socket.set_watching(users.clone()).into_iter().collect();
         let (mut newly_watched, mut unwatched) = (Vec::new(), Vec::new());
         {
             let mut watchers = lock(&self.watchers);
-            for user in before.iter().filter(|u| !seen.contains(*u)) {
+            for user in before.difference(&now) {
                 if let Some(list) = watchers.get_mut(user) {
                     list.retain(|s| s.id() != socket.id());
                     if list.is_empty() {
@@ -384,7 +397,7 @@ impl Inner {
                     }
                 }
             }
-            for user in users.iter().filter(|u| !before.contains(u)) {
+            for user in users.iter().filter(|u| !before.contains(*u)) {
                 let list = watchers.entry(user.clone()).or_default();
                 if list.is_empty() {
                     newly_watched.push(user.clone());
@@ -393,8 +406,7 @@ impl Inner {
             }
         }
         self.resubscribe_presence(newly_watched, unwatched).await;
-        let statuses = self.presence.status(&users).await;
-        users.into_iter().zip(statuses).collect()
+        users
     }
 
     /// Subscribes to the presence topics of users now watched here and drops those of users
@@ -416,22 +428,5 @@ impl Inner {
                 tracing::warn!(%error, "presence unsubscribe failed");
             }
         }
-    }
-
-    async fn unwatch(&self, socket: &SocketHandle) {
-        let mut unwatched = Vec::new();
-        {
-            let mut watchers = lock(&self.watchers);
-            for user in socket.set_watching(Vec::new()) {
-                if let Some(list) = watchers.get_mut(&user) {
-                    list.retain(|s| s.id() != socket.id());
-                    if list.is_empty() {
-                        watchers.remove(&user);
-                        unwatched.push(user);
-                    }
-                }
-            }
-        }
-        self.resubscribe_presence(Vec::new(), unwatched).await;
     }
 }

@@ -10,6 +10,7 @@ mod changes;
 mod error;
 pub mod postgres;
 mod rows;
+mod send_queue;
 pub mod sqlite;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;

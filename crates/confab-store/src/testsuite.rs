@@ -154,15 +154,31 @@ fn new_message(
     }
 }
 
-async fn send(store: &dyn Store, channel: &ChannelId, author: &UserId, cid: &str) -> i64 {
+/// A public channel created by `creator`.
+async fn public_channel(
+    store: &dyn Store,
+    ws: &WorkspaceId,
+    creator: &UserId,
+    name: &str,
+) -> confab_core::Channel {
     expect(
         store
-            .send_message(new_message(channel, author, cid, cid))
+            .create_channel(new_channel(ws, creator, name, ChannelKind::Public))
             .await,
-        "send",
+        "create channel",
     )
-    .message
-    .seq
+    .value
+}
+
+/// The message a send created.
+async fn stored(store: &dyn Store, m: NewMessage) -> confab_core::Message {
+    expect(store.send_message(m).await, "send").message
+}
+
+async fn send(store: &dyn Store, channel: &ChannelId, author: &UserId, cid: &str) -> i64 {
+    stored(store, new_message(channel, author, cid, cid))
+        .await
+        .seq
 }
 
 pub async fn users_are_unique_by_username(store: &dyn Store) {
@@ -664,13 +680,7 @@ pub async fn changes_feed_pages_and_cursor(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;
     let (ws, _) = workspace(store, &alice).await;
-    let c = expect(
-        store
-            .create_channel(new_channel(&ws, &alice, "dev", ChannelKind::Public))
-            .await,
-        "c",
-    )
-    .value;
+    let c = public_channel(store, &ws, &alice, "dev").await;
     for i in 0..5 {
         send(store, &c.id, &alice, &format!("m{i}")).await; // seqs 2..=6
     }
@@ -730,22 +740,10 @@ pub async fn changes_after_replays_every_kind(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;
     let (ws, _) = workspace(store, &alice).await;
-    let c = expect(
-        store
-            .create_channel(new_channel(&ws, &alice, "dev", ChannelKind::Public))
-            .await,
-        "c",
-    )
-    .value;
+    let c = public_channel(store, &ws, &alice, "dev").await;
     let now = Timestamp::now();
     expect(store.add_channel_member(&c.id, &bob, now).await, "join"); // 2
-    let sent = expect(
-        store
-            .send_message(new_message(&c.id, &bob, "m", "hi"))
-            .await,
-        "send",
-    )
-    .message; // 3
+    let sent = stored(store, new_message(&c.id, &bob, "m", "hi")).await; // 3
     expect(store.remove_channel_member(&c.id, &bob, now).await, "leave"); // 4
     let events = expect(store.changes_after(&c.id, 1, 100).await, "changes");
     assert_eq!(
@@ -778,13 +776,7 @@ pub async fn changes_after_replays_every_kind(store: &dyn Store) {
     assert!(expect(store.changes_after(&c.id, 4, 100).await, "none").is_empty());
 
     // Every message kind, replayed with the messages as they are now.
-    let root = expect(
-        store
-            .send_message(new_message(&c.id, &alice, "root", "root"))
-            .await,
-        "root",
-    )
-    .message; // 5
+    let root = stored(store, new_message(&c.id, &alice, "root", "root")).await; // 5
     let mut reply = new_message(&c.id, &alice, "reply", "reply");
     reply.thread_root_id = Some(root.id.clone());
     let reply = expect(store.send_message(reply).await, "reply").message; // 6
@@ -861,20 +853,8 @@ pub async fn changes_after_replays_every_kind(store: &dyn Store) {
 pub async fn thread_replies_attach_to_the_root(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let (ws, general) = workspace(store, &alice).await;
-    let other = expect(
-        store
-            .create_channel(new_channel(&ws, &alice, "other", ChannelKind::Public))
-            .await,
-        "c",
-    )
-    .value;
-    let root = expect(
-        store
-            .send_message(new_message(&general, &alice, "root", "root"))
-            .await,
-        "root",
-    )
-    .message;
+    let other = public_channel(store, &ws, &alice, "other").await;
+    let root = stored(store, new_message(&general, &alice, "root", "root")).await;
     let mut reply = new_message(&general, &alice, "r1", "reply");
     reply.thread_root_id = Some(root.id.clone());
     let reply = expect(store.send_message(reply).await, "reply").message;
@@ -900,13 +880,7 @@ pub async fn thread_replies_attach_to_the_root(store: &dyn Store) {
 pub async fn edits_and_deletes_are_changes(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let (_, general) = workspace(store, &alice).await;
-    let sent = expect(
-        store
-            .send_message(new_message(&general, &alice, "m", "first"))
-            .await,
-        "send",
-    )
-    .message;
+    let sent = stored(store, new_message(&general, &alice, "m", "first")).await;
     let now = Timestamp::now();
     let edited = expect(
         store
@@ -968,13 +942,7 @@ pub async fn deleting_a_reply_updates_its_root(store: &dyn Store) {
     let bob = user(store, "bob").await;
     let (ws, general) = workspace(store, &alice).await;
     add_member(store, &ws, &bob).await;
-    let root = expect(
-        store
-            .send_message(new_message(&general, &alice, "root", "root"))
-            .await,
-        "root",
-    )
-    .message;
+    let root = stored(store, new_message(&general, &alice, "root", "root")).await;
     let reply = |cid: &str, author: &UserId| {
         let mut m = new_message(&general, author, cid, cid);
         m.thread_root_id = Some(root.id.clone());
@@ -1039,13 +1007,7 @@ pub async fn reactions_are_idempotent_changes(store: &dyn Store) {
     let bob = user(store, "bob").await;
     let (ws, general) = workspace(store, &alice).await;
     add_member(store, &ws, &bob).await;
-    let m = expect(
-        store
-            .send_message(new_message(&general, &alice, "m", "hi"))
-            .await,
-        "send",
-    )
-    .message;
+    let m = stored(store, new_message(&general, &alice, "m", "hi")).await;
     let now = Timestamp::now();
     let added = expect(
         store.set_reaction(&m.id, "👍", &bob, true, now).await,
@@ -1161,13 +1123,7 @@ pub async fn unread_and_mention_counts(store: &dyn Store) {
         };
         m
     };
-    let plain = expect(
-        store
-            .send_message(new_message(&general, &alice, "a", "a"))
-            .await,
-        "a",
-    )
-    .message;
+    let plain = stored(store, new_message(&general, &alice, "a", "a")).await;
     let named = expect(
         store
             .send_message(mentioning("b", vec![bob.clone()], false))
@@ -1230,13 +1186,7 @@ pub async fn unread_and_mention_counts(store: &dyn Store) {
 pub async fn channel_updates_are_changes(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let (ws, general) = workspace(store, &alice).await;
-    let dev = expect(
-        store
-            .create_channel(new_channel(&ws, &alice, "dev", ChannelKind::Public))
-            .await,
-        "c",
-    )
-    .value;
+    let dev = public_channel(store, &ws, &alice, "dev").await;
     let event = expect(
         store
             .update_channel(&dev.id, Some("backend"), Some("APIs"), Timestamp::now())
@@ -1345,20 +1295,8 @@ pub async fn mixed_concurrent_sends_commit_independently(store: &dyn Store) {
 pub async fn bursts_of_sends_and_replies_store_exactly_what_was_sent(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let (ws, general) = workspace(store, &alice).await;
-    let other = expect(
-        store
-            .create_channel(new_channel(&ws, &alice, "other", ChannelKind::Public))
-            .await,
-        "channel",
-    )
-    .value;
-    let root = expect(
-        store
-            .send_message(new_message(&general, &alice, "root", "root"))
-            .await,
-        "root",
-    )
-    .message;
+    let other = public_channel(store, &ws, &alice, "other").await;
+    let root = stored(store, new_message(&general, &alice, "root", "root")).await;
     let mut sends = Vec::new();
     for i in 0..90 {
         let body = format!(

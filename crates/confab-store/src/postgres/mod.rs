@@ -40,7 +40,7 @@ pub struct PgStore {
     pool: PgPool,
     send_turns: messages::SendTurns,
     /// Top-level sends waiting for the batching workers (see `sends`).
-    sends: tokio::sync::mpsc::Sender<sends::PendingSend>,
+    sends: tokio::sync::mpsc::Sender<crate::send_queue::PendingSend>,
 }
 
 type Tx = Transaction<'static, Postgres>;
@@ -73,7 +73,7 @@ impl PgStore {
                 },
             });
         }
-        let (sends, pending) = tokio::sync::mpsc::channel(sends::SEND_QUEUE);
+        let (sends, pending) = tokio::sync::mpsc::channel(crate::send_queue::SEND_QUEUE);
         sends::spawn_workers(&pool, pending);
         Ok(Self {
             pool,

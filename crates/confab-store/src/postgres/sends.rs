@@ -32,17 +32,14 @@ use confab_core::Message;
 use sqlx::Postgres;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPool;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc};
 
 use super::PgStore;
 use super::rows::{self, select_messages};
 use crate::error::{DbContext, is_unique_violation};
+use crate::send_queue::{self, MAX_BATCH, PendingSend};
 use crate::{NewMessage, SendOutcome, StoreError, StoreResult};
 
-/// Sends queued for the batching workers before senders wait for room.
-pub(super) const SEND_QUEUE: usize = 4096;
-/// Most sends written in one transaction.
-const MAX_BATCH: usize = 512;
 /// Batches in flight at once, each on its own connection: while one waits for its commit the
 /// next gathers what arrived meanwhile and starts, and a batch waiting for a channel lock held
 /// by another process does not hold up every other send. More only make batches smaller:
@@ -57,24 +54,10 @@ const BATCH_ATTEMPTS: usize = 3;
 const SEND_BATCH: &str = "\
 SELECT pos, seq, same_as, original_id FROM confab_send_batch($1, $2, $3, $4, $5, $6, $7, $8)";
 
-pub(super) struct PendingSend {
-    msg: NewMessage,
-    reply: oneshot::Sender<StoreResult<SendOutcome>>,
-}
-
 impl PgStore {
     /// Hands a top-level send to the batching workers and waits for its batch's commit.
     pub(super) async fn send_batched(&self, msg: NewMessage) -> StoreResult<SendOutcome> {
-        let (reply, outcome) = oneshot::channel();
-        let closed = || StoreError::Unavailable {
-            context: "sending a message",
-            source: sqlx::Error::PoolClosed,
-        };
-        self.sends
-            .send(PendingSend { msg, reply })
-            .await
-            .map_err(|_| closed())?;
-        outcome.await.map_err(|_| closed())?
+        send_queue::hand_off(&self.sends, msg).await
     }
 }
 
@@ -136,23 +119,7 @@ async fn commit_batch(
             Err(Failed::Error(e)) => break Err(e),
         }
     };
-    match committed {
-        Ok(results) => {
-            for (pending, result) in batch.into_iter().zip(results) {
-                let _ = pending.reply.send(result);
-            }
-        }
-        Err(error) => {
-            tracing::error!(
-                ?error,
-                sends = batch.len(),
-                "a batch of sends failed; none was acknowledged"
-            );
-            for pending in batch {
-                let _ = pending.reply.send(Err(error.for_each_caller()));
-            }
-        }
-    }
+    send_queue::answer(batch.into_iter(), committed);
 }
 
 /// What a send in the batch came to.

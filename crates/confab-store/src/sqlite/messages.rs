@@ -10,13 +10,14 @@ use confab_core::{
     Change, ChannelEvent, ChannelId, Mentions, Message, MessageId, Reaction, Timestamp, UserId,
 };
 use sqlx::{Row, SqliteConnection, SqlitePool};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use super::rows::{self, MESSAGE_COLUMNS};
 use super::{Logged, SqliteStore, channel_in, next_seq, record_change};
 use crate::changes::{self, ChangeRow};
 use crate::error::DbContext;
 use crate::rows::{MENTIONS_CHANNEL, MENTIONS_HERE};
+use crate::send_queue::{self, MAX_BATCH, PendingSend};
 use crate::{ChangesPage, NewMessage, SendOutcome, StoreError, StoreResult};
 
 pub(super) fn mention_columns(m: &Mentions) -> (String, i64) {
@@ -151,16 +152,7 @@ async fn live_message(conn: &mut SqliteConnection, id: &MessageId) -> StoreResul
 impl SqliteStore {
     /// Hands a send to the group-commit task and waits for its commit.
     pub(super) async fn send_message_tx(&self, msg: NewMessage) -> StoreResult<SendOutcome> {
-        let (reply, outcome) = oneshot::channel();
-        let closed = || StoreError::Unavailable {
-            context: "sending a message",
-            source: sqlx::Error::PoolClosed,
-        };
-        self.sends
-            .send(PendingSend { msg, reply })
-            .await
-            .map_err(|_| closed())?;
-        outcome.await.map_err(|_| closed())?
+        send_queue::hand_off(&self.sends, msg).await
     }
 
     pub(super) async fn edit_message_tx(
@@ -451,16 +443,6 @@ impl SqliteStore {
     }
 }
 
-/// Sends queued for the group-commit task before senders wait for room.
-pub(super) const SEND_QUEUE: usize = 4096;
-/// Most sends committed in one transaction.
-const MAX_BATCH: usize = 512;
-
-pub(super) struct PendingSend {
-    msg: NewMessage,
-    reply: oneshot::Sender<StoreResult<SendOutcome>>,
-}
-
 /// Group commit: every send waiting when the writer is free goes into one transaction, so one
 /// fsync makes a whole batch durable. Nothing is answered before its batch has committed.
 pub(super) async fn group_commit(pool: SqlitePool, mut pending: mpsc::Receiver<PendingSend>) {
@@ -471,7 +453,7 @@ pub(super) async fn group_commit(pool: SqlitePool, mut pending: mpsc::Receiver<P
 }
 
 async fn commit_batch(pool: &SqlitePool, batch: &mut Vec<PendingSend>) {
-    let committed: StoreResult<Vec<StoreResult<SendOutcome>>> = async {
+    let committed = async {
         let mut tx = pool.begin().await.ctx("starting a transaction")?;
         let sends: Vec<&NewMessage> = batch.iter().map(|p| &p.msg).collect();
         let results = send_all(&mut tx, &sends).await?;
@@ -479,23 +461,7 @@ async fn commit_batch(pool: &SqlitePool, batch: &mut Vec<PendingSend>) {
         Ok(results)
     }
     .await;
-    match committed {
-        Ok(results) => {
-            for (pending, result) in batch.drain(..).zip(results) {
-                let _ = pending.reply.send(result);
-            }
-        }
-        Err(error) => {
-            tracing::error!(
-                ?error,
-                sends = batch.len(),
-                "a batch of sends failed; none was acknowledged"
-            );
-            for pending in batch.drain(..) {
-                let _ = pending.reply.send(Err(error.for_each_caller()));
-            }
-        }
-    }
+    send_queue::answer(batch.drain(..), committed);
 }
 
 /// What one query learns about every send of a batch before anything is written.

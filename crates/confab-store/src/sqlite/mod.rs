@@ -39,7 +39,7 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     /// Sends waiting for the group-commit task (see `messages::group_commit`).
-    sends: tokio::sync::mpsc::Sender<messages::PendingSend>,
+    sends: tokio::sync::mpsc::Sender<crate::send_queue::PendingSend>,
 }
 
 type Tx<'a> = Transaction<'a, Sqlite>;
@@ -92,7 +92,7 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .ctx("opening sqlite readers")?;
-        let (sends, pending) = tokio::sync::mpsc::channel(messages::SEND_QUEUE);
+        let (sends, pending) = tokio::sync::mpsc::channel(crate::send_queue::SEND_QUEUE);
         let commit_pool = writer.clone();
         // The runtime is made on the thread: dropping one inside this async fn would panic.
         std::thread::Builder::new()

@@ -296,13 +296,7 @@ async fn a_silently_dead_connection_goes_offline_after_the_idle_timeout() {
         "600",
     ])
     .await;
-    let alice = server.register("alice").await;
-    let bob = server.register("bob").await;
-    server.workspace(&alice, &[&bob]).await;
-    let mut watcher = server.connect(&alice).await;
-    watcher
-        .send_json(json!({"type": "presence_subscribe", "user_ids": [bob.id]}))
-        .await;
+    let (_alice, bob, mut watcher) = alice_watching_bob(&server).await;
     let first = watcher.next_of("presence").await;
     assert_eq!(
         (first["user_id"].as_str(), first["status"].as_str()),
@@ -391,6 +385,19 @@ async fn presence_subscribe_replaces_the_watched_set() {
     );
 }
 
+/// Alice and bob in a workspace, alice's socket subscribed to bob's presence (its first
+/// answer still unread).
+async fn alice_watching_bob(server: &Server) -> (User, User, Ws) {
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    server.workspace(&alice, &[&bob]).await;
+    let mut watcher = server.connect(&alice).await;
+    watcher
+        .send_json(json!({"type": "presence_subscribe", "user_ids": [bob.id]}))
+        .await;
+    (alice, bob, watcher)
+}
+
 async fn next_statuses(watcher: &mut Ws, n: usize) -> Vec<(String, String)> {
     let mut seen = Vec::new();
     while seen.len() < n {
@@ -403,13 +410,7 @@ async fn next_statuses(watcher: &mut Ws, n: usize) -> Vec<(String, String)> {
 #[tokio::test]
 async fn presence_goes_idle_when_the_client_says_so() {
     let server = Server::start().await;
-    let alice = server.register("alice").await;
-    let bob = server.register("bob").await;
-    server.workspace(&alice, &[&bob]).await;
-    let mut watcher = server.connect(&alice).await;
-    watcher
-        .send_json(json!({"type": "presence_subscribe", "user_ids": [bob.id]}))
-        .await;
+    let (alice, bob, mut watcher) = alice_watching_bob(&server).await;
     assert_eq!(watcher.next_of("presence").await["status"], "offline");
     let mut b = server.connect(&bob).await;
     assert_eq!(watcher.next_of("presence").await["status"], "online");
