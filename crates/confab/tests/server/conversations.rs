@@ -289,11 +289,13 @@ async fn reading_on_one_device_clears_the_count_on_another() {
 async fn a_silently_dead_connection_goes_offline_after_the_idle_timeout() {
     // Short intervals: what is tested is that silence ends in "offline", not how long the
     // defaults take (`config::tests::the_defaults_keep_presence_changes_within_ten_seconds`).
+    // Long enough that the watcher, which answers pings only while the test reads it, is not
+    // itself dropped while a loaded machine connects bob.
     let server = Server::start_with(&[
         "--ws-ping-interval-ms",
-        "200",
+        "500",
         "--ws-idle-timeout-ms",
-        "600",
+        "2000",
     ])
     .await;
     let (_alice, bob, mut watcher) = alice_watching_bob(&server).await;
