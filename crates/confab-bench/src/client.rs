@@ -146,7 +146,17 @@ pub fn str_of(v: &Value) -> anyhow::Result<String> {
         .with_context(|| format!("expected a string, got {v}"))
 }
 
-/// Opens a socket from source address 127.0.0.(2 + `spread` % 250) and reads its `hello`.
+/// A TCP connection (no Nagle) from source address 127.0.0.(2 + `spread` % 250).
+pub async fn tcp_connect(server: SocketAddr, spread: usize) -> anyhow::Result<TcpStream> {
+    let source = Ipv4Addr::new(127, 0, 0, 2 + (spread % 250) as u8);
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from((source, 0)))?;
+    let stream = socket.connect(server).await?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// Opens a WebSocket over `tcp_connect` and reads its `hello`.
 pub async fn connect(
     ws_url: &str,
     server: &str,
@@ -154,13 +164,7 @@ pub async fn connect(
     spread: usize,
 ) -> anyhow::Result<Socket> {
     use futures_util::StreamExt;
-    let server: SocketAddr = server.parse()?;
-    let source = Ipv4Addr::new(127, 0, 0, 2 + (spread % 250) as u8);
-    let socket = TcpSocket::new_v4()?;
-    socket.bind(SocketAddr::from((source, 0)))?;
-    let stream = socket.connect(server).await?;
-    stream.set_nodelay(true)?;
-
+    let stream = tcp_connect(server.parse()?, spread).await?;
     let mut request = ws_url.into_client_request()?;
     request
         .headers_mut()

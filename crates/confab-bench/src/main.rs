@@ -3,6 +3,7 @@
 //! can read the server's memory and CPU from `/proc`.
 
 mod client;
+mod floor;
 mod report;
 mod scenarios;
 mod server;
@@ -37,6 +38,26 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Scenario {
+    /// No confab: what this machine allows for plain loopback TCP fan-out writes and
+    /// request/reply round trips, the ceiling under the fanout and throughput scenarios.
+    Floor(floor::Params),
+    /// The floor scenario's reading process (started by it).
+    #[command(hide = true)]
+    FloorReader {
+        #[arg(long)]
+        connect: std::net::SocketAddr,
+        #[arg(long)]
+        sockets: usize,
+        #[arg(long)]
+        bytes: usize,
+    },
+    #[command(flatten)]
+    Server(ServerScenario),
+}
+
+/// The scenarios run against a confab deployment the bench starts.
+#[derive(Subcommand)]
+enum ServerScenario {
     /// N idle WebSockets: server memory per connection, connect rate.
     Idle {
         #[arg(long, default_value_t = 15_000)]
@@ -82,9 +103,18 @@ enum Scenario {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let extra: Vec<String> = match cli.scenario {
+    let scenario = match cli.scenario {
+        Scenario::Floor(params) => return print(floor::floor(params).await?, cli.json),
+        Scenario::FloorReader {
+            connect,
+            sockets,
+            bytes,
+        } => return floor::reader(connect, sockets, bytes).await,
+        Scenario::Server(scenario) => scenario,
+    };
+    let extra: Vec<String> = match scenario {
         // Room for a burst of 1,000 events per socket.
-        Scenario::Catchup { .. } | Scenario::Throughput { .. } => {
+        ServerScenario::Catchup { .. } | ServerScenario::Throughput { .. } => {
             vec!["--ws-send-queue".into(), "4096".into()]
         }
         _ => Vec::new(),
@@ -95,27 +125,32 @@ async fn main() -> anyhow::Result<()> {
         redis: cli.redis.clone(),
     };
     let server = server::Server::start(&cli.server, &extra, topology).await?;
-    let result = match cli.scenario {
-        Scenario::Idle { connections } => scenarios::idle(&server, connections).await,
-        Scenario::Fanout { members, messages } => {
+    let result = match scenario {
+        ServerScenario::Idle { connections } => scenarios::idle(&server, connections).await,
+        ServerScenario::Fanout { members, messages } => {
             scenarios::fanout(&server, members, messages).await
         }
-        Scenario::Latency {
+        ServerScenario::Latency {
             rate,
             seconds,
             channels,
             senders,
         } => scenarios::latency(&server, rate, seconds, channels, senders).await,
-        Scenario::Throughput {
+        ServerScenario::Throughput {
             seconds,
             senders,
             window,
         } => scenarios::throughput(&server, seconds, senders, window).await,
-        Scenario::Catchup { clients, missed } => scenarios::catchup(&server, clients, missed).await,
+        ServerScenario::Catchup { clients, missed } => {
+            scenarios::catchup(&server, clients, missed).await
+        }
     };
     server.stop().await;
-    let report = result?;
-    if cli.json {
+    print(result?, cli.json)
+}
+
+fn print(report: report::Report, json: bool) -> anyhow::Result<()> {
+    if json {
         println!("{}", report.json());
     } else {
         report.print();

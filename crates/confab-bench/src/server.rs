@@ -279,22 +279,28 @@ impl Proc {
 
     /// CPU time used so far (user + system), in seconds.
     fn cpu_seconds(&self) -> anyhow::Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))?;
-        // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-        let rest = stat
-            .rsplit_once(')')
-            .map(|(_, r)| r)
-            .context("stat format")?;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks: u64 = fields.get(11).context("utime")?.parse::<u64>()?
-            + fields.get(12).context("stime")?.parse::<u64>()?;
-        Ok(ticks as f64 / clock_ticks())
+        cpu_seconds_of(&format!("/proc/{}/stat", self.pid))
     }
 
     async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
     }
+}
+
+/// User + system CPU time, in seconds, from a `/proc/…/stat` file (a process's or, as
+/// `/proc/thread-self/stat`, the calling thread's).
+pub fn cpu_seconds_of(stat_path: &str) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(stat_path)?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .context("stat format")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11).context("utime")?.parse::<u64>()?
+        + fields.get(12).context("stime")?.parse::<u64>()?;
+    Ok(ticks as f64 / clock_ticks())
 }
 
 /// `sysconf(_SC_CLK_TCK)`; 100 on every Linux we run on.

@@ -90,6 +90,34 @@ fn throughput() {
 }
 
 #[test]
+fn floor() {
+    let report = run(&[
+        "floor",
+        "--sockets",
+        "20",
+        "--messages",
+        "3",
+        "--writers",
+        "2",
+        "--round-trip-sockets",
+        "4",
+        "--seconds",
+        "1",
+    ]);
+    let results = report["results"].as_array().expect("results");
+    let value = |name: &str| {
+        results
+            .iter()
+            .find(|r| r["name"] == name)
+            .and_then(|r| r["value"].as_f64())
+            .unwrap_or_else(|| panic!("no {name} in {report}"))
+    };
+    // Three messages were all read to their last byte, and round trips completed.
+    assert!(value("last byte max") > 0.0);
+    assert!(value("round trips per second") > 0.0);
+}
+
+#[test]
 fn catchup() {
     run(&["catchup", "--clients", "3", "--missed", "50"]);
 }
