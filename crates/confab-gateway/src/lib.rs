@@ -14,6 +14,7 @@ mod backend;
 mod config;
 mod handshake;
 mod hub;
+mod outbox;
 mod rpc;
 mod socket;
 
@@ -125,6 +126,12 @@ impl Gateway {
     /// Closes every socket with 1001 (going away) and waits until each has been told.
     pub async fn shutdown(&self) {
         self.inner.shutdown.cancel();
+        // A socket registered after this look sees the cancelled token (`register`).
+        for sockets in lock(&self.inner.users).values() {
+            for socket in sockets {
+                socket.shut_down();
+            }
+        }
         self.inner.sockets.close();
         self.inner.sockets.wait().await;
     }
@@ -155,6 +162,11 @@ impl Inner {
             sockets.push(socket.clone());
             sockets.len() == 1
         };
+        // After joining `users`: either shutdown's walk over `users` finds the socket, or
+        // the token was cancelled before that walk and so before this check.
+        if self.shutdown.is_cancelled() {
+            socket.shut_down();
+        }
         if first {
             let _topics = self.topics.lock().await;
             if let Err(error) = self

@@ -12,11 +12,10 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use confab_core::{ChannelId, ErrorCode, UserId};
 use confab_protocol::ws::{ClientFrame, ServerFrame};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 use crate::backend::{BackendError, SendCommand};
+use crate::outbox::{Kick, Next, Outbox};
 use crate::{Inner, lock};
 
 /// Close codes (RFC 6455 §7.4.1).
@@ -38,13 +37,8 @@ pub(crate) struct SocketHandle(Arc<Shared>);
 struct Shared {
     id: u64,
     user: UserId,
-    queue: mpsc::Sender<Utf8Bytes>,
-    /// Cancelled when the queue overflowed, or (as a child of the gateway's shutdown token)
-    /// when the gateway shuts down: either way the socket task closes the connection. One
-    /// token per socket keeps the lock taken on every poll uncontended.
-    kick: CancellationToken,
-    /// Set before `kick` when the socket must reconnect rather than being too slow.
-    reconnect: std::sync::atomic::AtomicBool,
+    /// Frames waiting to be written, and whether the socket must close.
+    outbox: Outbox,
     /// Channels whose hubs hold this socket, so disconnecting detaches from exactly those.
     channels: Mutex<HashSet<ChannelId>>,
     /// Users whose presence this socket watches.
@@ -63,21 +57,20 @@ impl SocketHandle {
     /// Queues a frame; a full queue marks the socket a slow consumer and cuts it off rather
     /// than wait or buffer without bound.
     pub(crate) fn push(&self, frame: &Utf8Bytes) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.0.queue.try_send(frame.clone())
-            && !self.0.kick.is_cancelled()
-        {
+        if !self.0.outbox.push(frame) {
             metrics::counter!("confab_slow_consumers_total").increment(1);
-            self.0.kick.cancel();
         }
     }
 
     /// Closes the socket with 1012 so its client reconnects and catches up: for when this
     /// gateway may have missed a change to the user's channel list.
     pub(crate) fn ask_to_reconnect(&self) {
-        self.0
-            .reconnect
-            .store(true, std::sync::atomic::Ordering::Release);
-        self.0.kick.cancel();
+        self.0.outbox.kick(Kick::Reconnect);
+    }
+
+    /// Closes the socket with 1001 once the operation in flight has been answered.
+    pub(crate) fn shut_down(&self) {
+        self.0.outbox.kick(Kick::Shutdown);
     }
 
     pub(crate) fn joined(&self, channel: &ChannelId) {
@@ -109,13 +102,10 @@ type OpFuture = Pin<Box<dyn Future<Output = Vec<Message>> + Send>>;
 /// Runs a socket until the client leaves, stops answering, falls behind, or the gateway shuts
 /// down.
 pub(crate) async fn run(gw: Arc<Inner>, ws: WebSocket, user: UserId) {
-    let (queue, mut outbound) = mpsc::channel(gw.config.send_queue);
     let handle = SocketHandle(Arc::new(Shared {
         id: gw.new_socket_id(),
         user: user.clone(),
-        queue,
-        kick: gw.shutdown.child_token(),
-        reconnect: std::sync::atomic::AtomicBool::new(false),
+        outbox: Outbox::new(gw.config.send_queue),
         channels: Mutex::new(HashSet::new()),
         watching: Mutex::new(Vec::new()),
     }));
@@ -130,7 +120,7 @@ pub(crate) async fn run(gw: Arc<Inner>, ws: WebSocket, user: UserId) {
             };
             if sink.send(Message::Text(encode(&hello))).await.is_ok() {
                 gw.set_presence(&user, handle.id(), Some(false)).await;
-                serve(&gw, &handle, &mut sink, &mut stream, &mut outbound).await
+                serve(&gw, &handle, &mut sink, &mut stream).await
             } else {
                 None
             }
@@ -163,16 +153,15 @@ async fn serve(
     handle: &SocketHandle,
     sink: &mut Sink,
     stream: &mut Stream,
-    outbound: &mut mpsc::Receiver<Utf8Bytes>,
 ) -> Option<(u16, &'static str)> {
     let config = &gw.config;
-    let mut ping =
-        tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
-    // Dropped exactly `idle_timeout` after the last thing heard, not at the next ping.
-    let idle = tokio::time::sleep(config.idle_timeout);
-    // Made once: a `cancelled()` future registers with its token under the token's lock.
-    let stop = handle.0.kick.cancelled();
-    tokio::pin!(idle, stop);
+    let outbox = &handle.0.outbox;
+    // One timer for pings and silence: a frame heard only moves `last_heard` (no timer to
+    // reset per frame), and the timer, when it fires, works out which is due.
+    let mut last_heard = Instant::now();
+    let mut next_ping = last_heard + config.ping_interval;
+    let timer = tokio::time::sleep_until(next_ping.min(last_heard + config.idle_timeout));
+    tokio::pin!(timer);
     let mut backlog: VecDeque<ClientFrame> = VecDeque::new();
     let mut in_flight: Option<OpFuture> = None;
     // Allocated on first use: an idle socket never needs it.
@@ -181,25 +170,21 @@ async fn serve(
     loop {
         tokio::select! {
             biased;
-            _ = &mut stop => {
-                if handle.0.reconnect.load(std::sync::atomic::Ordering::Acquire) {
-                    return Some((CLOSE_RECONNECT, "reconnect: events may have been missed"));
-                }
-                if !gw.shutdown.is_cancelled() {
-                    return Some((CLOSE_POLICY, "slow consumer: not reading fast enough"));
-                }
-                // Shutting down. The operation already handed to the chat service finishes and is answered,
-                // so its client does not retry something that committed. Backlogged frames
-                // were never started; the client retries them after reconnecting.
-                if let Some(op) = in_flight.take()
+            why = outbox.kicked_wait() => {
+                if why == Kick::Shutdown
+                    && let Some(op) = in_flight.take()
                     && let Ok(replies) = tokio::time::timeout(CLOSE_TIMEOUT, op).await
                 {
+                    // The operation already handed to the chat service finishes and is
+                    // answered, so its client does not retry something that committed.
+                    // Backlogged frames were never started; the client retries them after
+                    // reconnecting.
                     for reply in replies {
                         let _ = sink.feed(reply).await;
                     }
                     let _ = sink.flush().await;
                 }
-                return Some((CLOSE_GOING_AWAY, "server shutting down"));
+                return Some(close_frame(why));
             }
             // A finished operation is answered before queued events: on a busy channel there
             // are always events, and an ack must not wait behind them.
@@ -214,9 +199,9 @@ async fn serve(
                     return None;
                 }
             }
-            n = outbound.recv_many(&mut batch, WRITE_BATCH) => {
-                if n == 0 {
-                    return None;
+            next = outbox.next(&mut batch, WRITE_BATCH) => {
+                if next != Next::Frames {
+                    continue; // A kick: the first branch takes it.
                 }
                 let write = async {
                     for frame in batch.drain(..) {
@@ -226,15 +211,13 @@ async fn serve(
                 };
                 tokio::select! {
                     r = write => if r.is_err() { return None },
-                    _ = &mut stop => return if gw.shutdown.is_cancelled() {
-                        None
-                    } else {
-                        Some((CLOSE_POLICY, "slow consumer: not reading fast enough"))
-                    },
+                    // A write the client does not take must not hold the socket open; the
+                    // shutdown does not wait on it to say goodbye either.
+                    why = outbox.kicked_wait() => return (why != Kick::Shutdown).then(|| close_frame(why)),
                 }
             }
             incoming = stream.next(), if backlog.len() < config.max_pending_sends => {
-                idle.as_mut().reset(Instant::now() + config.idle_timeout);
+                last_heard = Instant::now();
                 let text = match incoming {
                     None => return None,
                     Some(Err(error)) => return too_big(error).then_some((CLOSE_TOO_BIG, "frame too large")),
@@ -261,16 +244,29 @@ async fn serve(
                     }
                 }
             }
-            _ = &mut idle => {
+            () = &mut timer => {
+                let now = Instant::now();
                 // Silent past the timeout: most likely gone without a close frame.
-                return None;
-            }
-            _ = ping.tick() => {
-                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                if now >= last_heard + config.idle_timeout {
                     return None;
                 }
+                if now >= next_ping {
+                    if sink.send(Message::Ping(Default::default())).await.is_err() {
+                        return None;
+                    }
+                    next_ping = now + config.ping_interval;
+                }
+                timer.as_mut().reset(next_ping.min(last_heard + config.idle_timeout));
             }
         }
+    }
+}
+
+fn close_frame(why: Kick) -> (u16, &'static str) {
+    match why {
+        Kick::Reconnect => (CLOSE_RECONNECT, "reconnect: events may have been missed"),
+        Kick::SlowConsumer => (CLOSE_POLICY, "slow consumer: not reading fast enough"),
+        Kick::Shutdown => (CLOSE_GOING_AWAY, "server shutting down"),
     }
 }
 
