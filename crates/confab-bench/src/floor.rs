@@ -96,6 +96,15 @@ pub async fn floor(p: Params) -> anyhow::Result<Report> {
     Ok(r)
 }
 
+/// A listener whose backlog holds every connection `connect` has in flight: the readers
+/// send nothing, so a handshake dropped past a short backlog would leave a connection open
+/// on their side only, and the run waiting for it.
+fn listener() -> anyhow::Result<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    Ok(socket.listen(4096)?)
+}
+
 /// Accepts `n` connections on `listener`, each without Nagle.
 async fn accept(listener: TcpListener, n: usize) -> anyhow::Result<Vec<TcpStream>> {
     let mut accepted = Vec::with_capacity(n);
@@ -125,7 +134,7 @@ async fn connect(addr: SocketAddr, n: usize) -> anyhow::Result<Vec<TcpStream>> {
 
 /// `n` connected pairs in this process: the accepted ends and the connecting ends.
 async fn pairs(n: usize) -> anyhow::Result<(Vec<TcpStream>, Vec<TcpStream>)> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let listener = listener()?;
     let addr = listener.local_addr()?;
     let accepted = tokio::spawn(accept(listener, n));
     let connected = connect(addr, n).await?;
@@ -170,7 +179,7 @@ pub async fn reader(
 
 /// Returns the writers' CPU seconds and each message's time to its last byte.
 async fn fan_out(p: &Params) -> anyhow::Result<(f64, Vec<Duration>)> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let listener = listener()?;
     let addr = listener.local_addr()?;
     let accepted = tokio::spawn(accept(listener, p.sockets));
     let mut child = Reader(

@@ -182,7 +182,7 @@ pub async fn start(
         }
     };
 
-    let listener = tokio::net::TcpListener::bind(&config.listen)
+    let listener = bind(&config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let local_addr = listener.local_addr()?;
@@ -255,4 +255,26 @@ impl Running {
         }
         Ok(())
     }
+}
+
+/// Connections the kernel may hold for us before we accept them (capped by
+/// `net.core.somaxconn`). Tokio's default, std's, is 128: when a gateway dies its clients
+/// reconnect to the others all at once, and past the backlog their handshakes are dropped and
+/// retried seconds later.
+const LISTEN_BACKLOG: u32 = 4096;
+
+async fn bind(listen: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr = tokio::net::lookup_host(listen)
+        .await?
+        .next()
+        .with_context(|| format!("{listen} resolves to no address"))?;
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As std and tokio do: a restarted server can bind while old connections linger.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    Ok(socket.listen(LISTEN_BACKLOG)?)
 }

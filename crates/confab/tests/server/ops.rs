@@ -168,3 +168,29 @@ async fn accounts_invites_and_the_channel_list() {
         (200, Some(bob.id.as_str()))
     );
 }
+
+/// When a gateway dies its clients reconnect to the others at once; past the accept backlog
+/// their handshakes are dropped and retried seconds later. The listener's backlog, as the
+/// kernel reports it (`ss`: a listener's Send-Q), is 4096 or the system's cap below that.
+#[tokio::test]
+async fn the_listener_backlog_holds_a_reconnect_storm() {
+    let server = Server::start().await;
+    let addr = server.addr();
+    let port = addr.rsplit_once(':').expect("host:port").1;
+    let out = std::process::Command::new("ss")
+        .args(["-Hltn", &format!("sport = :{port}")])
+        .output()
+        .expect("run ss (iproute2; scripts/services.sh installs it)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let backlog: u32 = text
+        .split_whitespace()
+        .nth(2)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no listener on {addr} in ss output: {text:?}"));
+    let cap: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .expect("somaxconn")
+        .trim()
+        .parse()
+        .expect("a number");
+    assert_eq!(backlog, 4096.min(cap));
+}
