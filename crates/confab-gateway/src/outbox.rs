@@ -18,6 +18,10 @@ use futures_util::task::AtomicWaker;
 
 use crate::lock;
 
+/// A drained queue holding room for more frames than this gives it back: a burst (a busy
+/// channel, a catch-up) must not leave every socket that saw one holding its high-water mark.
+const KEEP_CAPACITY: usize = 64;
+
 /// Why a socket must close. When several apply, the larger wins: a client asked to reconnect
 /// must hear so whatever else happened, and a shutdown is not the client's fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -121,6 +125,9 @@ impl Outbox {
         }
         let n = frames.len().min(max);
         batch.extend(frames.drain(..n));
+        if frames.is_empty() && frames.capacity() > KEEP_CAPACITY {
+            *frames = VecDeque::new();
+        }
         Poll::Ready(Next::Frames)
     }
 
@@ -235,6 +242,22 @@ mod tests {
         assert!(batch.is_empty());
         // A kicked socket takes no more frames, and reports no second overflow.
         assert!(outbox.push(&frame("d")));
+    }
+
+    #[test]
+    fn a_drained_burst_gives_its_memory_back() {
+        let outbox = Outbox::new(1000);
+        let (_, w) = waker();
+        let mut cx = Context::from_waker(&w);
+        for _ in 0..500 {
+            outbox.push(&frame("x"));
+        }
+        assert!(lock(&outbox.frames).capacity() >= 500);
+        let mut batch = Vec::new();
+        while outbox.poll_next(&mut cx, &mut batch, 16).is_ready() {
+            batch.clear();
+        }
+        assert!(lock(&outbox.frames).capacity() <= KEEP_CAPACITY);
     }
 
     #[test]
