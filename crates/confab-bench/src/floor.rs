@@ -30,6 +30,8 @@ const REPLY: usize = 100;
 /// Pause between fan-out messages, so each starts with drained sockets (the fan-out scenario
 /// waits for an HTTP send between messages too).
 const GAP: Duration = Duration::from_millis(20);
+/// The longest wait for the reader process: to connect, or to receive one message.
+const WAIT: Duration = Duration::from_secs(60);
 
 #[derive(clap::Args)]
 pub struct Params {
@@ -191,14 +193,21 @@ async fn fan_out(p: &Params) -> anyhow::Result<(f64, Vec<Duration>)> {
             .stdout(std::process::Stdio::piped())
             .spawn()?,
     );
-    let accepted = accepted.await??;
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(
-        child.0.stdout.take().context("reader's stdout")?,
-    ));
-    anyhow::ensure!(
-        lines.next().transpose()?.as_deref() == Some("ready"),
-        "the reader process did not connect"
-    );
+    // The reader's lines, through a thread of their own, so every wait for one has a
+    // deadline (a reader that died or lost its sockets must not hang the run).
+    let stdout = child.0.stdout.take().context("reader's stdout")?;
+    let (line_tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            if line_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let accepted = tokio::time::timeout(WAIT, accepted)
+        .await
+        .context("the reader process did not connect")???;
+    expect_line(&lines, "ready")?;
     // Blocking sockets, off the runtime: the writers are plain threads making plain syscalls.
     let mut shares: Vec<Vec<std::net::TcpStream>> = (0..p.writers).map(|_| Vec::new()).collect();
     for (k, s) in accepted.into_iter().enumerate() {
@@ -217,7 +226,7 @@ async fn fan_out(p: &Params) -> anyhow::Result<(f64, Vec<Duration>)> {
                 std::thread::spawn(move || -> anyhow::Result<f64> {
                     // Over the whole run: the clock-tick resolution is 10 ms, and waiting at
                     // a barrier costs next to nothing.
-                    let before = cpu_seconds_of("/proc/thread-self/stat")?;
+                    let before = cpu_seconds_of("/proc/thread-self/stat");
                     // A failed write ends the writing, not the barriers: the others wait there.
                     let mut failed = None;
                     for _ in 0..messages {
@@ -230,7 +239,7 @@ async fn fan_out(p: &Params) -> anyhow::Result<(f64, Vec<Duration>)> {
                     if let Some(error) = failed {
                         return Err(error.into());
                     }
-                    Ok(cpu_seconds_of("/proc/thread-self/stat")? - before)
+                    Ok(cpu_seconds_of("/proc/thread-self/stat")? - before?)
                 })
             })
             .collect();
@@ -240,10 +249,8 @@ async fn fan_out(p: &Params) -> anyhow::Result<(f64, Vec<Duration>)> {
             let started = Instant::now();
             go.wait();
             done.wait();
-            anyhow::ensure!(
-                lines.next().transpose()?.as_deref() == Some("done"),
-                "the reader process stopped"
-            );
+            // Timed at the reader's word: the pipe adds microseconds to a 100 ms figure.
+            expect_line(&lines, "done")?;
             last.push(started.elapsed());
         }
         let mut cpu = 0.0;
@@ -257,6 +264,15 @@ async fn fan_out(p: &Params) -> anyhow::Result<(f64, Vec<Duration>)> {
     .await?;
     drop(child);
     result
+}
+
+/// Waits up to `WAIT` for the reader process to say `what`.
+fn expect_line(lines: &std::sync::mpsc::Receiver<String>, what: &str) -> anyhow::Result<()> {
+    match lines.recv_timeout(WAIT) {
+        Ok(line) if line == what => Ok(()),
+        Ok(line) => anyhow::bail!("the reader process said {line:?}, not {what:?}"),
+        Err(_) => anyhow::bail!("the reader process did not say {what:?} within {WAIT:?}"),
+    }
 }
 
 /// The reader process, ended with its owner.

@@ -123,7 +123,8 @@ impl Gateway {
         self.inner.config.max_connections - self.inner.connections.available_permits()
     }
 
-    /// Closes every socket with 1001 (going away) and waits until each has been told.
+    /// Closes every socket with 1001 (going away) and waits until every socket task has ended
+    /// (`SocketHandle::shut_down` says when a socket goes without the close frame).
     pub async fn shutdown(&self) {
         self.inner.shutdown.cancel();
         // A socket registered after this look sees the cancelled token (`register`).

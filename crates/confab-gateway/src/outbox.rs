@@ -18,6 +18,9 @@ use futures_util::task::AtomicWaker;
 
 use crate::lock;
 
+/// The kick value of an outbox whose socket task has ended: pushes are dropped.
+const CLOSED: u8 = u8::MAX;
+
 /// A drained queue holding room for more frames than this gives it back: a burst (a busy
 /// channel, a catch-up) must not leave every socket that saw one holding its high-water mark.
 const KEEP_CAPACITY: usize = 64;
@@ -74,17 +77,17 @@ impl Outbox {
     }
 
     /// Queues a frame. A full outbox kicks the socket as a slow consumer rather than wait or
-    /// grow, and returns false (only for the push that did it); frames pushed to a kicked
-    /// socket are dropped, as it is closing.
+    /// grow, and returns false (only for the push whose kick was the socket's first); frames
+    /// pushed to a kicked or closed socket are dropped, as it is going away.
     pub(crate) fn push(&self, frame: &Utf8Bytes) -> bool {
-        if self.kicked().is_some() {
+        if self.kick.load(Ordering::Acquire) != 0 {
             return true;
         }
         let mut frames = lock(&self.frames);
         if frames.len() >= self.capacity {
             drop(frames);
-            self.kick(Kick::SlowConsumer);
-            return false;
+            // false (report it) only if this kick was the first.
+            return self.raise(Kick::SlowConsumer);
         }
         frames.push_back(frame.clone());
         let was_empty = frames.len() == 1;
@@ -98,8 +101,21 @@ impl Outbox {
     }
 
     pub(crate) fn kick(&self, why: Kick) {
-        self.kick.fetch_max(why as u8, Ordering::AcqRel);
+        self.raise(why);
+    }
+
+    /// Kicks; true if the socket had been kicked (or closed) before.
+    fn raise(&self, why: Kick) -> bool {
+        let before = self.kick.fetch_max(why as u8, Ordering::AcqRel);
         self.waker.wake();
+        before != 0
+    }
+
+    /// For when the socket task has ended: later pushes (from a hub that still holds the
+    /// socket for a moment) are dropped, and what is queued is freed.
+    pub(crate) fn close(&self) {
+        self.kick.store(CLOSED, Ordering::Release);
+        *lock(&self.frames) = VecDeque::new();
     }
 
     pub(crate) fn kicked(&self) -> Option<Kick> {
@@ -208,7 +224,9 @@ mod tests {
         assert_eq!(outbox.poll_next(&mut cx, &mut batch, 16), Poll::Pending);
         outbox.push(&frame("a"));
         assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
-        // Behind a frame not yet taken: found by the poll the first wake-up leads to.
+        // The task registers again on its way (it polls the kick first), and a frame behind
+        // one not yet taken is found by the poll the first wake-up leads to.
+        assert_eq!(outbox.poll_kicked(&mut cx), Poll::Pending);
         outbox.push(&frame("b"));
         assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
         assert_eq!(
@@ -242,6 +260,21 @@ mod tests {
         assert!(batch.is_empty());
         // A kicked socket takes no more frames, and reports no second overflow.
         assert!(outbox.push(&frame("d")));
+    }
+
+    #[test]
+    fn a_closed_outbox_drops_what_it_held_and_everything_pushed_after() {
+        let outbox = Outbox::new(2);
+        outbox.push(&frame("a"));
+        outbox.close();
+        assert!(lock(&outbox.frames).is_empty());
+        for _ in 0..3 {
+            assert!(
+                outbox.push(&frame("b")),
+                "a closed socket is no slow consumer"
+            );
+        }
+        assert!(lock(&outbox.frames).is_empty());
     }
 
     #[test]

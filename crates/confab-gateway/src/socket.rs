@@ -68,7 +68,9 @@ impl SocketHandle {
         self.0.outbox.kick(Kick::Reconnect);
     }
 
-    /// Closes the socket with 1001 once the operation in flight has been answered.
+    /// Closes the socket with 1001, first answering the operation in flight if the chat
+    /// service answers within `CLOSE_TIMEOUT` (a stronger kick, reconnect, wins; a socket
+    /// stuck writing to a client that does not read is dropped without either).
     pub(crate) fn shut_down(&self) {
         self.0.outbox.kick(Kick::Shutdown);
     }
@@ -130,6 +132,7 @@ pub(crate) async fn run(gw: Arc<Inner>, ws: WebSocket, user: UserId) {
             Some((CLOSE_INTERNAL, "try again"))
         }
     };
+    handle.0.outbox.close();
     gw.unregister(&handle);
     gw.unwatch(&handle).await;
     gw.set_presence(&user, handle.id(), None).await;
@@ -179,10 +182,13 @@ async fn serve(
                     // answered, so its client does not retry something that committed.
                     // Backlogged frames were never started; the client retries them after
                     // reconnecting.
-                    for reply in replies {
-                        let _ = sink.feed(reply).await;
-                    }
-                    let _ = sink.flush().await;
+                    let goodbye = async {
+                        for reply in replies {
+                            sink.feed(reply).await?;
+                        }
+                        sink.flush().await
+                    };
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, goodbye).await;
                 }
                 return Some(close_frame(why));
             }
@@ -190,30 +196,16 @@ async fn serve(
             // are always events, and an ack must not wait behind them.
             replies = wait(&mut in_flight), if in_flight.is_some() => {
                 in_flight = backlog.pop_front().map(|frame| start(gw, handle, frame));
-                for reply in replies {
-                    if sink.feed(reply).await.is_err() {
-                        return None;
-                    }
-                }
-                if sink.flush().await.is_err() {
-                    return None;
+                if let Err(end) = write(gw, sink, outbox, replies).await {
+                    return end;
                 }
             }
             next = outbox.next(&mut batch, WRITE_BATCH) => {
                 if next != Next::Frames {
                     continue; // A kick: the first branch takes it.
                 }
-                let write = async {
-                    for frame in batch.drain(..) {
-                        sink.feed(Message::Text(frame)).await?;
-                    }
-                    sink.flush().await
-                };
-                tokio::select! {
-                    r = write => if r.is_err() { return None },
-                    // A write the client does not take must not hold the socket open; the
-                    // shutdown does not wait on it to say goodbye either.
-                    why = outbox.kicked_wait() => return (why != Kick::Shutdown).then(|| close_frame(why)),
+                if let Err(end) = write(gw, sink, outbox, batch.drain(..).map(Message::Text)).await {
+                    return end;
                 }
             }
             incoming = stream.next(), if backlog.len() < config.max_pending_sends => {
@@ -225,7 +217,7 @@ async fn serve(
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Binary(_))) => {
                         let frame = error_frame(None, ErrorCode::InvalidRequest, "send JSON text frames; binary frames are not supported");
-                        if sink.send(frame).await.is_err() { return None }
+                        if let Err(end) = write(gw, sink, outbox, [frame]).await { return end }
                         continue;
                     }
                     Some(Ok(Message::Text(text))) => text,
@@ -240,7 +232,8 @@ async fn serve(
                     }
                     Err(error) => {
                         let code = if error.is_syntax() || error.is_eof() { ErrorCode::InvalidJson } else { ErrorCode::InvalidRequest };
-                        if sink.send(error_frame(None, code, &error.to_string())).await.is_err() { return None }
+                        let frame = error_frame(None, code, &error.to_string());
+                        if let Err(end) = write(gw, sink, outbox, [frame]).await { return end }
                     }
                 }
             }
@@ -251,14 +244,36 @@ async fn serve(
                     return None;
                 }
                 if now >= next_ping {
-                    if sink.send(Message::Ping(Default::default())).await.is_err() {
-                        return None;
+                    if let Err(end) = write(gw, sink, outbox, [Message::Ping(Default::default())]).await {
+                        return end;
                     }
                     next_ping = now + config.ping_interval;
                 }
                 timer.as_mut().reset(next_ping.min(last_heard + config.idle_timeout));
             }
         }
+    }
+}
+
+/// Writes `frames` and flushes, unless the socket is kicked first: a client that stops reading
+/// must not hold its task, or the gateway's shutdown, in a write. `Err` carries what `serve`
+/// returns: nothing after a failed write; after a kick, its close frame, except when shutting
+/// down (which does not wait on a stuck socket to say goodbye).
+async fn write(
+    gw: &Inner,
+    sink: &mut Sink,
+    outbox: &Outbox,
+    frames: impl IntoIterator<Item = Message>,
+) -> Result<(), Option<(u16, &'static str)>> {
+    let write = async {
+        for frame in frames {
+            sink.feed(frame).await?;
+        }
+        sink.flush().await
+    };
+    tokio::select! {
+        r = write => r.map_err(|_| None),
+        why = outbox.kicked_wait() => Err((!gw.shutdown.is_cancelled()).then(|| close_frame(why))),
     }
 }
 

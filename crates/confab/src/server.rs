@@ -264,17 +264,29 @@ impl Running {
 const LISTEN_BACKLOG: u32 = 4096;
 
 async fn bind(listen: &str) -> anyhow::Result<tokio::net::TcpListener> {
-    let addr = tokio::net::lookup_host(listen)
-        .await?
-        .next()
-        .with_context(|| format!("{listen} resolves to no address"))?;
+    let mut failed = None;
+    // Each address the name resolves to in turn, as `TcpListener::bind` does.
+    for addr in tokio::net::lookup_host(listen).await? {
+        match bind_addr(addr) {
+            Ok(listener) => return Ok(listener),
+            Err(error) => failed = Some(error),
+        }
+    }
+    Err(match failed {
+        Some(error) => error.into(),
+        None => anyhow::anyhow!("{listen} resolves to no address"),
+    })
+}
+
+fn bind_addr(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     let socket = if addr.is_ipv4() {
         tokio::net::TcpSocket::new_v4()?
     } else {
         tokio::net::TcpSocket::new_v6()?
     };
-    // As std and tokio do: a restarted server can bind while old connections linger.
+    // As std and tokio do on Unix: a restarted server can bind while old connections linger.
+    #[cfg(unix)]
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
-    Ok(socket.listen(LISTEN_BACKLOG)?)
+    socket.listen(LISTEN_BACKLOG)
 }
