@@ -68,9 +68,9 @@ impl SocketHandle {
         self.0.outbox.kick(Kick::Reconnect);
     }
 
-    /// Closes the socket with 1001, first answering the operation in flight if the chat
-    /// service answers within `CLOSE_TIMEOUT` (a stronger kick, reconnect, wins; a socket
-    /// stuck writing to a client that does not read is dropped without either).
+    /// Closes the socket with 1001, first finishing the write under way and answering the
+    /// operation in flight, each if done within `CLOSE_TIMEOUT` (a stronger kick, reconnect,
+    /// wins; a socket whose client does not read in time is dropped without a close frame).
     pub(crate) fn shut_down(&self) {
         self.0.outbox.kick(Kick::Shutdown);
     }
@@ -257,8 +257,7 @@ async fn serve(
 
 /// Writes `frames` and flushes, unless the socket is kicked first: a client that stops reading
 /// must not hold its task, or the gateway's shutdown, in a write. `Err` carries what `serve`
-/// returns: nothing after a failed write; after a kick, its close frame, except when shutting
-/// down (which does not wait on a stuck socket to say goodbye).
+/// returns: nothing after a failed write; after a kick, its close frame.
 async fn write(
     gw: &Inner,
     sink: &mut Sink,
@@ -271,10 +270,22 @@ async fn write(
         }
         sink.flush().await
     };
-    tokio::select! {
-        r = write => r.map_err(|_| None),
-        why = outbox.kicked_wait() => Err((!gw.shutdown.is_cancelled()).then(|| close_frame(why))),
+    tokio::pin!(write);
+    let why = tokio::select! {
+        biased;
+        // A write that completes is done, kick or not: the loop takes the kick next.
+        r = &mut write => return r.map_err(|_| None),
+        why = outbox.kicked_wait() => why,
+    };
+    if gw.shutdown.is_cancelled() {
+        // What is being written (an ack, say) may still go out, and then the loop says
+        // goodbye; a client that does not take it in time is dropped without either.
+        return match tokio::time::timeout(CLOSE_TIMEOUT, write).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(None),
+        };
     }
+    Err(Some(close_frame(why)))
 }
 
 fn close_frame(why: Kick) -> (u16, &'static str) {
