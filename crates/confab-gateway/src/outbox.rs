@@ -118,13 +118,13 @@ impl Outbox {
         *lock(&self.frames) = VecDeque::new();
     }
 
-    pub(crate) fn kicked(&self) -> Option<Kick> {
+    fn kicked(&self) -> Option<Kick> {
         Kick::from_u8(self.kick.load(Ordering::Acquire))
     }
 
     /// A kick first, else up to `max` frames moved into `batch`, else pending until a push or
     /// a kick wakes the task. For one task only (the socket's).
-    pub(crate) fn poll_next(
+    fn poll_next(
         &self,
         cx: &mut Context<'_>,
         batch: &mut Vec<Utf8Bytes>,
@@ -148,7 +148,7 @@ impl Outbox {
     }
 
     /// Pending until the socket is kicked.
-    pub(crate) fn poll_kicked(&self, cx: &mut Context<'_>) -> Poll<Kick> {
+    fn poll_kicked(&self, cx: &mut Context<'_>) -> Poll<Kick> {
         self.waker.register(cx.waker());
         match self.kicked() {
             Some(why) => Poll::Ready(why),
