@@ -8,6 +8,7 @@
 
 mod changes;
 mod error;
+mod feed;
 pub mod postgres;
 mod rows;
 mod send_queue;

@@ -46,6 +46,7 @@ macro_rules! store_behaviour_suite {
             a_burst_of_long_messages_is_stored_whole,
 
             changes_feed_pages_and_cursor,
+            feed_pages_at_every_size_add_up_to_one_full_read,
             history_pages_newest_first,
             changes_after_replays_every_kind,
             thread_replies_attach_to_the_root,
@@ -716,6 +717,100 @@ pub async fn changes_feed_pages_and_cursor(store: &dyn Store) {
         matches!(unknown, Err(StoreError::NotFound("channel"))),
         "{unknown:?}"
     );
+}
+
+/// A channel full of threads, edits, reactions and deleted replies, paged through at every
+/// page size from 1 to 10: what the pages add up to is exactly one full read. A thread reply
+/// and its root share a version, so a page that ended between them used to lose one for good.
+pub async fn feed_pages_at_every_size_add_up_to_one_full_read(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let (ws, general) = workspace(store, &alice).await;
+    add_member(store, &ws, &bob).await;
+    let now = Timestamp::now();
+    let mut roots = Vec::new();
+    for i in 0..4 {
+        roots.push(
+            stored(
+                store,
+                new_message(&general, &alice, &format!("t{i}"), "top"),
+            )
+            .await,
+        );
+    }
+    let mut replies = Vec::new();
+    for i in 0..9 {
+        let author = if i % 2 == 0 { &bob } else { &alice };
+        let mut m = new_message(&general, author, &format!("r{i}"), "reply");
+        m.thread_root_id = Some(roots[i % 3].id.clone());
+        replies.push(expect(store.send_message(m).await, "reply").message);
+        if i % 3 == 1 {
+            stored(
+                store,
+                new_message(&general, &bob, &format!("b{i}"), "between"),
+            )
+            .await;
+        }
+    }
+    let edit = |id: MessageId| async move {
+        expect(
+            store
+                .edit_message(&id, "edited", &Mentions::default(), now)
+                .await,
+            "edit",
+        );
+    };
+    edit(roots[3].id.clone()).await;
+    edit(replies[4].id.clone()).await;
+    for (m, emoji) in [
+        (&roots[0], ":+1:"),
+        (&replies[2], ":eyes:"),
+        (&roots[3], ":tada:"),
+    ] {
+        expect(
+            store.set_reaction(&m.id, emoji, &bob, true, now).await,
+            "react",
+        );
+    }
+    for gone in [&replies[0], &replies[7], &roots[2]] {
+        expect(store.delete_message(&gone.id, now).await, "delete");
+    }
+    stored(store, new_message(&general, &alice, "last", "last")).await;
+
+    let full = expect(store.messages_since(&general, 0, 200).await, "full read");
+    assert!(!full.has_more);
+    let by_id = |messages: &[confab_core::Message]| {
+        messages
+            .iter()
+            .map(|m| (m.id.clone(), m.clone()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let expected = by_id(&full.messages);
+    // The scenario does make version groups, or this test would prove nothing.
+    let versions: BTreeSet<i64> = full.messages.iter().map(|m| m.version).collect();
+    assert!(versions.len() < full.messages.len(), "no shared versions");
+    for limit in 1..=10 {
+        let (mut cursor, mut seen, mut pages) = (0, Vec::new(), 0);
+        loop {
+            let page = expect(store.messages_since(&general, cursor, limit).await, "page");
+            assert!(page.messages.iter().all(|m| m.version > cursor));
+            assert!(page.next_cursor >= cursor, "the cursor never moves back");
+            seen.extend(page.messages);
+            cursor = page.next_cursor;
+            pages += 1;
+            assert!(pages <= 100, "paging at limit {limit} does not end");
+            if !page.has_more {
+                break;
+            }
+        }
+        assert_eq!(
+            seen.len(),
+            expected.len(),
+            "limit {limit}: a change was skipped or repeated"
+        );
+        assert_eq!(by_id(&seen), expected, "limit {limit}");
+        assert_eq!(cursor, full.next_cursor, "limit {limit}");
+    }
 }
 
 pub async fn history_pages_newest_first(store: &dyn Store) {

@@ -15,6 +15,7 @@ use super::rows::{self, select_messages};
 use super::{Logged, PgStore, channel_in, record_change};
 use crate::changes::{self, ChangeRow};
 use crate::error::{DbContext, is_unique_violation};
+use crate::feed;
 use crate::{ChangesPage, NewMessage, SendOutcome, StoreError, StoreResult};
 
 /// A thread reply in one statement (top-level sends are batched instead: `sends.rs`).
@@ -465,19 +466,20 @@ impl PgStore {
         .fetch_all(&mut *tx)
         .await
         .ctx("reading messages")?;
-        tx.commit().await.ctx("ending a read")?;
-        let mut messages = rows::messages(&rows)?;
-        let has_more = messages.len() > limit as usize;
-        messages.truncate(limit as usize);
-        let next_cursor = match (has_more, messages.last()) {
-            (true, Some(last)) => last.version,
-            _ => last_seq.max(cursor),
+        let page = match feed::cut(rows::messages(&rows)?, limit, last_seq, cursor) {
+            feed::Cut::Page(page) => page,
+            feed::Cut::WholeGroup(version) => {
+                let rows = sqlx::query(&select_messages("m.channel_id = $1 AND m.version = $2"))
+                    .bind(channel.as_str())
+                    .bind(version)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .ctx("reading messages")?;
+                feed::whole_group(rows::messages(&rows)?, version)
+            }
         };
-        Ok(ChangesPage {
-            messages,
-            next_cursor,
-            has_more,
-        })
+        tx.commit().await.ctx("ending a read")?;
+        Ok(page)
     }
 
     pub(super) async fn messages_before_read(

@@ -16,6 +16,7 @@ use super::rows::{self, MESSAGE_COLUMNS};
 use super::{Logged, SqliteStore, channel_in, next_seq, record_change};
 use crate::changes::{self, ChangeRow};
 use crate::error::DbContext;
+use crate::feed;
 use crate::rows::{MENTIONS_CHANNEL, MENTIONS_HERE};
 use crate::send_queue::{self, MAX_BATCH, PendingSend};
 use crate::{ChangesPage, NewMessage, SendOutcome, StoreError, StoreResult};
@@ -358,24 +359,26 @@ impl SqliteStore {
             .ctx("reading a channel's last_seq")?
             .ok_or(StoreError::NotFound("channel"))?;
         let (cursor_s, limit_s) = (cursor.to_string(), (i64::from(limit) + 1).to_string());
-        let mut messages = load(
+        let messages = load(
             &mut tx,
             "m.channel_id = ? AND m.version > CAST(? AS INTEGER) ORDER BY m.version LIMIT CAST(? AS INTEGER)",
             &[channel.as_str(), &cursor_s, &limit_s],
         )
         .await?;
-        tx.commit().await.ctx("ending a read")?;
-        let has_more = messages.len() > limit as usize;
-        messages.truncate(limit as usize);
-        let next_cursor = match (has_more, messages.last()) {
-            (true, Some(last)) => last.version,
-            _ => last_seq.max(cursor),
+        let page = match feed::cut(messages, limit, last_seq, cursor) {
+            feed::Cut::Page(page) => page,
+            feed::Cut::WholeGroup(version) => {
+                let group = load(
+                    &mut tx,
+                    "m.channel_id = ? AND m.version = CAST(? AS INTEGER)",
+                    &[channel.as_str(), &version.to_string()],
+                )
+                .await?;
+                feed::whole_group(group, version)
+            }
         };
-        Ok(ChangesPage {
-            messages,
-            next_cursor,
-            has_more,
-        })
+        tx.commit().await.ctx("ending a read")?;
+        Ok(page)
     }
 
     pub(super) async fn messages_before_read(
