@@ -35,6 +35,7 @@ impl ChatService {
     ) -> ChatResult<Channel> {
         let name = ChannelName::parse(name)?;
         let topic = topic.map(ChannelTopic::parse).transpose()?;
+        self.limit_create(user)?;
         if self.workspace_role(user, ws).await? == Role::Guest {
             return Err(ChatError::refused(
                 ErrorCode::Forbidden,
@@ -183,6 +184,7 @@ impl ChatService {
         ws: &WorkspaceId,
         others: &[UserId],
     ) -> ChatResult<(Channel, bool)> {
+        self.limit_create(user)?;
         self.workspace_role(user, ws).await?;
         let mut others: Vec<UserId> = others.iter().filter(|u| *u != user).cloned().collect();
         others.sort();

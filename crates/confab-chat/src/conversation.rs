@@ -35,6 +35,7 @@ impl ChatService {
         id: &MessageId,
         body: &str,
     ) -> ChatResult<Message> {
+        self.limit_change(user)?;
         let (message, _) = self.readable_message(user, id).await?;
         if message.author_id != *user {
             return Err(ChatError::refused(
@@ -50,7 +51,7 @@ impl ChatService {
         }
         let body = MessageBody::parse(body, &self.config.limits)?;
         let mentions = self
-            .resolve_mentions(&message.channel_id, body.as_str())
+            .resolve_mentions(user, &message.channel_id, body.as_str())
             .await?;
         let event = self
             .store
@@ -68,6 +69,7 @@ impl ChatService {
     /// Deletes a message: its author, a workspace admin, or the channel's creator. Deleting a
     /// deleted message changes nothing.
     pub async fn delete_message(&self, user: &UserId, id: &MessageId) -> ChatResult<()> {
+        self.limit_change(user)?;
         let (message, access) = self.readable_message(user, id).await?;
         let channel_admin = access.member
             && access.channel.created_by == *user
@@ -93,6 +95,7 @@ impl ChatService {
         present: bool,
     ) -> ChatResult<Message> {
         let emoji = Emoji::parse(emoji)?;
+        self.limit_change(user)?;
         let (message, access) = self.readable_message(user, id).await?;
         if !access.member {
             return Err(ChatError::refused(
@@ -102,7 +105,14 @@ impl ChatService {
         }
         match self
             .store
-            .set_reaction(id, emoji.as_str(), user, present, Timestamp::now())
+            .set_reaction(
+                id,
+                emoji.as_str(),
+                user,
+                present,
+                self.config.limits.max_reactions_per_message,
+                Timestamp::now(),
+            )
             .await?
         {
             Some(event) => {
@@ -210,8 +220,16 @@ impl ChatService {
     }
 
     /// Forwards a typing indicator to the channel's other members; at most one per user per
-    /// channel per 3 seconds (extra ones are dropped quietly). Never stored.
+    /// channel per 3 seconds (extra ones are dropped quietly, before any database read, so a
+    /// flood costs nothing). Never stored.
     pub async fn typing(&self, user: &UserId, channel: &ChannelId) -> ChatResult<()> {
+        if self
+            .typing_limiter
+            .check(&(user.clone(), channel.clone()))
+            .is_err()
+        {
+            return Ok(());
+        }
         if !self.store.is_channel_member(channel, user).await? {
             self.access(user, channel).await?;
             return Err(ChatError::refused(
@@ -219,17 +237,11 @@ impl ChatService {
                 "you are not in this channel",
             ));
         }
-        if self
-            .typing_limiter
-            .check(&(user.clone(), channel.clone()))
-            .is_ok()
-        {
-            self.publish(BusMessage::Typing {
-                channel_id: channel.clone(),
-                user_id: user.clone(),
-            })
-            .await;
-        }
+        self.publish(BusMessage::Typing {
+            channel_id: channel.clone(),
+            user_id: user.clone(),
+        })
+        .await;
         Ok(())
     }
 
@@ -245,6 +257,7 @@ impl ChatService {
                 format!("at most {MAX_PRESENCE_USERS} users at a time"),
             ));
         }
+        self.limit_presence(user)?;
         let mut visible = self.store.users_sharing_workspace(user, users).await?;
         if users.contains(user) && !visible.contains(user) {
             visible.push(user.clone());

@@ -32,6 +32,14 @@ pub struct ChatConfig {
     pub limits: Limits,
     /// Sends per user, on every path together.
     pub send_rate: RateSpec,
+    /// Edits, deletes and reactions per user, together: each re-encodes and fans out a whole
+    /// message, as a send does.
+    pub change_rate: RateSpec,
+    /// Channels, DMs and invites created per user, together.
+    pub create_rate: RateSpec,
+    /// Presence queries and `presence_subscribe` frames per user: each answers with up to
+    /// [`MAX_PRESENCE_USERS`](conversation::MAX_PRESENCE_USERS) statuses.
+    pub presence_rate: RateSpec,
     /// How long a WebSocket ticket stays redeemable.
     pub ticket_ttl: Duration,
 }
@@ -41,6 +49,9 @@ impl Default for ChatConfig {
         Self {
             limits: Limits::default(),
             send_rate: RateSpec::per_second(10, 50),
+            change_rate: RateSpec::per_second(10, 50),
+            create_rate: RateSpec::per_minute(20, 20),
+            presence_rate: RateSpec::per_minute(30, 10),
             ticket_ttl: Duration::from_secs(30),
         }
     }
@@ -52,6 +63,9 @@ pub struct ChatService {
     presence: Arc<dyn PresenceRegistry>,
     config: ChatConfig,
     send_limiter: KeyedLimiter<UserId>,
+    change_limiter: KeyedLimiter<UserId>,
+    create_limiter: KeyedLimiter<UserId>,
+    presence_limiter: KeyedLimiter<UserId>,
     /// One typing indicator per user per channel per 3 seconds.
     typing_limiter: KeyedLimiter<(UserId, ChannelId)>,
 }
@@ -64,6 +78,9 @@ impl ChatService {
         config: ChatConfig,
     ) -> Self {
         let send_limiter = KeyedLimiter::new(config.send_rate);
+        let change_limiter = KeyedLimiter::new(config.change_rate);
+        let create_limiter = KeyedLimiter::new(config.create_rate);
+        let presence_limiter = KeyedLimiter::new(config.presence_rate);
         let typing_limiter = KeyedLimiter::new(RateSpec {
             replenish_every: Some(Duration::from_secs(3)),
             burst: 1,
@@ -74,6 +91,9 @@ impl ChatService {
             presence,
             config,
             send_limiter,
+            change_limiter,
+            create_limiter,
+            presence_limiter,
             typing_limiter,
         }
     }
@@ -93,7 +113,29 @@ impl ChatService {
     /// Forgets rate-limit state of keys that are back to full burst, bounding its memory.
     pub fn sweep_limiters(&self) {
         self.send_limiter.sweep();
+        self.change_limiter.sweep();
+        self.create_limiter.sweep();
+        self.presence_limiter.sweep();
         self.typing_limiter.sweep();
+    }
+
+    /// Checked before anything else a limited call does, so a flood costs no database work.
+    fn limit(limiter: &KeyedLimiter<UserId>, user: &UserId) -> ChatResult<()> {
+        limiter
+            .check(user)
+            .map_err(|retry_after| ChatError::RateLimited { retry_after })
+    }
+
+    pub(crate) fn limit_change(&self, user: &UserId) -> ChatResult<()> {
+        Self::limit(&self.change_limiter, user)
+    }
+
+    pub(crate) fn limit_create(&self, user: &UserId) -> ChatResult<()> {
+        Self::limit(&self.create_limiter, user)
+    }
+
+    pub(crate) fn limit_presence(&self, user: &UserId) -> ChatResult<()> {
+        Self::limit(&self.presence_limiter, user)
     }
 
     /// Publishes committed changes. A bus failure is logged, never returned: the change is

@@ -52,7 +52,9 @@ impl ChatService {
         if let Err(retry_after) = self.send_limiter.check(author) {
             return Err(ChatError::RateLimited { retry_after });
         }
-        let mentions = self.resolve_mentions(&channel_id, body.as_str()).await?;
+        let mentions = self
+            .resolve_mentions(author, &channel_id, body.as_str())
+            .await?;
         let outcome = self
             .store
             .send_message(NewMessage {
@@ -158,39 +160,47 @@ impl ChatService {
             .ok_or_else(|| ChatError::refused(ErrorCode::ChannelNotFound, "channel not found"))
     }
 
-    /// Who a body mentions: `@name`s of the channel's workspace members, `@here` as the
-    /// channel's members online now, `@channel`/`@everyone` as a flag.
+    /// Who a body mentions: up to `max_mentions_per_message` `@name`s of the channel's
+    /// workspace members, `@here` as the channel's members online now (kept for the store
+    /// only), `@channel`/`@everyone` as a flag. The author's membership is checked first, so
+    /// a body full of names costs an outsider nothing but this one read.
     pub(crate) async fn resolve_mentions(
         &self,
+        author: &UserId,
         channel: &ChannelId,
         body: &str,
     ) -> ChatResult<Mentions> {
-        let parsed = parse_mentions(body);
+        let parsed = parse_mentions(body, self.config.limits.max_mentions_per_message);
         if parsed.usernames.is_empty() && !parsed.here && !parsed.channel {
             return Ok(Mentions::default());
         }
+        let Some((c, _, true)) = self.store.channel_access(channel, author).await? else {
+            // The store's own membership check then refuses the write as usual.
+            return Ok(Mentions::default());
+        };
         let mut user_ids = Vec::new();
-        if !parsed.usernames.is_empty()
-            && let Some(c) = self.store.channel(channel).await?
-        {
+        if !parsed.usernames.is_empty() {
             user_ids = self
                 .store
                 .workspace_users_by_name(&c.workspace_id, &parsed.usernames)
                 .await?;
         }
+        let mut here_ids = Vec::new();
         if parsed.here {
             let members = self.store.channel_member_ids(channel).await?;
             let statuses = self.presence.status(&members).await;
-            for (member, status) in members.into_iter().zip(statuses) {
-                if status == confab_core::Presence::Online && !user_ids.contains(&member) {
-                    user_ids.push(member);
-                }
-            }
+            here_ids = members
+                .into_iter()
+                .zip(statuses)
+                .filter(|(_, status)| *status == confab_core::Presence::Online)
+                .map(|(member, _)| member)
+                .collect();
         }
         Ok(Mentions {
             user_ids,
             channel: parsed.channel,
             here: parsed.here,
+            here_ids,
         })
     }
 

@@ -94,6 +94,7 @@ impl ChatService {
         max_uses: Option<i64>,
         expires_in_hours: Option<i64>,
     ) -> ChatResult<Invite> {
+        self.limit_create(actor)?;
         if self.workspace_role(actor, ws).await? == Role::Guest {
             return Err(ChatError::refused(
                 ErrorCode::Forbidden,

@@ -55,6 +55,7 @@ pub enum ErrorCode {
     UsernameTaken,
     ChannelNameTaken,
     AlreadyMember,
+    TooManyReactions,
     // 410
     InviteExpired,
     // 413, 415
@@ -62,6 +63,7 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     // 429
     RateLimited,
+    TooManySockets,
     // 500, 503
     Internal,
     Unavailable,
@@ -81,11 +83,12 @@ impl ErrorCode {
             NotFound | UserNotFound | WorkspaceNotFound | ChannelNotFound | MessageNotFound
             | InviteNotFound | FileNotFound => 404,
             MethodNotAllowed => 405,
-            UsernameTaken | ChannelNameTaken | AlreadyMember | MessageDeleted => 409,
+            UsernameTaken | ChannelNameTaken | AlreadyMember | MessageDeleted
+            | TooManyReactions => 409,
             InviteExpired => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
-            RateLimited => 429,
+            RateLimited | TooManySockets => 429,
             Internal => 500,
             Unavailable => 503,
         }
@@ -138,10 +141,12 @@ impl ErrorCode {
             UsernameTaken => "username_taken",
             ChannelNameTaken => "channel_name_taken",
             AlreadyMember => "already_member",
+            TooManyReactions => "too_many_reactions",
             InviteExpired => "invite_expired",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
             RateLimited => "rate_limited",
+            TooManySockets => "too_many_sockets",
             Internal => "internal",
             Unavailable => "unavailable",
         }

@@ -18,7 +18,10 @@ pub use error::{ErrorCode, ValidationError};
 pub use event::{BusMessage, Change, ChannelEvent, Presence, Topic, UserEvent};
 pub use ids::{ChannelId, MessageId, UserId, WorkspaceId};
 pub use limits::Limits;
-pub use model::{Channel, ChannelKind, Mentions, Message, Reaction, Role, User, Workspace};
+pub use model::{
+    Channel, ChannelKind, Mentions, Message, Reaction, Role, User, Workspace, add_reaction,
+    add_replier,
+};
 pub use time::Timestamp;
 pub use values::{
     ChannelName, ClientMsgId, DisplayName, Email, Emoji, MessageBody, Password,

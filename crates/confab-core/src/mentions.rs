@@ -1,5 +1,7 @@
 //! Finding `@mentions` in a Markdown body. Text inside code (inline `` `code` `` spans and
-//! fenced blocks) mentions nobody.
+//! fenced blocks) mentions nobody. Linear in the body's length, whatever it holds.
+
+use std::collections::HashSet;
 
 /// What a body mentions, before names are resolved to users.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -11,8 +13,11 @@ pub struct ParsedMentions {
     pub channel: bool,
 }
 
-pub fn parse_mentions(body: &str) -> ParsedMentions {
+/// The mentions in `body`: at most `max_names` distinct `@name`s (later ones stay text);
+/// `@here`, `@channel` and `@everyone` anywhere.
+pub fn parse_mentions(body: &str, max_names: usize) -> ParsedMentions {
     let mut found = ParsedMentions::default();
+    let mut seen = HashSet::new();
     let mut in_fence = false;
     for line in body.lines() {
         if line.trim_start().starts_with("```") {
@@ -22,12 +27,12 @@ pub fn parse_mentions(body: &str) -> ParsedMentions {
         if in_fence {
             continue;
         }
-        scan_line(line, &mut found);
+        scan_line(line, &mut found, &mut seen, max_names);
     }
     found
 }
 
-fn scan_line(line: &str, found: &mut ParsedMentions) {
+fn scan_line(line: &str, found: &mut ParsedMentions, seen: &mut HashSet<String>, max_names: usize) {
     let chars: Vec<char> = line.chars().collect();
     let mut i = 0;
     // Inside an inline code span opened by a run of `ticks` backticks.
@@ -59,7 +64,9 @@ fn scan_line(line: &str, found: &mut ParsedMentions) {
                 "" => {}
                 "here" => found.here = true,
                 "channel" | "everyone" => found.channel = true,
-                _ if !found.usernames.contains(&name) => found.usernames.push(name),
+                _ if found.usernames.len() < max_names && seen.insert(name.clone()) => {
+                    found.usernames.push(name)
+                }
                 _ => {}
             }
             continue;
@@ -73,7 +80,21 @@ mod tests {
     use super::*;
 
     fn names(body: &str) -> Vec<String> {
-        parse_mentions(body).usernames
+        parse_mentions(body, 100).usernames
+    }
+
+    #[test]
+    fn names_beyond_the_cap_stay_text() {
+        let body: String = (0..8000).map(|i| format!("@user{i} ")).collect();
+        let found = parse_mentions(&format!("{body} @here @ada @user1"), 100);
+        assert_eq!(found.usernames.len(), 100);
+        assert_eq!(found.usernames[99], "user99");
+        assert!(found.here, "broadcasts count beyond the cap");
+        assert_eq!(names("@ada @bob @ada"), vec!["ada", "bob"]);
+        assert_eq!(
+            parse_mentions("@ada @bob @cy", 2).usernames,
+            vec!["ada", "bob"]
+        );
     }
 
     #[test]
@@ -87,9 +108,9 @@ mod tests {
 
     #[test]
     fn broadcasts() {
-        let m = parse_mentions("@here look, @everyone");
+        let m = parse_mentions("@here look, @everyone", 100);
         assert!(m.here && m.channel && m.usernames.is_empty());
-        assert!(parse_mentions("@channel").channel);
+        assert!(parse_mentions("@channel", 100).channel);
     }
 
     #[test]
@@ -97,6 +118,6 @@ mod tests {
         assert!(names("`@ada` and ``@bob ` x``").is_empty());
         assert_eq!(names("`code` @ada `more`"), vec!["ada"]);
         assert_eq!(names("```\n@ada\n@channel\n```\n@bob"), vec!["bob"]);
-        assert!(!parse_mentions("```\n@channel\n```").channel);
+        assert!(!parse_mentions("```\n@channel\n```", 100).channel);
     }
 }

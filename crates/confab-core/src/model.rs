@@ -1,6 +1,7 @@
 //! The entities of SPEC §3 as the rest of the server sees them.
 
 use crate::ids::{ChannelId, MessageId, UserId, WorkspaceId};
+use crate::limits::{REACTION_USERS_SHOWN, REPLY_USERS_SHOWN};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -101,7 +102,36 @@ pub struct Channel {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reaction {
     pub emoji: String,
+    /// Everyone who reacted with this emoji.
+    pub count: i64,
+    /// The first [`REACTION_USERS_SHOWN`] of them, in order of reacting.
     pub user_ids: Vec<UserId>,
+}
+
+/// Adds one stored reaction (read in order of reacting) to a message's reactions: counted
+/// always, named while fewer than [`REACTION_USERS_SHOWN`] are.
+pub fn add_reaction(reactions: &mut Vec<Reaction>, emoji: String, user: UserId) {
+    match reactions.iter_mut().find(|r| r.emoji == emoji) {
+        Some(r) => {
+            r.count += 1;
+            if r.user_ids.len() < REACTION_USERS_SHOWN {
+                r.user_ids.push(user);
+            }
+        }
+        None => reactions.push(Reaction {
+            emoji,
+            count: 1,
+            user_ids: vec![user],
+        }),
+    }
+}
+
+/// Adds a reply's author (read in reply order) to a root's repliers: each once, the first
+/// [`REPLY_USERS_SHOWN`] only.
+pub fn add_replier(reply_users: &mut Vec<UserId>, author: UserId) {
+    if reply_users.len() < REPLY_USERS_SHOWN && !reply_users.contains(&author) {
+        reply_users.push(author);
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,7 +151,7 @@ pub struct Message {
     pub deleted: bool,
     pub thread_root_id: Option<MessageId>,
     /// On a thread root: replies not deleted, when the latest was posted, and who replied
-    /// (in order of first reply).
+    /// (in order of first reply; the first [`REPLY_USERS_SHOWN`]).
     pub reply_count: i64,
     pub last_reply_at: Option<Timestamp>,
     pub reply_users: Vec<UserId>,
@@ -133,16 +163,16 @@ pub struct Message {
 /// Who a message mentions, resolved when it was sent.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mentions {
-    /// `@username`s of workspace members, and for `@here` the members online at the time.
+    /// `@username`s of workspace members (at most `max_mentions_per_message`).
     pub user_ids: Vec<UserId>,
     /// `@channel` or `@everyone`: every member.
     pub channel: bool,
-    /// `@here` was used.
+    /// `@here` was used: every member online when it was sent. A client that receives the
+    /// message live is online, so it takes `here` as naming itself.
     pub here: bool,
-}
-
-impl Mentions {
-    pub fn includes(&self, user: &UserId) -> bool {
-        self.channel || self.user_ids.contains(user)
-    }
+    /// For `@here`, the members online at send time. Written to the store (their mention
+    /// counts include the message) but never read back, published or sent: it grows with the
+    /// channel, and a frame must not.
+    #[serde(skip)]
+    pub here_ids: Vec<UserId>,
 }

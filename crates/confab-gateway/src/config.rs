@@ -30,6 +30,11 @@ pub struct GatewayConfig {
     /// How often the gateway renews its presence liveness and sweeps gateways that stopped
     /// renewing theirs (shared presence only).
     pub presence_heartbeat: Duration,
+    /// Sockets one user may hold at once here; one more is refused with 429 at the handshake.
+    pub max_sockets_per_user: usize,
+    /// The largest frame the server may send (`Limits::max_event_frame_bytes`): a socket's
+    /// write buffer holds at least this, so no event is ever too large to write.
+    pub max_event_frame_bytes: usize,
 }
 
 impl Default for GatewayConfig {
@@ -48,6 +53,8 @@ impl Default for GatewayConfig {
             max_connections: 18_000,
             bus_queue: 65_536,
             presence_heartbeat: Duration::from_secs(2),
+            max_sockets_per_user: 32,
+            max_event_frame_bytes: confab_core::Limits::default().max_event_frame_bytes(),
         }
     }
 }

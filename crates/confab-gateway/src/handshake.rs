@@ -116,6 +116,12 @@ async fn upgrade(
         Ok(ws) => ws,
         Err(rejection) => return refuse(ErrorCode::InvalidRequest, &rejection.body_text()),
     };
+    let Some(slot) = gw.per_user.take(&user) else {
+        return refuse(
+            ErrorCode::TooManySockets,
+            "this user holds as many sockets as allowed; close one first",
+        );
+    };
     let Ok(permit) = gw.connections.clone().try_acquire_owned() else {
         return refuse_for(
             ErrorCode::Unavailable,
@@ -134,13 +140,14 @@ async fn upgrade(
     ws.read_buffer_size(READ_BUFFER)
         // Frames go straight to the socket; nothing lingers in a per-socket write buffer.
         .write_buffer_size(0)
-        // Must exceed the largest frame we send (a message at the body limit plus its event
-        // envelope).
-        .max_write_buffer_size(4 * max)
+        // Must hold the largest frame the server can send (`Limits::max_event_frame_bytes`:
+        // a reply and its root at every limit), or its write would fail and drop the socket.
+        .max_write_buffer_size((4 * max).max(gw.config.max_event_frame_bytes))
         .max_frame_size(max)
         .max_message_size(max)
         .on_upgrade(move |socket| async move {
             crate::socket::run(gw, socket, user).await;
+            drop(slot);
             drop(permit);
             drop(token);
         })

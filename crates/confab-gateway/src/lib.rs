@@ -15,6 +15,7 @@ mod config;
 mod handshake;
 mod hub;
 mod outbox;
+mod per_user;
 mod rpc;
 mod socket;
 
@@ -62,6 +63,7 @@ pub(crate) struct Inner {
     /// Every socket task, so shutdown can wait for each to send its close frame.
     sockets: TaskTracker,
     connections: Arc<Semaphore>,
+    per_user: Arc<per_user::PerUser>,
     next_socket: AtomicU64,
     /// Distinguishes session IDs of this process from those of earlier ones.
     boot_id: u64,
@@ -91,6 +93,7 @@ impl Gateway {
             presence,
             watchers: Mutex::new(HashMap::new()),
             connections: Arc::new(Semaphore::new(config.max_connections)),
+            per_user: per_user::PerUser::new(config.max_sockets_per_user),
             config,
             hubs: Mutex::new(HashMap::new()),
             users: Mutex::new(HashMap::new()),

@@ -91,7 +91,9 @@ impl From<&Channel> for ChannelWire {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ReactionWire {
     pub emoji: String,
-    pub count: usize,
+    /// Everyone who reacted with this emoji.
+    pub count: i64,
+    /// The first 20 of them, in order of reacting.
     pub user_ids: Vec<String>,
 }
 
@@ -116,7 +118,7 @@ pub struct MessageWire {
     pub reply_count: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_reply_at: Option<String>,
-    /// Who replied in the thread, in order of first reply.
+    /// Who replied in the thread, in order of first reply: the first 10.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reply_users: Vec<String>,
     pub reactions: Vec<ReactionWire>,
@@ -126,10 +128,13 @@ pub struct MessageWire {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct MentionsWire {
-    /// Mentioned users, and for `@here` the members online when it was sent.
+    /// Users mentioned by `@name` (at most `max_mentions_per_message`).
     pub user_ids: Vec<String>,
-    /// `@channel` or `@everyone`.
+    /// `@channel` or `@everyone`: every member.
     pub channel: bool,
+    /// `@here`: every member online when it was sent. A client receiving it live is online,
+    /// so it takes this as naming itself; the server counts it in `mention_count` for those
+    /// who were online.
     pub here: bool,
 }
 
@@ -165,7 +170,7 @@ impl From<&Message> for MessageWire {
                 .iter()
                 .map(|r| ReactionWire {
                     emoji: r.emoji.clone(),
-                    count: r.user_ids.len(),
+                    count: r.count,
                     user_ids: r.user_ids.iter().map(ToString::to_string).collect(),
                 })
                 .collect(),

@@ -16,6 +16,9 @@ pub enum StoreError {
     InvalidThreadRoot,
     #[error("the message was deleted")]
     MessageDeleted,
+    /// The message has as many distinct emoji as it may: a new one is refused.
+    #[error("the message has {0} distinct reactions, the most it may have")]
+    TooManyReactions(usize),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("invite has expired or is used up")]
@@ -47,6 +50,7 @@ impl StoreError {
                 source: sqlx::Error::Protocol(source.to_string()),
             },
             StoreError::MessageDeleted => StoreError::MessageDeleted,
+            StoreError::TooManyReactions(n) => StoreError::TooManyReactions(*n),
             StoreError::UsernameTaken => StoreError::UsernameTaken,
             StoreError::ChannelNameTaken => StoreError::ChannelNameTaken,
             StoreError::AlreadyMember => StoreError::AlreadyMember,
@@ -65,6 +69,7 @@ impl StoreError {
             StoreError::NotMember => ErrorCode::NotInChannel,
             StoreError::InvalidThreadRoot => ErrorCode::InvalidThreadRoot,
             StoreError::MessageDeleted => ErrorCode::MessageDeleted,
+            StoreError::TooManyReactions(_) => ErrorCode::TooManyReactions,
             StoreError::NotFound("user") => ErrorCode::UserNotFound,
             StoreError::NotFound("workspace") => ErrorCode::WorkspaceNotFound,
             StoreError::NotFound("channel") => ErrorCode::ChannelNotFound,

@@ -87,7 +87,11 @@ impl NewMessage {
             last_reply_at: None,
             reply_users: Vec::new(),
             reactions: Vec::new(),
-            mentions: self.mentions.clone(),
+            // As a read gives it back: who `@here` reached is the store's alone.
+            mentions: Mentions {
+                here_ids: Vec::new(),
+                ..self.mentions.clone()
+            },
         }
     }
 }
@@ -279,13 +283,15 @@ pub trait Store: Send + Sync + 'static {
         id: &MessageId,
         now: Timestamp,
     ) -> StoreResult<Option<ChannelEvent>>;
-    /// Adds (`present`) or removes one user's reaction; `None` when it already was so.
+    /// Adds (`present`) or removes one user's reaction; `None` when it already was so. A new
+    /// emoji on a message that has `max_distinct` already is `TooManyReactions`.
     async fn set_reaction(
         &self,
         id: &MessageId,
         emoji: &str,
         user: &UserId,
         present: bool,
+        max_distinct: usize,
         now: Timestamp,
     ) -> StoreResult<Option<ChannelEvent>>;
     /// A thread: its root and live replies in order.

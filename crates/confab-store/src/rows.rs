@@ -3,7 +3,8 @@
 //! whose reactions and mentions each dialect aggregates its own way).
 
 use confab_core::{
-    Channel, ChannelId, ChannelKind, Role, Timestamp, User, UserId, Workspace, WorkspaceId,
+    Channel, ChannelId, ChannelKind, Mentions, Role, Timestamp, User, UserId, Workspace,
+    WorkspaceId,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -19,6 +20,29 @@ pub(crate) const CHANNEL_COLUMNS: &str = "c.id, c.workspace_id, c.kind, c.name, 
 /// `messages.mentions_channel` bit flags, the same in both schemas.
 pub(crate) const MENTIONS_CHANNEL: i64 = 1;
 pub(crate) const MENTIONS_HERE: i64 = 2;
+
+/// Stored between a message's named mentions and the members `@here` reached, in
+/// `messages.mention_ids` (both schemas): the mention counts match either part, reads keep only
+/// the first. Never a user ID.
+const HERE_SEPARATOR: &str = "*";
+
+/// What `messages.mention_ids` holds for `m`, in order.
+pub(crate) fn mention_id_list(m: &Mentions) -> Vec<&str> {
+    let mut ids: Vec<&str> = m.user_ids.iter().map(UserId::as_str).collect();
+    if !m.here_ids.is_empty() {
+        ids.push(HERE_SEPARATOR);
+        ids.extend(m.here_ids.iter().map(UserId::as_str));
+    }
+    ids
+}
+
+/// The named mentions of a stored `mention_ids` list.
+pub(crate) fn named_mentions<S: AsRef<str>>(ids: impl IntoIterator<Item = S>) -> Vec<UserId> {
+    ids.into_iter()
+        .take_while(|id| id.as_ref() != HERE_SEPARATOR)
+        .map(|id| UserId::from_trusted(id.as_ref().to_owned()))
+        .collect()
+}
 
 /// The columns types these values are made of, read by name from either driver's rows.
 pub(crate) trait DomainRow {

@@ -56,6 +56,8 @@ macro_rules! store_behaviour_suite {
             read_cursors_only_move_forward,
             unread_and_mention_counts,
             channel_updates_are_changes,
+            here_recipients_count_but_are_never_read_back,
+            reactions_and_repliers_are_bounded,
             mention_names_resolve_within_the_workspace
         );
     };
@@ -768,7 +770,7 @@ pub async fn feed_pages_at_every_size_add_up_to_one_full_read(store: &dyn Store)
         (&roots[3], ":tada:"),
     ] {
         expect(
-            store.set_reaction(&m.id, emoji, &bob, true, now).await,
+            store.set_reaction(&m.id, emoji, &bob, true, 50, now).await,
             "react",
         );
     }
@@ -885,7 +887,7 @@ pub async fn changes_after_replays_every_kind(store: &dyn Store) {
     for present in [true, false] {
         expect(
             store
-                .set_reaction(&reply.id, "tada", &alice, present, now)
+                .set_reaction(&reply.id, "tada", &alice, present, 50, now)
                 .await,
             "react",
         ); // 8, 9
@@ -993,7 +995,7 @@ pub async fn edits_and_deletes_are_changes(store: &dyn Store) {
     assert_eq!(message.edited_at, Some(now));
     expect(
         store
-            .set_reaction(&sent.id, ":+1:", &alice, true, now)
+            .set_reaction(&sent.id, ":+1:", &alice, true, 50, now)
             .await,
         "react",
     );
@@ -1015,7 +1017,7 @@ pub async fn edits_and_deletes_are_changes(store: &dyn Store) {
     ));
     assert!(matches!(
         store
-            .set_reaction(&sent.id, ":+1:", &alice, true, now)
+            .set_reaction(&sent.id, ":+1:", &alice, true, 50, now)
             .await,
         Err(StoreError::MessageDeleted)
     ));
@@ -1105,24 +1107,26 @@ pub async fn reactions_are_idempotent_changes(store: &dyn Store) {
     let m = stored(store, new_message(&general, &alice, "m", "hi")).await;
     let now = Timestamp::now();
     let added = expect(
-        store.set_reaction(&m.id, "👍", &bob, true, now).await,
+        store.set_reaction(&m.id, "👍", &bob, true, 50, now).await,
         "react",
     )
     .expect("a change");
     assert!(
         expect(
-            store.set_reaction(&m.id, "👍", &bob, true, now).await,
+            store.set_reaction(&m.id, "👍", &bob, true, 50, now).await,
             "again"
         )
         .is_none(),
         "idempotent"
     );
     expect(
-        store.set_reaction(&m.id, ":tada:", &alice, true, now).await,
+        store
+            .set_reaction(&m.id, ":tada:", &alice, true, 50, now)
+            .await,
         "tada",
     );
     let last = expect(
-        store.set_reaction(&m.id, "👍", &alice, true, now).await,
+        store.set_reaction(&m.id, "👍", &alice, true, 50, now).await,
         "alice +1",
     )
     .expect("a change");
@@ -1149,14 +1153,14 @@ pub async fn reactions_are_idempotent_changes(store: &dyn Store) {
         ]
     );
     let removed = expect(
-        store.set_reaction(&m.id, "👍", &bob, false, now).await,
+        store.set_reaction(&m.id, "👍", &bob, false, 50, now).await,
         "unreact",
     )
     .expect("a change");
     assert!(matches!(removed.change, Change::ReactionRemoved { .. }));
     assert!(
         expect(
-            store.set_reaction(&m.id, "👍", &bob, false, now).await,
+            store.set_reaction(&m.id, "👍", &bob, false, 50, now).await,
             "again"
         )
         .is_none()
@@ -1214,7 +1218,7 @@ pub async fn unread_and_mention_counts(store: &dyn Store) {
         m.mentions = Mentions {
             user_ids: users,
             channel,
-            here: false,
+            ..Mentions::default()
         };
         m
     };
@@ -1275,6 +1279,136 @@ pub async fn unread_and_mention_counts(store: &dyn Store) {
         counts(expect(store.list_channels(&ws, &alice, true).await, "list")).0,
         1,
         "bob's message"
+    );
+}
+
+/// Who `@here` reached counts them as mentioned, but no read gives the list back: it grows with
+/// the channel, and every read path ends up in a frame.
+pub async fn here_recipients_count_but_are_never_read_back(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    let (ws, general) = workspace(store, &alice).await;
+    add_member(store, &ws, &bob).await;
+    add_member(store, &ws, &carol).await;
+    let mut m = new_message(&general, &alice, "h", "@here @carol standup");
+    m.mentions = Mentions {
+        user_ids: vec![carol.clone()],
+        here: true,
+        here_ids: vec![bob.clone(), carol.clone()],
+        ..Mentions::default()
+    };
+    let sent = stored(store, m).await;
+    let expected = Mentions {
+        user_ids: vec![carol.clone()],
+        here: true,
+        ..Mentions::default()
+    };
+    assert_eq!(sent.mentions, expected, "as sent");
+    let read = expect(store.message(&sent.id).await, "read").expect("stored");
+    assert_eq!(read.mentions, expected, "as read");
+    let feed = expect(store.messages_since(&general, 0, 10).await, "feed");
+    assert_eq!(feed.messages[0].mentions, expected, "in the feed");
+    let mention_count = |views: Vec<crate::ChannelView>| {
+        views
+            .into_iter()
+            .find(|v| v.channel.id == general)
+            .map(|v| v.mention_count)
+    };
+    for who in [&bob, &carol] {
+        assert_eq!(
+            mention_count(expect(store.list_channels(&ws, who, true).await, "list")),
+            Some(1),
+            "@here reached them"
+        );
+    }
+    // An edit that drops the @here drops the mention.
+    expect(
+        store
+            .edit_message(&sent.id, "standup", &Mentions::default(), Timestamp::now())
+            .await,
+        "edit",
+    );
+    assert_eq!(
+        mention_count(expect(store.list_channels(&ws, &bob, true).await, "list")),
+        Some(0)
+    );
+}
+
+/// A message holds at most `max_distinct` emoji; a reaction names its first users and counts
+/// them all; a root names its first repliers. None of it grows with the channel.
+pub async fn reactions_and_repliers_are_bounded(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let (ws, general) = workspace(store, &alice).await;
+    let m = stored(store, new_message(&general, &alice, "m", "hi")).await;
+    let now = Timestamp::now();
+    for emoji in [":a:", ":b:", ":c:"] {
+        expect(
+            store.set_reaction(&m.id, emoji, &alice, true, 3, now).await,
+            "react",
+        );
+    }
+    let fourth = store.set_reaction(&m.id, ":d:", &alice, true, 3, now).await;
+    assert!(
+        matches!(fourth, Err(StoreError::TooManyReactions(3))),
+        "{fourth:?}"
+    );
+    let last_seq = |c: Option<confab_core::Channel>| c.map(|c| c.last_seq);
+    let before = last_seq(expect(store.channel(&general).await, "channel"));
+    assert!(
+        store
+            .set_reaction(&m.id, ":d:", &alice, true, 3, now)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        last_seq(expect(store.channel(&general).await, "channel")),
+        before,
+        "a refused reaction takes no sequence number"
+    );
+    expect(
+        store
+            .set_reaction(&m.id, ":c:", &alice, false, 3, now)
+            .await,
+        "unreact",
+    );
+    expect(
+        store.set_reaction(&m.id, ":d:", &alice, true, 3, now).await,
+        "room again",
+    );
+
+    let mut people = Vec::new();
+    for i in 0..(confab_core::limits::REACTION_USERS_SHOWN + 5) {
+        let u = user(store, &format!("u{i}")).await;
+        add_member(store, &ws, &u).await;
+        people.push(u);
+    }
+    for u in &people {
+        expect(
+            store.set_reaction(&m.id, ":a:", u, true, 3, now).await,
+            "pile on",
+        );
+    }
+    let read = expect(store.message(&m.id).await, "read").expect("stored");
+    let a = read
+        .reactions
+        .iter()
+        .find(|r| r.emoji == ":a:")
+        .expect(":a:");
+    assert_eq!(a.count as usize, people.len() + 1);
+    assert_eq!(a.user_ids.len(), confab_core::limits::REACTION_USERS_SHOWN);
+    assert_eq!(a.user_ids[0], alice, "in order of reacting");
+
+    for (i, u) in people.iter().enumerate() {
+        let mut reply = new_message(&general, u, &format!("r{i}"), "reply");
+        reply.thread_root_id = Some(m.id.clone());
+        expect(store.send_message(reply).await, "reply");
+    }
+    let root = expect(store.message(&m.id).await, "read").expect("stored");
+    assert_eq!(root.reply_count as usize, people.len());
+    assert_eq!(
+        root.reply_users,
+        people[..confab_core::limits::REPLY_USERS_SHOWN].to_vec()
     );
 }
 
@@ -1411,6 +1545,7 @@ pub async fn bursts_of_sends_and_replies_store_exactly_what_was_sent(store: &dyn
                 user_ids: vec![alice.clone()],
                 channel: true,
                 here: i % 2 == 0,
+                here_ids: Vec::new(),
             };
         }
         sends.push(m);

@@ -72,6 +72,24 @@ pub struct Config {
     /// Login and registration attempts per client address per minute, and the burst.
     pub auth_rate_per_min: u32,
     pub auth_rate_burst: u32,
+    /// Edits, deletes and reactions per user per second (together), and the burst. 0 disables.
+    pub change_rate_per_sec: u32,
+    pub change_rate_burst: u32,
+    /// Channels, DMs and invites created per user per minute (together), and the burst.
+    pub create_rate_per_min: u32,
+    pub create_rate_burst: u32,
+    /// Presence queries and `presence_subscribe` frames per user per minute, and the burst.
+    pub presence_rate_per_min: u32,
+    pub presence_rate_burst: u32,
+    /// Distinct emoji on one message.
+    pub max_reactions_per_message: usize,
+    /// `@name`s resolved in one message; later ones stay text.
+    pub max_mentions_per_message: usize,
+    /// WebSockets one user may hold at once on one gateway.
+    pub max_sockets_per_user: usize,
+    /// An HTTP connection must send a request's headers within this, and an idle keep-alive
+    /// connection is closed after it.
+    pub http_header_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -104,6 +122,16 @@ impl Default for Config {
             send_rate_burst: chat.send_rate.burst,
             auth_rate_per_min: 10,
             auth_rate_burst: 20,
+            change_rate_per_sec: 10,
+            change_rate_burst: chat.change_rate.burst,
+            create_rate_per_min: 20,
+            create_rate_burst: chat.create_rate.burst,
+            presence_rate_per_min: 30,
+            presence_rate_burst: chat.presence_rate.burst,
+            max_reactions_per_message: chat.limits.max_reactions_per_message,
+            max_mentions_per_message: chat.limits.max_mentions_per_message,
+            max_sockets_per_user: gw.max_sockets_per_user,
+            http_header_timeout_ms: 10_000,
         }
     }
 }
@@ -193,6 +221,36 @@ pub struct ServeArgs {
     #[arg(long, env = "CONFAB_AUTH_RATE_BURST")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_rate_burst: Option<u32>,
+    #[arg(long, env = "CONFAB_CHANGE_RATE_PER_SEC")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_rate_per_sec: Option<u32>,
+    #[arg(long, env = "CONFAB_CHANGE_RATE_BURST")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_rate_burst: Option<u32>,
+    #[arg(long, env = "CONFAB_CREATE_RATE_PER_MIN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_rate_per_min: Option<u32>,
+    #[arg(long, env = "CONFAB_CREATE_RATE_BURST")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_rate_burst: Option<u32>,
+    #[arg(long, env = "CONFAB_PRESENCE_RATE_PER_MIN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence_rate_per_min: Option<u32>,
+    #[arg(long, env = "CONFAB_PRESENCE_RATE_BURST")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence_rate_burst: Option<u32>,
+    #[arg(long, env = "CONFAB_MAX_REACTIONS_PER_MESSAGE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_reactions_per_message: Option<usize>,
+    #[arg(long, env = "CONFAB_MAX_MENTIONS_PER_MESSAGE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_mentions_per_message: Option<usize>,
+    #[arg(long, env = "CONFAB_MAX_SOCKETS_PER_USER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_sockets_per_user: Option<usize>,
+    #[arg(long, env = "CONFAB_HTTP_HEADER_TIMEOUT_MS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_header_timeout_ms: Option<u64>,
 }
 
 impl Config {
@@ -300,15 +358,29 @@ impl Config {
     }
 
     pub fn limits(&self) -> Limits {
-        Limits::for_frame_limit(self.max_body_chars, self.max_frame_bytes)
+        Limits {
+            max_reactions_per_message: self.max_reactions_per_message,
+            max_mentions_per_message: self.max_mentions_per_message,
+            ..Limits::for_frame_limit(self.max_body_chars, self.max_frame_bytes)
+        }
     }
 
     pub fn chat(&self) -> ChatConfig {
         ChatConfig {
             limits: self.limits(),
             send_rate: RateSpec::per_second(self.send_rate_per_sec, self.send_rate_burst),
+            change_rate: RateSpec::per_second(self.change_rate_per_sec, self.change_rate_burst),
+            create_rate: RateSpec::per_minute(self.create_rate_per_min, self.create_rate_burst),
+            presence_rate: RateSpec::per_minute(
+                self.presence_rate_per_min,
+                self.presence_rate_burst,
+            ),
             ..ChatConfig::default()
         }
+    }
+
+    pub fn http_header_timeout(&self) -> Duration {
+        Duration::from_millis(self.http_header_timeout_ms)
     }
 
     pub fn auth_rate(&self) -> RateSpec {
@@ -326,6 +398,8 @@ impl Config {
             max_connections: self.max_connections,
             presence_heartbeat: Duration::from_millis(self.presence_heartbeat_ms),
             bus_queue: self.bus_queue,
+            max_sockets_per_user: self.max_sockets_per_user,
+            max_event_frame_bytes: self.limits().max_event_frame_bytes(),
             ..GatewayConfig::default()
         }
     }

@@ -3,4 +3,5 @@
 
 pub mod backend;
 pub mod config;
+mod http_serve;
 pub mod server;

@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use axum::serve::ListenerExt;
 
 use confab_api::ApiState;
 use confab_bus::{
@@ -187,20 +186,12 @@ pub async fn start(
         .with_context(|| format!("binding {}", config.listen))?;
     let local_addr = listener.local_addr()?;
     let stop = CancellationToken::new();
-    let http = tokio::spawn(
-        axum::serve(
-            // Frames are small and latency-sensitive: never hold one back waiting for the
-            // peer's ACK of the previous (Nagle), which cost ~12 ms per ack under load.
-            listener.tap_io(|tcp| {
-                if let Err(error) = tcp.set_nodelay(true) {
-                    tracing::warn!(%error, "could not set TCP_NODELAY");
-                }
-            }),
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop.clone().cancelled_owned())
-        .into_future(),
-    );
+    let http = tokio::spawn(crate::http_serve::serve(
+        listener,
+        app,
+        config.http_header_timeout(),
+        stop.clone(),
+    ));
     Ok(Running {
         local_addr,
         stop,

@@ -349,12 +349,28 @@ impl PgStore {
         emoji: &str,
         user: &UserId,
         present: bool,
+        max_distinct: usize,
         now: Timestamp,
     ) -> StoreResult<Option<ChannelEvent>> {
         let mut tx = self.begin().await?;
         let Some((channel, seq)) = lock_channel_of(&mut tx, id).await? else {
             return Err(not_live(&mut tx, id).await?);
         };
+        if present {
+            // Under the channel's lock: no other reaction to this message is being added.
+            let (distinct, this_one): (i64, i64) = sqlx::query_as(
+                "SELECT COUNT(DISTINCT emoji), COALESCE(SUM(CASE WHEN emoji = $2 THEN 1 ELSE 0 END), 0) \
+                 FROM reactions WHERE message_id = $1",
+            )
+            .bind(id.as_str())
+            .bind(emoji)
+            .fetch_one(&mut *tx)
+            .await
+            .ctx("counting reactions")?;
+            if this_one == 0 && distinct >= max_distinct as i64 {
+                return Err(StoreError::TooManyReactions(max_distinct));
+            }
+        }
         let live = sqlx::query("UPDATE messages SET version = $1 WHERE id = $2 AND NOT deleted")
             .bind(seq)
             .bind(id.as_str())

@@ -847,9 +847,11 @@ impl Store for PgStore {
         emoji: &str,
         user: &UserId,
         present: bool,
+        max_distinct: usize,
         now: Timestamp,
     ) -> StoreResult<Option<ChannelEvent>> {
-        self.set_reaction_tx(id, emoji, user, present, now).await
+        self.set_reaction_tx(id, emoji, user, present, max_distinct, now)
+            .await
     }
 
     async fn thread(&self, root: &MessageId) -> StoreResult<Option<(Message, Vec<Message>)>> {

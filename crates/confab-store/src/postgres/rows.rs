@@ -1,6 +1,8 @@
 //! Turning PostgreSQL rows into domain values, and the column lists the queries select.
 
-use confab_core::{ChannelId, Mentions, Message, MessageId, Reaction, Timestamp, UserId};
+use confab_core::{
+    ChannelId, Mentions, Message, MessageId, Reaction, Timestamp, UserId, add_reaction, add_replier,
+};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
@@ -43,21 +45,11 @@ pub(super) fn message(row: &PgRow) -> Result<Message, StoreError> {
     let reacted: Vec<String> = row.try_get("reaction_users").ctx(CTX)?;
     let mut reactions: Vec<Reaction> = Vec::new();
     for (emoji, user) in emoji.into_iter().zip(reacted) {
-        let user = UserId::from_trusted(user);
-        match reactions.iter_mut().find(|r| r.emoji == emoji) {
-            Some(r) => r.user_ids.push(user),
-            None => reactions.push(Reaction {
-                emoji,
-                user_ids: vec![user],
-            }),
-        }
+        add_reaction(&mut reactions, emoji, UserId::from_trusted(user));
     }
     let mut reply_users: Vec<UserId> = Vec::new();
     for author in row.try_get::<Vec<String>, _>("reply_authors").ctx(CTX)? {
-        let author = UserId::from_trusted(author);
-        if !reply_users.contains(&author) {
-            reply_users.push(author);
-        }
+        add_replier(&mut reply_users, UserId::from_trusted(author));
     }
     let flags: i64 = row.try_get("mentions_channel").ctx(CTX)?;
     Ok(Message {
@@ -79,14 +71,12 @@ pub(super) fn message(row: &PgRow) -> Result<Message, StoreError> {
         reply_users,
         reactions,
         mentions: Mentions {
-            user_ids: row
-                .try_get::<Vec<String>, _>("mention_ids")
-                .ctx(CTX)?
-                .into_iter()
-                .map(UserId::from_trusted)
-                .collect(),
+            user_ids: crate::rows::named_mentions(
+                row.try_get::<Vec<String>, _>("mention_ids").ctx(CTX)?,
+            ),
             channel: flags & MENTIONS_CHANNEL != 0,
             here: flags & MENTIONS_HERE != 0,
+            here_ids: Vec::new(),
         },
     })
 }
@@ -96,8 +86,9 @@ pub(super) fn messages(rows: &[PgRow]) -> Result<Vec<Message>, StoreError> {
 }
 
 /// The `mention_ids` and `mentions_channel` columns for `m`.
+/// The named users first, then, after a `*`, those `@here` reached ([`crate::rows`]).
 pub(super) fn mention_columns(m: &Mentions) -> (Vec<&str>, i64) {
-    let ids = m.user_ids.iter().map(UserId::as_str).collect();
+    let ids = crate::rows::mention_id_list(m);
     let flags =
         if m.channel { MENTIONS_CHANNEL } else { 0 } | if m.here { MENTIONS_HERE } else { 0 };
     (ids, flags)

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use confab_core::{
     Change, ChannelEvent, ChannelId, Mentions, Message, MessageId, Reaction, Timestamp, UserId,
+    add_reaction, add_replier,
 };
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use tokio::sync::mpsc;
@@ -21,13 +22,10 @@ use crate::rows::{MENTIONS_CHANNEL, MENTIONS_HERE};
 use crate::send_queue::{self, MAX_BATCH, PendingSend};
 use crate::{ChangesPage, NewMessage, SendOutcome, StoreError, StoreResult};
 
+/// The `mention_ids` and `mentions_channel` columns for `m`: the named users, then, after a
+/// `*`, those `@here` reached (counted as mentioned, never read back; see [`crate::rows`]).
 pub(super) fn mention_columns(m: &Mentions) -> (String, i64) {
-    let ids = m
-        .user_ids
-        .iter()
-        .map(UserId::as_str)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let ids = crate::rows::mention_id_list(m).join(" ");
     let flags =
         if m.channel { MENTIONS_CHANNEL } else { 0 } | if m.here { MENTIONS_HERE } else { 0 };
     (ids, flags)
@@ -92,16 +90,10 @@ async fn hydrate(conn: &mut SqliteConnection, messages: &mut [Message]) -> Store
     let mut reactions: HashMap<String, Vec<Reaction>> = HashMap::new();
     let sql = "SELECT message_id, emoji, user_id FROM reactions WHERE message_id IN ({ids}) ORDER BY created_at, rowid";
     for row in rows_for_ids(conn, sql, &live, "reading reactions").await? {
-        let list = reactions.entry(row.get(0)).or_default();
-        let emoji: String = row.get(1);
-        let user = UserId::from_trusted(row.get(2));
-        match list.iter_mut().find(|r| r.emoji == emoji) {
-            Some(r) => r.user_ids.push(user),
-            None => list.push(Reaction {
-                emoji,
-                user_ids: vec![user],
-            }),
-        }
+        let message: String = row.try_get(0).ctx("reading reactions")?;
+        let emoji: String = row.try_get(1).ctx("reading reactions")?;
+        let user = UserId::from_trusted(row.try_get(2).ctx("reading reactions")?);
+        add_reaction(reactions.entry(message).or_default(), emoji, user);
     }
     let roots: Vec<&str> = messages
         .iter()
@@ -111,11 +103,9 @@ async fn hydrate(conn: &mut SqliteConnection, messages: &mut [Message]) -> Store
     let mut repliers: HashMap<String, Vec<UserId>> = HashMap::new();
     let sql = "SELECT thread_root_id, author_id FROM messages WHERE thread_root_id IN ({ids}) AND deleted = 0 ORDER BY seq";
     for row in rows_for_ids(conn, sql, &roots, "reading repliers").await? {
-        let list = repliers.entry(row.get(0)).or_default();
-        let user = UserId::from_trusted(row.get(1));
-        if !list.contains(&user) {
-            list.push(user);
-        }
+        let root: String = row.try_get(0).ctx("reading repliers")?;
+        let user = UserId::from_trusted(row.try_get(1).ctx("reading repliers")?);
+        add_replier(repliers.entry(root).or_default(), user);
     }
     for m in messages.iter_mut() {
         m.reactions = reactions.remove(m.id.as_str()).unwrap_or_default();
@@ -260,10 +250,15 @@ impl SqliteStore {
         emoji: &str,
         user: &UserId,
         present: bool,
+        max_distinct: usize,
         now: Timestamp,
     ) -> StoreResult<Option<ChannelEvent>> {
         let mut tx = self.writer.begin().await.ctx("starting a transaction")?;
         let message = live_message(&mut tx, id).await?;
+        let new_emoji = !message.reactions.iter().any(|r| r.emoji == emoji);
+        if present && new_emoji && message.reactions.len() >= max_distinct {
+            return Err(StoreError::TooManyReactions(max_distinct));
+        }
         let changed = if present {
             sqlx::query(
                 "INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",

@@ -42,12 +42,10 @@ pub(super) fn message(row: &SqliteRow) -> Result<Message, StoreError> {
             let ids: String = row.try_get("mention_ids").ctx("reading a message")?;
             let flags: i64 = row.try_get("mentions_channel").ctx("reading a message")?;
             Mentions {
-                user_ids: ids
-                    .split_whitespace()
-                    .map(|id| UserId::from_trusted(id.to_owned()))
-                    .collect(),
+                user_ids: crate::rows::named_mentions(ids.split_whitespace()),
                 channel: flags & MENTIONS_CHANNEL != 0,
                 here: flags & MENTIONS_HERE != 0,
+                here_ids: Vec::new(),
             }
         },
     })

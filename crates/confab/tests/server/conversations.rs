@@ -811,7 +811,23 @@ async fn mentions_are_resolved_when_sent() {
     let bob = server.register("bob").await;
     let carol = server.register("carol").await;
     let outsider = server.register("outsider").await;
-    let (_, general) = server.workspace(&alice, &[&bob, &carol]).await;
+    let (ws, general) = server.workspace(&alice, &[&bob, &carol]).await;
+    let mention_count = |user: &crate::harness::User| {
+        let (server, ws, general) = (&server, &ws, &general);
+        let token = user.token.clone();
+        async move {
+            let (_, body) = server
+                .get(&token, &format!("/workspaces/{ws}/channels"))
+                .await;
+            body["channels"]
+                .as_array()
+                .expect("channels")
+                .iter()
+                .find(|c| c["id"] == general.as_str())
+                .and_then(|c| c["mention_count"].as_i64())
+                .expect("general listed")
+        }
+    };
     let mut b = server.connect(&bob).await; // online; carol is not
     let m = server
         .send(
@@ -829,12 +845,12 @@ async fn mentions_are_resolved_when_sent() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    assert_eq!(
-        ids,
-        vec![carol.id.as_str(), bob.id.as_str()],
-        "named first, then who was online for @here"
-    );
+    // Who @here reached is never on the wire (it grows with the channel); their mention
+    // counts say it reached them.
+    assert_eq!(ids, vec![carol.id.as_str()], "only the named, not @outsider");
     assert!(!ids.contains(&outsider.id.as_str()));
+    assert_eq!(mention_count(&bob).await, 1, "@here reached bob, online");
+    assert_eq!(mention_count(&carol).await, 1, "named");
     b.send_json(json!({"type": "presence", "status": "idle"}))
         .await;
     // Idle is not "here": once bob's idleness is recorded, @here reaches nobody.
@@ -847,11 +863,9 @@ async fn mentions_are_resolved_when_sent() {
         status = watcher.next_of("presence").await;
     }
     let m = server.send(&alice, &general, "h2", "@here again").await;
-    assert_eq!(
-        m["mentions"]["user_ids"].as_array().map(Vec::len),
-        Some(1),
-        "only carol, active now: {m}"
-    );
+    assert_eq!(m["mentions"]["user_ids"], json!([]), "{m}");
+    assert_eq!(mention_count(&bob).await, 1, "idle bob was not reached");
+    assert_eq!(mention_count(&carol).await, 2, "carol, active now, was");
     let everyone = server.send(&alice, &general, "e", "@everyone").await;
     assert_eq!(everyone["mentions"]["channel"], true);
 }
