@@ -131,7 +131,7 @@ impl Default for Config {
             max_reactions_per_message: chat.limits.max_reactions_per_message,
             max_mentions_per_message: chat.limits.max_mentions_per_message,
             max_sockets_per_user: gw.max_sockets_per_user,
-            http_header_timeout_ms: 10_000,
+            http_header_timeout_ms: 15_000,
         }
     }
 }

@@ -847,7 +847,11 @@ async fn mentions_are_resolved_when_sent() {
         .collect();
     // Who @here reached is never on the wire (it grows with the channel); their mention
     // counts say it reached them.
-    assert_eq!(ids, vec![carol.id.as_str()], "only the named, not @outsider");
+    assert_eq!(
+        ids,
+        vec![carol.id.as_str()],
+        "only the named, not @outsider"
+    );
     assert!(!ids.contains(&outsider.id.as_str()));
     assert_eq!(mention_count(&bob).await, 1, "@here reached bob, online");
     assert_eq!(mention_count(&carol).await, 1, "named");

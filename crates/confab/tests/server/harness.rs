@@ -135,7 +135,18 @@ fn stack_args() -> (Vec<String>, Option<std::sync::Arc<PgDatabase>>) {
 }
 
 /// Defaults for tests: no rate limits unless a test sets them.
-const TEST_ARGS: &[&str] = &["--send-rate-per-sec", "0", "--auth-rate-per-min", "0"];
+const TEST_ARGS: &[&str] = &[
+    "--send-rate-per-sec",
+    "0",
+    "--auth-rate-per-min",
+    "0",
+    "--change-rate-per-sec",
+    "0",
+    "--create-rate-per-min",
+    "0",
+    "--presence-rate-per-min",
+    "0",
+];
 
 impl Server {
     pub async fn start() -> Server {

@@ -1,5 +1,6 @@
 //! Behaviour of the whole server: the real binary, real SQLite files, real WebSocket clients.
 
+mod abuse;
 mod access;
 mod convergence;
 mod conversations;
