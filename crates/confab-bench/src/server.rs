@@ -232,6 +232,16 @@ impl Proc {
                 "0",
                 "--max-connections",
                 "19000",
+                // The bench's few users hold thousands of sockets each and change, create
+                // and subscribe as fast as they can: a load, not an attack.
+                "--max-sockets-per-user",
+                "19000",
+                "--change-rate-per-sec",
+                "0",
+                "--create-rate-per-min",
+                "0",
+                "--presence-rate-per-min",
+                "0",
             ])
             .args(extra)
             .env("CONFAB_LOG", "warn")

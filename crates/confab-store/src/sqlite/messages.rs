@@ -677,11 +677,11 @@ async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<Sen
                 .await
                 .ctx("reading a thread root")?
                 .ok_or(StoreError::InvalidThreadRoot)?;
-            if row.get::<&str, _>(0) != m.channel_id.as_str() {
+            if row.try_get::<&str, _>(0).ctx("reading a thread root")? != m.channel_id.as_str() {
                 return Err(StoreError::InvalidThreadRoot);
             }
             // A reply to a reply belongs to the same thread as its parent.
-            let parent_root: Option<String> = row.get(1);
+            let parent_root: Option<String> = row.try_get(1).ctx("reading a thread root")?;
             Some(
                 parent_root
                     .map(MessageId::from_trusted)

@@ -133,7 +133,9 @@ async fn next_seq(conn: &mut SqliteConnection, channel: &ChannelId) -> StoreResu
         .fetch_optional(&mut *conn)
         .await
         .ctx("taking the next sequence number")?
-        .map(|row| row.get::<i64, _>(0))
+        .map(|row| row.try_get::<i64, _>(0))
+        .transpose()
+        .ctx("taking the next sequence number")?
         .ok_or(StoreError::NotFound("channel"))
 }
 
@@ -403,7 +405,9 @@ impl Store for SqliteStore {
             .fetch_optional(&self.reader)
             .await
             .ctx("reading a session")?;
-        Ok(row.map(|r| UserId::from_trusted(r.get(0))))
+        row.map(|r| r.try_get(0).map(UserId::from_trusted))
+            .transpose()
+            .ctx("reading a session")
     }
 
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
@@ -450,10 +454,10 @@ impl Store for SqliteStore {
         .fetch_optional(&self.writer)
         .await
         .ctx("redeeming a ticket")?;
-        Ok(row.and_then(|r| {
-            let expires_at: i64 = r.get(1);
-            (expires_at >= now.as_micros()).then(|| UserId::from_trusted(r.get(0)))
-        }))
+        let Some(r) = row else { return Ok(None) };
+        let expires_at: i64 = r.try_get(1).ctx("redeeming a ticket")?;
+        let user: String = r.try_get(0).ctx("redeeming a ticket")?;
+        Ok((expires_at >= now.as_micros()).then(|| UserId::from_trusted(user)))
     }
 
     async fn create_workspace(&self, ws: NewWorkspace) -> StoreResult<Committed<Workspace>> {
@@ -526,7 +530,8 @@ impl Store for SqliteStore {
         .fetch_optional(&self.reader)
         .await
         .ctx("reading a workspace role")?;
-        row.map(|r| rows::role(r.get::<&str, _>(0))).transpose()
+        row.map(|r| rows::role(r.try_get::<&str, _>(0).ctx("reading a workspace role")?))
+            .transpose()
     }
 
     async fn user_workspaces(&self, user: &UserId) -> StoreResult<Vec<(Workspace, Role)>> {
@@ -594,8 +599,12 @@ impl Store for SqliteStore {
         .await
         .ctx("reading an invite")?
         .ok_or(StoreError::NotFound("invite"))?;
-        let ws = WorkspaceId::from_trusted(row.get(0));
-        let (expires_at, max_uses, uses): (i64, i64, i64) = (row.get(1), row.get(2), row.get(3));
+        let ws = WorkspaceId::from_trusted(row.try_get(0).ctx("reading an invite")?);
+        let (expires_at, max_uses, uses): (i64, i64, i64) = (
+            row.try_get(1).ctx("reading an invite")?,
+            row.try_get(2).ctx("reading an invite")?,
+            row.try_get(3).ctx("reading an invite")?,
+        );
         if expires_at < now.as_micros() || uses >= max_uses {
             return Err(StoreError::InviteExpired);
         }
@@ -735,10 +744,10 @@ impl Store for SqliteStore {
             .fetch_all(&self.reader)
             .await
             .ctx("listing a user's channels")?;
-        Ok(rows
-            .iter()
-            .map(|r| ChannelId::from_trusted(r.get(0)))
-            .collect())
+        rows.iter()
+            .map(|r| r.try_get(0).map(ChannelId::from_trusted))
+            .collect::<Result<_, _>>()
+            .ctx("listing a user's channels")
     }
 
     async fn add_channel_member(
@@ -940,9 +949,10 @@ impl Store for SqliteStore {
             .await
             .ctx("resolving mentions")?
         {
-            let name: &str = row.get(1);
+            let name: &str = row.try_get(1).ctx("resolving mentions")?;
             if let Some(pos) = usernames.iter().position(|n| n == name) {
-                found.push((pos, UserId::from_trusted(row.get(0))));
+                let id: String = row.try_get(0).ctx("resolving mentions")?;
+                found.push((pos, UserId::from_trusted(id)));
             }
         }
         // In the order the names were mentioned.

@@ -134,8 +134,11 @@ fn stack_args() -> (Vec<String>, Option<std::sync::Arc<PgDatabase>>) {
     }
 }
 
-/// Defaults for tests: no rate limits unless a test sets them.
+/// Defaults for tests: no rate limits and no per-user socket cap (a few users hold hundreds
+/// of sockets in the fleet tests) unless a test sets them.
 const TEST_ARGS: &[&str] = &[
+    "--max-sockets-per-user",
+    "100000",
     "--send-rate-per-sec",
     "0",
     "--auth-rate-per-min",
