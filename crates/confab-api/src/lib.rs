@@ -92,6 +92,7 @@ pub fn router(state: ApiState, extra: Router) -> Router {
     .route("/readyz", get(readyz))
     .route("/metrics", get(metrics))
     .with_state(state)
+    .layer(axum::middleware::from_fn(to_completion))
     .merge(extra)
     .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })
     .method_not_allowed_fallback(|| async {
@@ -101,6 +102,19 @@ pub fn router(state: ApiState, extra: Router) -> Router {
         )
     })
     .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+}
+
+/// Runs each API request on a task of its own: a client that hangs up mid-request no longer
+/// cuts a write short between its commit and its publish (or anywhere else). The answer goes
+/// nowhere, but what committed is published, as it is for a client that stayed.
+async fn to_completion(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(ErrorCode::Internal, "internal error").into_response(),
+    }
 }
 
 /// Ready when the store answers.

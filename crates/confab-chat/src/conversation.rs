@@ -13,8 +13,10 @@ use crate::error::{ChatError, ChatResult};
 pub const MAX_PRESENCE_USERS: usize = 500;
 
 impl ChatService {
-    /// A message the user can read, with the channel it is in.
-    async fn readable_message(
+    /// A message the user can read, with the channel it is in. A message in a channel the
+    /// user may not see is "not found"; any other failure (the database away) stays what it
+    /// is, so a client retries rather than forgets a message that exists.
+    pub(crate) async fn readable_message(
         &self,
         user: &UserId,
         id: &MessageId,
@@ -24,7 +26,10 @@ impl ChatService {
         let access = self
             .access(user, &message.channel_id)
             .await
-            .map_err(|_| not_found())?;
+            .map_err(|e| match e.code() {
+                ErrorCode::ChannelNotFound => not_found(),
+                _ => e,
+            })?;
         Ok((message, access))
     }
 

@@ -205,11 +205,6 @@ impl ChatService {
     }
 
     pub async fn message(&self, user: &UserId, id: &MessageId) -> ChatResult<Message> {
-        let not_found = || ChatError::refused(ErrorCode::MessageNotFound, "message not found");
-        let message = self.store.message(id).await?.ok_or_else(not_found)?;
-        self.access(user, &message.channel_id)
-            .await
-            .map_err(|_| not_found())?;
-        Ok(message)
+        Ok(self.readable_message(user, id).await?.0)
     }
 }

@@ -43,6 +43,19 @@ pub struct Gateway {
     inner: Arc<Inner>,
 }
 
+/// Longest a new socket waits for its channels' hubs to know where they are before `hello`;
+/// then it is closed (1011) and its client reconnects.
+const REGISTER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Why a socket could not be registered.
+pub(crate) enum Register {
+    /// The user's channel list could not be read.
+    Backend(BackendError),
+    /// A channel's position could not be learnt within [`REGISTER_TIMEOUT`].
+    NotReady,
+    ShuttingDown,
+}
+
 pub(crate) struct Inner {
     backend: Arc<dyn ChatBackend>,
     subscription: Arc<dyn Subscription>,
@@ -159,7 +172,7 @@ impl Inner {
     /// Makes a socket known: it then receives its user's events and every channel its user is
     /// in, everything committed after this returns. The socket is registered before the channel list is read, so a membership change
     /// committed in between is seen by one path or the other.
-    async fn register(self: &Arc<Self>, socket: &SocketHandle) -> Result<(), BackendError> {
+    async fn register(self: &Arc<Self>, socket: &SocketHandle) -> Result<(), Register> {
         let first = {
             let mut users = lock(&self.users);
             let sockets = users.entry(socket.user().clone()).or_default();
@@ -184,16 +197,25 @@ impl Inner {
         let hubs: Vec<Arc<Hub>> = self
             .backend
             .user_channel_ids(socket.user())
-            .await?
+            .await
+            .map_err(Register::Backend)?
             .iter()
             .map(|channel| self.attach(channel, socket))
             .collect();
         // `hello` is the cut: once every hub knows its position, all later changes reach the
-        // socket, and a client catches up on everything before from the store.
-        for hub in hubs {
-            hub.ready().await;
+        // socket, and a client catches up on everything before from the store. A hub that
+        // cannot learn its position (the store will not say where its channel is) must not
+        // hold the socket, or a shutdown waiting for it, for ever.
+        let ready = async {
+            for hub in &hubs {
+                hub.ready().await;
+            }
+        };
+        tokio::select! {
+            () = ready => Ok(()),
+            () = self.shutdown.cancelled() => Err(Register::ShuttingDown),
+            () = tokio::time::sleep(REGISTER_TIMEOUT) => Err(Register::NotReady),
         }
-        Ok(())
     }
 
     fn unregister(self: &Arc<Self>, socket: &SocketHandle) {

@@ -127,8 +127,13 @@ pub(crate) async fn run(gw: Arc<Inner>, ws: WebSocket, user: UserId) {
                 None
             }
         }
-        Err(error) => {
+        Err(crate::Register::ShuttingDown) => Some((CLOSE_GOING_AWAY, "server shutting down")),
+        Err(crate::Register::Backend(error)) => {
             tracing::warn!(?error, "could not load the user's channels");
+            Some((CLOSE_INTERNAL, "try again"))
+        }
+        Err(crate::Register::NotReady) => {
+            tracing::warn!("a channel's position could not be read in time");
             Some((CLOSE_INTERNAL, "try again"))
         }
     };

@@ -365,3 +365,78 @@ async fn lost_connections_are_replaced_and_their_errors_are_retryable() {
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     store.close().await;
 }
+
+/// Polls `fut` `polls` times, letting its I/O arrive between polls, then drops it: a
+/// cancellation at each of its await points in turn, whatever the machine's speed.
+async fn cancel_after_polls<F: std::future::Future>(fut: F, polls: usize) -> bool {
+    let mut fut = std::pin::pin!(fut);
+    for _ in 0..polls {
+        let ready = std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx)))
+            .await
+            .is_ready();
+        if ready {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    false
+}
+
+/// A request dropped while its transaction starts (its client gone, the gateway that called
+/// it killed) must not leave the pooled connection inside that transaction: the next
+/// borrower's autocommit statements, a batch of sends among them, would run inside it, be
+/// acknowledged and never be committed (sqlx #4393). One connection, so every call reuses the
+/// one a cancelled call returned; an edit is cancelled at each of its await points in turn,
+/// and after each a send must be visible to another process.
+#[tokio::test]
+async fn calls_cancelled_mid_transaction_never_poison_the_pool() {
+    let db = ScratchDb::create().await;
+    let store = PgStore::connect(&db.url(), 1).await.expect("store");
+    let other = PgStore::connect(&db.url(), 1)
+        .await
+        .expect("another process");
+    let alice = user(&store, "alice").await;
+    let (_, channel) = general(&store, &alice).await;
+    let edited = store
+        .send_message(message(&channel, &alice, "edited", "edit me"))
+        .await
+        .expect("send")
+        .message;
+    let mut completed = false;
+    for polls in 1..=40 {
+        completed = cancel_after_polls(
+            store.edit_message(
+                &edited.id,
+                &format!("edit {polls}"),
+                &Mentions::default(),
+                Timestamp::now(),
+            ),
+            polls,
+        )
+        .await;
+        let sent = store
+            .send_message(message(
+                &channel,
+                &alice,
+                &format!("s{polls}"),
+                "after a cancel",
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("send after {polls} polls: {e:?}"));
+        let seen = other
+            .message(&sent.message.id)
+            .await
+            .unwrap_or_else(|e| panic!("read after {polls} polls: {e:?}"));
+        assert!(
+            seen.is_some(),
+            "a send acknowledged after an edit cancelled at poll {polls} is not committed"
+        );
+        if completed {
+            break;
+        }
+    }
+    assert!(
+        completed,
+        "the edit completes within 40 polls, so every await point was cut"
+    );
+}

@@ -18,6 +18,18 @@ fn backend_error(err: ChatError) -> BackendError {
     }
 }
 
+/// Runs a write on a task of its own and waits for it. Its caller may be dropped meanwhile
+/// (the socket closed with the send in flight; on a chat service, the gateway that made the
+/// call gone): the write still runs to the end, so what it committed is also published.
+async fn to_completion<T: Send + 'static>(
+    write: impl Future<Output = Result<T, ChatError>> + Send + 'static,
+) -> Result<T, BackendError> {
+    match tokio::spawn(write).await {
+        Ok(result) => result.map_err(backend_error),
+        Err(_) => Err(backend_error(ChatError::Internal("running a write"))),
+    }
+}
+
 #[async_trait]
 impl ChatBackend for LocalBackend {
     async fn authenticate(&self, token: &str) -> Result<UserId, BackendError> {
@@ -49,10 +61,10 @@ impl ChatBackend for LocalBackend {
     }
 
     async fn send(&self, user: &UserId, cmd: SendCommand) -> Result<SendAck, BackendError> {
-        let outcome = self
-            .0
-            .send_message(
-                user,
+        let (chat, user) = (self.0.clone(), user.clone());
+        let outcome = to_completion(async move {
+            chat.send_message(
+                &user,
                 SendRequest {
                     channel_id: &cmd.channel_id,
                     client_msg_id: &cmd.client_msg_id,
@@ -62,7 +74,8 @@ impl ChatBackend for LocalBackend {
                 },
             )
             .await
-            .map_err(backend_error)?;
+        })
+        .await?;
         Ok(SendAck {
             message_id: outcome.message.id.to_string(),
             seq: outcome.message.seq,
@@ -72,7 +85,8 @@ impl ChatBackend for LocalBackend {
 
     async fn typing(&self, user: &UserId, channel_id: &str) -> Result<(), BackendError> {
         let channel = ChannelId::parse(channel_id).map_err(|e| backend_error(e.into()))?;
-        self.0.typing(user, &channel).await.map_err(backend_error)
+        let (chat, user) = (self.0.clone(), user.clone());
+        to_completion(async move { chat.typing(&user, &channel).await }).await
     }
 
     async fn mark_read(
@@ -82,10 +96,8 @@ impl ChatBackend for LocalBackend {
         seq: i64,
     ) -> Result<i64, BackendError> {
         let channel = ChannelId::parse(channel_id).map_err(|e| backend_error(e.into()))?;
-        self.0
-            .mark_read(user, &channel, seq)
-            .await
-            .map_err(backend_error)
+        let (chat, user) = (self.0.clone(), user.clone());
+        to_completion(async move { chat.mark_read(&user, &channel, seq).await }).await
     }
 
     async fn presence_visible(

@@ -88,17 +88,41 @@ impl PgStore {
     }
 
     async fn begin(&self) -> StoreResult<Tx> {
-        self.pool.begin().await.ctx("starting a transaction")
+        begin_to_completion(&self.pool, "BEGIN", "starting a transaction").await
     }
 
     /// A read-only transaction on one snapshot, for reads of several statements that must
     /// agree with each other.
     async fn begin_snapshot(&self) -> StoreResult<Tx> {
-        self.pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .await
-            .ctx("starting a read")
+        begin_to_completion(
+            &self.pool,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            "starting a read",
+        )
+        .await
     }
+}
+
+/// Starts a transaction on a task of its own, so that a caller dropped meanwhile (a client
+/// gone, a gateway killed mid-call) cannot cut the `BEGIN` round trip short. sqlx counts a
+/// transaction only once `BEGIN` is answered (sqlx #4393, fixed upstream after 0.9.0): cut
+/// before that, the connection went back to the pool inside a transaction nothing would end,
+/// and the next borrower's autocommit writes (a batch of sends) were acknowledged inside it
+/// and never committed. Run to completion, the `Transaction` exists before anyone can drop
+/// it, and dropping it rolls back.
+async fn begin_to_completion(
+    pool: &PgPool,
+    statement: &'static str,
+    context: &'static str,
+) -> StoreResult<Tx> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin_with(statement).await })
+        .await
+        .map_err(|_| StoreError::Internal {
+            context,
+            source: sqlx::Error::WorkerCrashed,
+        })?
+        .ctx(context)
 }
 
 /// Takes the channel's next sequence number and, with it, the channel's row lock until the

@@ -63,6 +63,9 @@ impl PgStore {
 
 /// The batching workers: whichever is free takes every send waiting (up to [`MAX_BATCH`]) and
 /// stores it. They end when the store is dropped.
+/// How long a worker keeps its connection while waiting for its turn at the queue.
+const IDLE_HOLD: std::time::Duration = std::time::Duration::from_millis(5);
+
 pub(super) fn spawn_workers(pool: &PgPool, pending: mpsc::Receiver<PendingSend>) {
     let pending = Arc::new(Mutex::new(pending));
     for _ in 0..IN_FLIGHT {
@@ -79,7 +82,16 @@ async fn worker(pool: PgPool, pending: Arc<Mutex<mpsc::Receiver<PendingSend>>>) 
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         {
-            let mut pending = pending.lock().await;
+            // Another worker holds the queue while it waits for sends: if that lasts, this
+            // one's connection is idle too and goes back (a small pool must not lose every
+            // connection to idle workers).
+            let mut pending = match tokio::time::timeout(IDLE_HOLD, pending.lock()).await {
+                Ok(pending) => pending,
+                Err(_) => {
+                    conn = None;
+                    pending.lock().await
+                }
+            };
             if pending.is_empty() {
                 conn = None;
             }

@@ -99,3 +99,40 @@ async fn sigterm_closes_sockets_with_going_away_and_keeps_every_ack() {
         "an acknowledged send was lost in shutdown"
     );
 }
+
+/// A send whose client goes away before its ack (the socket closed, the tab shut, a gateway
+/// killed mid-call) may still commit; once committed it must be published, or the other
+/// members would see it only when a later change revealed the hole. Each sender closes its
+/// socket right after its send frame; the watcher must receive every message the channel
+/// holds, with no later change to reveal any.
+#[tokio::test]
+async fn a_send_whose_client_leaves_before_the_ack_still_reaches_everyone() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let (_, general) = server.workspace(&alice, &[&bob]).await;
+    let mut watcher = server.connect(&bob).await;
+    for i in 0..40 {
+        let mut gone = server.connect(&alice).await;
+        gone.send_message(&general, &format!("gone-{i}"), &format!("{i}"))
+            .await;
+        gone.inner.close(None).await.expect("close");
+    }
+    // What the store holds once every send has settled: a marker sent after them all, in
+    // another channel so that no later change in this one can reveal a hole (sends commit in
+    // the order they reach the store).
+    let (ws, _) = server.workspace(&alice, &[]).await;
+    let elsewhere = server.channel(&alice, &ws, "elsewhere", false, &[]).await;
+    server.send(&alice, &elsewhere, "marker", "marker").await;
+    let (stored, _) = server.catch_up(&bob, &general, 0, 200).await;
+    let stored: BTreeSet<String> = stored.iter().map(|m| s(&m["id"])).collect();
+    assert!(!stored.is_empty(), "some sends committed");
+    let mut seen = BTreeSet::new();
+    while seen.len() < stored.len() {
+        let e = watcher.next_event_in(&general).await;
+        if e["kind"] == "message.created" {
+            seen.insert(s(&e["message"]["id"]));
+        }
+    }
+    assert_eq!(seen, stored, "every committed send was delivered live");
+}
