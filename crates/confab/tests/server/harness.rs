@@ -230,6 +230,48 @@ impl Server {
         self.base.trim_end_matches("/api/v1").to_owned()
     }
 
+    /// Damages a channel's row from outside, as a bad disk or a hand edit could: its `kind`
+    /// becomes one confab does not know, so every read of the channel fails, while its
+    /// membership rows still read.
+    #[allow(dead_code)] // not every test binary uses it
+    pub async fn damage_channel(&self, channel: &str) {
+        use sqlx::Connection;
+        match &self._db {
+            Some(db) => {
+                let mut conn = sqlx::PgConnection::connect(&db.url())
+                    .await
+                    .expect("connect");
+                sqlx::query("ALTER TABLE channels DROP CONSTRAINT IF EXISTS channels_kind_check")
+                    .execute(&mut conn)
+                    .await
+                    .expect("drop the check");
+                sqlx::query("UPDATE channels SET kind = 'bogus' WHERE id = $1")
+                    .bind(channel)
+                    .execute(&mut conn)
+                    .await
+                    .expect("damage");
+                conn.close().await.expect("close");
+            }
+            None => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(self.dir.join("data").join("confab.db"));
+                let mut conn = sqlx::SqliteConnection::connect_with(&options)
+                    .await
+                    .expect("connect");
+                sqlx::query("PRAGMA ignore_check_constraints = ON")
+                    .execute(&mut conn)
+                    .await
+                    .expect("pragma");
+                sqlx::query("UPDATE channels SET kind = 'bogus' WHERE id = ?")
+                    .bind(channel)
+                    .execute(&mut conn)
+                    .await
+                    .expect("damage");
+                conn.close().await.expect("close");
+            }
+        }
+    }
+
     /// SIGKILL: no chance to flush anything.
     pub async fn kill9(&mut self) {
         self.child.start_kill().expect("kill");

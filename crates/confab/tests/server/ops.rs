@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{Server, s};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::harness::{Ended, Server, WAIT, Ws, s};
 
 #[tokio::test]
 async fn the_openapi_document_matches_the_routes() {
@@ -193,4 +195,42 @@ async fn the_listener_backlog_holds_a_reconnect_storm() {
         .parse()
         .expect("a number");
     assert_eq!(backlog, 4096.min(cap));
+}
+
+/// A channel whose position the store cannot give (its row does not read) holds a new
+/// socket before `hello` only until the gateway gives up; and a shutdown meanwhile closes the
+/// socket with 1001 and exits, instead of waiting for that socket for ever.
+#[tokio::test]
+async fn a_socket_stuck_before_hello_does_not_hold_shutdown() {
+    let mut server = Server::start().await;
+    let alice = server.register("alice").await;
+    let (ws, _) = server.workspace(&alice, &[]).await;
+    let broken = server.channel(&alice, &ws, "broken", false, &[]).await;
+    server.damage_channel(&broken).await;
+
+    let mut request = server
+        .ws_base
+        .as_str()
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", alice.token).parse().expect("header"),
+    );
+    let (socket, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+        .await
+        .expect("handshake in time")
+        .expect("handshake");
+    let mut stuck = Ws {
+        inner: socket,
+        hello: Value::Null,
+    };
+    let status = server.terminate().await;
+    assert!(status.success(), "{status:?}");
+    let (ended, frames) = stuck.until_closed(WAIT).await;
+    assert!(
+        frames.iter().all(|f| f["type"] != "hello"),
+        "no hello for a socket whose channels are not ready: {frames:?}"
+    );
+    assert_eq!(ended, Ended::Close(Some(1001)));
 }
