@@ -440,3 +440,29 @@ async fn calls_cancelled_mid_transaction_never_poison_the_pool() {
         "the edit completes within 40 polls, so every await point was cut"
     );
 }
+
+/// Every hot statement can be answered through an index. With sequential scans priced out
+/// (`enable_seqscan = off`), a plan that still scans one of confab's tables has no index it
+/// could use, and on a database of millions of messages it would read them all: the
+/// gateways' hole-filling did, at 376 ms a call.
+#[tokio::test]
+async fn hot_statements_never_scan_a_table() {
+    let db = ScratchDb::create().await;
+    let store = PgStore::connect(&db.url(), 1).await.expect("migrate");
+    // Nor are they compiled: JIT cost more than the statement itself.
+    assert_eq!(store.session_setting("jit").await.expect("jit"), "off");
+    store.close().await;
+    let mut conn = PgConnection::connect(&db.url()).await.expect("connect");
+    conn.execute("SET enable_seqscan = off").await.expect("set");
+    for (name, mut sql, params) in confab_store::postgres::hot_statements() {
+        for (i, literal) in params.iter().enumerate().rev() {
+            sql = sql.replace(&format!("${}", i + 1), literal);
+        }
+        let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {sql}"))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{sql}"));
+        let plan = plan.join("\n");
+        assert!(!plan.contains("Seq Scan"), "{name} scans a table:\n{plan}");
+    }
+}

@@ -11,7 +11,8 @@ use confab_core::{
 };
 use sqlx::{PgConnection, PgExecutor};
 
-use super::rows::{self, select_messages};
+use super::rows;
+use super::statements;
 use super::{Logged, PgStore, channel_in, record_change};
 use crate::changes::{self, ChangeRow};
 use crate::error::{DbContext, is_unique_violation};
@@ -70,7 +71,7 @@ enum Sent {
 }
 
 async fn message_in(db: impl PgExecutor<'_>, id: &str) -> StoreResult<Option<Message>> {
-    let row = sqlx::query(&select_messages("m.id = $1"))
+    let row = sqlx::query(&statements::MESSAGE)
         .bind(id)
         .fetch_optional(db)
         .await
@@ -80,13 +81,11 @@ async fn message_in(db: impl PgExecutor<'_>, id: &str) -> StoreResult<Option<Mes
 
 /// A message and, for a thread reply, its root, both as they are now, from one statement.
 async fn with_root(db: impl PgExecutor<'_>, id: &str) -> StoreResult<(Message, Option<Message>)> {
-    let rows = sqlx::query(&select_messages(
-        "m.id = $1 OR m.id = (SELECT thread_root_id FROM messages WHERE id = $1)",
-    ))
-    .bind(id)
-    .fetch_all(db)
-    .await
-    .ctx("reading a message")?;
+    let rows = sqlx::query(&statements::MESSAGE_WITH_ROOT)
+        .bind(id)
+        .fetch_all(db)
+        .await
+        .ctx("reading a message")?;
     let mut messages = rows::messages(&rows)?;
     let at = messages
         .iter()
@@ -439,13 +438,11 @@ impl PgStore {
         root: &MessageId,
     ) -> StoreResult<Option<(Message, Vec<Message>)>> {
         // The root and its live replies from one statement, so they agree.
-        let rows = sqlx::query(&select_messages(
-            "m.id = $1 OR (m.thread_root_id = $1 AND NOT m.deleted) ORDER BY m.seq",
-        ))
-        .bind(root.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .ctx("reading a thread")?;
+        let rows = sqlx::query(&statements::THREAD)
+            .bind(root.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .ctx("reading a thread")?;
         let mut messages = rows::messages(&rows)?;
         let Some(at) = messages.iter().position(|m| m.id == *root) else {
             return Ok(None);
@@ -473,19 +470,17 @@ impl PgStore {
             .await
             .ctx("reading a channel's last_seq")?
             .ok_or(StoreError::NotFound("channel"))?;
-        let rows = sqlx::query(&select_messages(
-            "m.channel_id = $1 AND m.version > $2 ORDER BY m.version LIMIT $3",
-        ))
-        .bind(channel.as_str())
-        .bind(cursor)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&mut *tx)
-        .await
-        .ctx("reading messages")?;
+        let rows = sqlx::query(&statements::FEED_PAGE)
+            .bind(channel.as_str())
+            .bind(cursor)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&mut *tx)
+            .await
+            .ctx("reading messages")?;
         let page = match feed::cut(rows::messages(&rows)?, limit, last_seq, cursor) {
             feed::Cut::Page(page) => page,
             feed::Cut::WholeGroup(version) => {
-                let rows = sqlx::query(&select_messages("m.channel_id = $1 AND m.version = $2"))
+                let rows = sqlx::query(&statements::FEED_GROUP)
                     .bind(channel.as_str())
                     .bind(version)
                     .fetch_all(&mut *tx)
@@ -505,16 +500,13 @@ impl PgStore {
         limit: u32,
     ) -> StoreResult<(Vec<Message>, bool)> {
         // The channel's timeline: thread replies live in their thread.
-        let rows = sqlx::query(&select_messages(
-            "m.channel_id = $1 AND m.seq < $2 AND m.thread_root_id IS NULL \
-             ORDER BY m.seq DESC LIMIT $3",
-        ))
-        .bind(channel.as_str())
-        .bind(before)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.pool)
-        .await
-        .ctx("reading messages")?;
+        let rows = sqlx::query(&statements::HISTORY_PAGE)
+            .bind(channel.as_str())
+            .bind(before)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.pool)
+            .await
+            .ctx("reading messages")?;
         let mut messages = rows::messages(&rows)?;
         let has_more = messages.len() > limit as usize;
         messages.truncate(limit as usize);
@@ -528,28 +520,22 @@ impl PgStore {
         limit: u32,
     ) -> StoreResult<Vec<ChannelEvent>> {
         let mut tx = self.begin_snapshot().await?;
-        let changes: Vec<ChangeRow> = sqlx::query_as(
-            "SELECT seq, kind, message_id, user_id, detail FROM channel_changes \
-             WHERE channel_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        )
-        .bind(channel.as_str())
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await
-        .ctx("reading channel changes")?;
+        let changes: Vec<ChangeRow> = sqlx::query_as(statements::CHANGE_LOG)
+            .bind(channel.as_str())
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await
+            .ctx("reading channel changes")?;
         // Every message the changes name, and their thread roots, in one statement.
         let ids = changes::message_ids(&changes);
         let mut messages: HashMap<String, Message> = HashMap::new();
         if !ids.is_empty() {
-            let rows = sqlx::query(&select_messages(
-                "m.id = ANY ($1) OR m.id IN \
-                 (SELECT thread_root_id FROM messages WHERE id = ANY ($1))",
-            ))
-            .bind(&ids)
-            .fetch_all(&mut *tx)
-            .await
-            .ctx("reading changed messages")?;
+            let rows = sqlx::query(&statements::MESSAGES_WITH_ROOTS)
+                .bind(&ids)
+                .fetch_all(&mut *tx)
+                .await
+                .ctx("reading changed messages")?;
             for message in rows::messages(&rows)? {
                 messages.insert(message.id.as_str().to_owned(), message);
             }

@@ -14,6 +14,10 @@
 mod messages;
 mod rows;
 mod sends;
+mod statements;
+
+#[cfg(feature = "testsuite")]
+pub use statements::hot_statements;
 
 use std::time::Duration;
 
@@ -22,7 +26,7 @@ use confab_core::{
     Change, Channel, ChannelEvent, ChannelId, ChannelKind, Mentions, Message, MessageId, Role,
     Timestamp, User, UserId, Workspace, WorkspaceId,
 };
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, Row, Transaction};
 
 use crate::error::{DbContext, is_unique_violation};
@@ -52,11 +56,17 @@ impl PgStore {
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
         // The pool pings an idle connection before lending it (sqlx's default) and drops one
         // that fails, so after an outage connections are replaced rather than reused dead.
+        // No JIT: confab's statements are short index lookups, and compiling them costs more
+        // than running them (323 of 376 ms of one hole-fill on a 35k-row table).
+        let options = url
+            .parse::<PgConnectOptions>()
+            .ctx("parsing the database URL")?
+            .options([("jit", "off")]);
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .test_before_acquire(true)
-            .connect(url)
+            .connect_with(options)
             .await
             .ctx("connecting to postgres")?;
         if let Err(e) = sqlx::migrate!("./migrations/postgres").run(&pool).await {
@@ -80,6 +90,16 @@ impl PgStore {
             send_turns: messages::SendTurns::new(),
             sends,
         })
+    }
+
+    /// A setting as the store's own connections have it (for tests).
+    #[cfg(feature = "testsuite")]
+    pub async fn session_setting(&self, name: &str) -> StoreResult<String> {
+        sqlx::query_scalar("SELECT current_setting($1)")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .ctx("reading a setting")
     }
 
     /// Waits for in-flight statements and closes every connection.
@@ -707,31 +727,13 @@ impl Store for PgStore {
         user: &UserId,
         include_public: bool,
     ) -> StoreResult<Vec<ChannelView>> {
-        // Unread: others' live top-level messages after the read cursor. Mentions: those of
-        // them that mention the user (by name, or @here while online, or @channel).
-        let unread_filter = "m.channel_id = c.id AND m.seq > cm.last_read_seq AND m.author_id <> $1 \
-                             AND NOT m.deleted AND m.thread_root_id IS NULL";
-        let rows = sqlx::query(&format!(
-            "SELECT {CHANNEL_COLUMNS}, cm.user_id IS NOT NULL AS is_member, \
-                    COALESCE(cm.last_read_seq, 0) AS last_read_seq, \
-                    CASE WHEN cm.user_id IS NULL THEN 0 ELSE \
-                      (SELECT COUNT(*) FROM messages m WHERE {unread_filter}) END AS unread_count, \
-                    CASE WHEN cm.user_id IS NULL THEN 0 ELSE \
-                      (SELECT COUNT(*) FROM messages m WHERE {unread_filter} \
-                         AND ($1 = ANY (m.mention_ids) OR (m.mentions_channel & {flag}) <> 0)) \
-                    END AS mention_count \
-             FROM channels c \
-             LEFT JOIN channel_members cm ON cm.channel_id = c.id AND cm.user_id = $1 \
-             WHERE c.workspace_id = $2 AND (cm.user_id IS NOT NULL OR ($3 AND c.kind = 'public')) \
-             ORDER BY c.kind = 'dm', c.name, c.id",
-            flag = rows::MENTIONS_CHANNEL,
-        ))
-        .bind(user.as_str())
-        .bind(ws.as_str())
-        .bind(include_public)
-        .fetch_all(&self.pool)
-        .await
-        .ctx("listing channels")?;
+        let rows = sqlx::query(&statements::CHANNEL_LIST)
+            .bind(user.as_str())
+            .bind(ws.as_str())
+            .bind(include_public)
+            .fetch_all(&self.pool)
+            .await
+            .ctx("listing channels")?;
         rows.iter()
             .map(|row| {
                 Ok(ChannelView {
@@ -746,12 +748,11 @@ impl Store for PgStore {
     }
 
     async fn user_channel_ids(&self, user: &UserId) -> StoreResult<Vec<ChannelId>> {
-        let ids: Vec<String> =
-            sqlx::query_scalar("SELECT channel_id FROM channel_members WHERE user_id = $1")
-                .bind(user.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .ctx("listing a user's channels")?;
+        let ids: Vec<String> = sqlx::query_scalar(statements::USER_CHANNELS)
+            .bind(user.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .ctx("listing a user's channels")?;
         Ok(ids.into_iter().map(ChannelId::from_trusted).collect())
     }
 

@@ -35,7 +35,7 @@ use sqlx::postgres::PgPool;
 use tokio::sync::{Mutex, mpsc};
 
 use super::PgStore;
-use super::rows::{self, select_messages};
+use super::rows;
 use crate::error::{DbContext, is_unique_violation};
 use crate::send_queue::{self, MAX_BATCH, PendingSend};
 use crate::{NewMessage, SendOutcome, StoreError, StoreResult};
@@ -252,13 +252,11 @@ async fn read_originals(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = sqlx::query(&select_messages(
-        "m.id = ANY ($1) OR m.id IN (SELECT thread_root_id FROM messages WHERE id = ANY ($1))",
-    ))
-    .bind(&ids)
-    .fetch_all(pool)
-    .await
-    .ctx("reading messages")?;
+    let rows = sqlx::query(&super::statements::MESSAGES_WITH_ROOTS)
+        .bind(&ids)
+        .fetch_all(pool)
+        .await
+        .ctx("reading messages")?;
     Ok(rows::messages(&rows)?
         .into_iter()
         .map(|m| (m.id.as_str().to_owned(), m))
