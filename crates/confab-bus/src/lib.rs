@@ -18,7 +18,7 @@ use confab_core::{BusMessage, Topic};
 
 pub use memory::MemoryBus;
 pub use presence::{MemoryPresence, PresenceRegistry, presence_upkeep};
-pub use redis_backend::{RedisBus, RedisPresence};
+pub use redis_backend::{DEFAULT_PUBLISH_QUEUE_BYTES, RedisBus, RedisPresence};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {

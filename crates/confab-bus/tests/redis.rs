@@ -280,3 +280,38 @@ async fn presence_writes_redis_missed_are_replayed_by_the_next_heartbeat() {
     );
     assert!(gateway.maintain().await.is_empty(), "and nothing more");
 }
+
+/// While Redis is away, publishes wait in a queue bounded in bytes, not only in count (a
+/// hundred thousand 64 KiB messages would be gigabytes): past the budget `publish` refuses at
+/// once (the change is committed; subscribers catch up from the store), and once Redis is back
+/// and the queue drains, publishing is accepted again.
+#[tokio::test]
+async fn the_publish_queue_is_bounded_in_bytes_while_redis_is_down() {
+    let mut server = RedisServer::start();
+    let bus = RedisBus::connect_with_budget(&server.url(), "confab", 64 * 1024)
+        .await
+        .expect("connect");
+    let channel = ChannelId::generate();
+    server.kill();
+    let (mut accepted, mut refused) = (0, 0);
+    for seq in 1..=2_000 {
+        match bus.publish(member_event(&channel, seq)).await {
+            Ok(()) => accepted += 1,
+            Err(_) => refused += 1,
+        }
+    }
+    // A member event is ~200 bytes: a few hundred fit the 64 KiB budget, not 2,000.
+    assert!(
+        accepted > 100 && refused > 0,
+        "accepted {accepted}, refused {refused}"
+    );
+    server.restart();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while bus.publish(member_event(&channel, 0)).await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the queue never drained"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

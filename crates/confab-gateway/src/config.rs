@@ -30,6 +30,9 @@ pub struct GatewayConfig {
     /// How often the gateway renews its presence liveness and sweeps gateways that stopped
     /// renewing theirs (shared presence only).
     pub presence_heartbeat: Duration,
+    /// Events a channel's hub holds ahead of a hole it cannot fill yet (the store away, say);
+    /// past it the hub drops them and reads them back from the store once it answers.
+    pub hub_pending_limit: usize,
     /// Sockets one user may hold at once here; one more is refused with 429 at the handshake.
     pub max_sockets_per_user: usize,
     /// The largest frame the server may send (`Limits::max_event_frame_bytes`): a socket's
@@ -53,6 +56,7 @@ impl Default for GatewayConfig {
             max_connections: 18_000,
             bus_queue: 65_536,
             presence_heartbeat: Duration::from_secs(2),
+            hub_pending_limit: 4096,
             max_sockets_per_user: 32,
             max_event_frame_bytes: confab_core::Limits::default().max_event_frame_bytes(),
         }

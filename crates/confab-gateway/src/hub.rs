@@ -239,6 +239,21 @@ impl Position {
         if event.seq < self.next {
             return; // Already delivered: a duplicate or a late copy of a filled event.
         }
+        if self.pending.len() >= self.gw.config.hub_pending_limit
+            && !self.pending.contains_key(&event.seq)
+        {
+            // A hole that will not fill (the store away) must not grow memory: everything
+            // published is committed, so drop what waits and read it back from the store.
+            tracing::warn!(
+                channel = %self.hub.channel_id,
+                waiting = self.pending.len(),
+                "too many events ahead of a hole; dropping them to read back from the store"
+            );
+            metrics::counter!("confab_hub_pending_dropped_total").increment(1);
+            self.pending.clear();
+            self.fill_at = Some(Instant::now());
+            return;
+        }
         self.pending.insert(event.seq, event);
         self.advance();
     }

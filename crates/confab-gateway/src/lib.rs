@@ -11,6 +11,7 @@
 //! delivers their `member.joined` and detaches them right after their `member.left`.
 
 mod backend;
+mod coalesce;
 mod config;
 mod handshake;
 mod hub;
@@ -80,6 +81,8 @@ pub(crate) struct Inner {
     next_socket: AtomicU64,
     /// Distinguishes session IDs of this process from those of earlier ones.
     boot_id: u64,
+    /// `reconcile_channel_lists`, one pass at a time however many resyncs arrive.
+    reconcile: coalesce::Coalesced,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -115,6 +118,7 @@ impl Gateway {
             sockets: TaskTracker::new(),
             next_socket: AtomicU64::new(1),
             boot_id,
+            reconcile: coalesce::Coalesced::default(),
         });
         tokio::spawn(dispatch(inner.clone()));
         let upkeep = tokio::spawn(confab_bus::presence_upkeep(
@@ -346,7 +350,17 @@ async fn dispatch(inner: Arc<Inner>) {
                 for hub in lock(&inner.hubs).values() {
                     hub.request_resync();
                 }
-                tokio::spawn(reconcile_channel_lists(inner.clone()));
+                if inner.reconcile.request() {
+                    let inner = inner.clone();
+                    tokio::spawn(async move {
+                        loop {
+                            reconcile_channel_lists(inner.clone()).await;
+                            if !inner.reconcile.finished() {
+                                break;
+                            }
+                        }
+                    });
+                }
             }
         }
     }

@@ -64,6 +64,9 @@ pub struct Config {
     pub max_connections: usize,
     /// Bus deliveries a gateway may queue before it must catch up from the store instead.
     pub bus_queue: usize,
+    /// With Redis: bytes of publishes that may wait for it (during an outage, say); past it
+    /// publishes are refused and subscribers catch up from the store.
+    pub bus_publish_queue_bytes: usize,
     /// Browser origins allowed to open WebSockets besides the server's own; `*` for any.
     pub allowed_origins: Vec<String>,
     /// Message sends per user per second (sustained), and the burst above it. 0 disables.
@@ -87,6 +90,9 @@ pub struct Config {
     pub max_mentions_per_message: usize,
     /// WebSockets one user may hold at once on one gateway.
     pub max_sockets_per_user: usize,
+    /// Events a gateway holds for one channel ahead of a hole it cannot fill yet; past it
+    /// they are dropped and read back from the store.
+    pub hub_pending_limit: usize,
     /// An HTTP connection must send a request's headers within this, and an idle keep-alive
     /// connection is closed after it.
     pub http_header_timeout_ms: u64,
@@ -117,6 +123,7 @@ impl Default for Config {
             ws_reorder_wait_ms: gw.reorder_wait.as_millis() as u64,
             max_connections: gw.max_connections,
             bus_queue: gw.bus_queue,
+            bus_publish_queue_bytes: confab_bus::DEFAULT_PUBLISH_QUEUE_BYTES,
             allowed_origins: Vec::new(),
             send_rate_per_sec: 10,
             send_rate_burst: chat.send_rate.burst,
@@ -131,6 +138,7 @@ impl Default for Config {
             max_reactions_per_message: chat.limits.max_reactions_per_message,
             max_mentions_per_message: chat.limits.max_mentions_per_message,
             max_sockets_per_user: gw.max_sockets_per_user,
+            hub_pending_limit: gw.hub_pending_limit,
             http_header_timeout_ms: 15_000,
         }
     }
@@ -248,6 +256,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CONFAB_MAX_SOCKETS_PER_USER")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_sockets_per_user: Option<usize>,
+    #[arg(long, env = "CONFAB_BUS_PUBLISH_QUEUE_BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bus_publish_queue_bytes: Option<usize>,
+    #[arg(long, env = "CONFAB_HUB_PENDING_LIMIT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hub_pending_limit: Option<usize>,
     #[arg(long, env = "CONFAB_HTTP_HEADER_TIMEOUT_MS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_header_timeout_ms: Option<u64>,
@@ -332,6 +346,22 @@ impl Config {
             "max_connections must be at least 1"
         );
         anyhow::ensure!(self.bus_queue >= 1, "bus_queue must be at least 1");
+        anyhow::ensure!(
+            self.hub_pending_limit >= 1,
+            "hub_pending_limit must be at least 1"
+        );
+        anyhow::ensure!(
+            self.max_sockets_per_user >= 1,
+            "max_sockets_per_user must be at least 1"
+        );
+        anyhow::ensure!(
+            self.max_reactions_per_message >= 1,
+            "max_reactions_per_message must be at least 1"
+        );
+        anyhow::ensure!(
+            self.http_header_timeout_ms >= 100,
+            "http_header_timeout_ms must be at least 100"
+        );
         Ok(())
     }
 
@@ -399,6 +429,7 @@ impl Config {
             presence_heartbeat: Duration::from_millis(self.presence_heartbeat_ms),
             bus_queue: self.bus_queue,
             max_sockets_per_user: self.max_sockets_per_user,
+            hub_pending_limit: self.hub_pending_limit,
             max_event_frame_bytes: self.limits().max_event_frame_bytes(),
             ..GatewayConfig::default()
         }

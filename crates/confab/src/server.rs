@@ -88,9 +88,13 @@ async fn open_bus(
 ) -> anyhow::Result<(Arc<dyn Bus>, Arc<dyn PresenceRegistry>, Option<MemoryBus>)> {
     Ok(match &config.redis_url {
         Some(url) => {
-            let bus = RedisBus::connect(url, &config.redis_prefix)
-                .await
-                .context("connecting to Redis")?;
+            let bus = RedisBus::connect_with_budget(
+                url,
+                &config.redis_prefix,
+                config.bus_publish_queue_bytes,
+            )
+            .await
+            .context("connecting to Redis")?;
             let presence = RedisPresence::connect(
                 url,
                 &config.redis_prefix,

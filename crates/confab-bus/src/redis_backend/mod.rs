@@ -16,12 +16,13 @@ mod publisher;
 mod subscriber;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use confab_core::{BusMessage, Topic};
+use redis::AsyncConnectionConfig;
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, PushInfo};
 use tokio::sync::mpsc;
 
 use crate::{Bus, BusError, Subscription};
@@ -30,8 +31,11 @@ pub use presence::RedisPresence;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
-/// Publishes waiting for Redis (during an outage, say) before `publish` starts refusing.
+/// Publishes waiting for Redis (during an outage, say) before `publish` starts refusing, by
+/// count; their bytes are bounded by the bus's publish budget.
 const PUBLISH_QUEUE: usize = 100_000;
+/// The default byte budget of publishes waiting for Redis.
+pub const DEFAULT_PUBLISH_QUEUE_BYTES: usize = 64 * 1024 * 1024;
 
 /// What every connection of one bus shares.
 pub(crate) struct Shared {
@@ -51,20 +55,27 @@ impl Shared {
         }
     }
 
-    /// A fresh multiplexed connection; `push` receives pub/sub messages and the library's
-    /// disconnect notice.
-    async fn open(
-        &self,
-        push: Option<mpsc::UnboundedSender<PushInfo>>,
-    ) -> redis::RedisResult<MultiplexedConnection> {
-        let mut config = AsyncConnectionConfig::new()
+    fn config() -> AsyncConnectionConfig {
+        AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT));
-        if let Some(push) = push {
-            config = config.set_push_sender(push);
-        }
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+    }
+
+    /// A fresh multiplexed connection.
+    async fn open(&self) -> redis::RedisResult<MultiplexedConnection> {
         self.client
-            .get_multiplexed_async_connection_with_config(&config)
+            .get_multiplexed_async_connection_with_config(&Self::config())
+            .await
+    }
+
+    /// A fresh multiplexed connection whose pub/sub messages and disconnect notice go to
+    /// `push`, as they arrive.
+    async fn open_subscriber(
+        &self,
+        push: impl redis::aio::AsyncPushSender,
+    ) -> redis::RedisResult<MultiplexedConnection> {
+        self.client
+            .get_multiplexed_async_connection_with_config(&Self::config().set_push_sender(push))
             .await
     }
 }
@@ -83,13 +94,27 @@ pub(crate) fn client(url: &str) -> Result<redis::Client, BusError> {
 
 pub struct RedisBus {
     shared: Arc<Shared>,
-    publish: mpsc::Sender<Arc<BusMessage>>,
+    publish: mpsc::Sender<publisher::Outgoing>,
+    /// Bytes of publishes queued and not yet sent, against `publish_budget`.
+    queued: Arc<AtomicUsize>,
+    publish_budget: usize,
 }
 
 impl RedisBus {
     /// Connects (failing if Redis cannot be reached now: a misconfiguration should stop the
     /// start, not show up later as silence) and starts the publisher.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, BusError> {
+        Self::connect_with_budget(url, prefix, DEFAULT_PUBLISH_QUEUE_BYTES).await
+    }
+
+    /// As [`RedisBus::connect`], with at most `publish_budget` bytes of publishes waiting for
+    /// Redis (during an outage, say); past it `publish` refuses, and subscribers catch up
+    /// from the store.
+    pub async fn connect_with_budget(
+        url: &str,
+        prefix: &str,
+        publish_budget: usize,
+    ) -> Result<Self, BusError> {
         let client = client(url)?;
         let mut shared = Shared {
             client,
@@ -97,7 +122,7 @@ impl RedisBus {
             sharded: false,
         };
         let mut conn = shared
-            .open(None)
+            .open()
             .await
             .map_err(|e| BusError::Unavailable(format!("connecting to redis: {e}")))?;
         // Sharded pub/sub exists from Redis 7 on; an older server refuses the command.
@@ -110,10 +135,13 @@ impl RedisBus {
         tracing::info!(sharded = shared.sharded, "connected to the redis bus");
         let shared = Arc::new(shared);
         let (tx, rx) = mpsc::channel(PUBLISH_QUEUE);
-        tokio::spawn(publisher::run(shared.clone(), conn, rx));
+        let queued = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(publisher::run(shared.clone(), conn, rx, queued.clone()));
         Ok(Self {
             shared,
             publish: tx,
+            queued,
+            publish_budget,
         })
     }
 
@@ -128,12 +156,27 @@ impl Bus for RedisBus {
     /// Queues the message for the publisher task and returns at once: a slow or absent Redis
     /// never holds up a send that is already committed.
     async fn publish(&self, msg: Arc<BusMessage>) -> Result<(), BusError> {
-        self.publish.try_send(msg).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => {
-                BusError::Unavailable("redis publish queue is full".into())
-            }
-            mpsc::error::TrySendError::Closed(_) => {
-                BusError::Unavailable("redis publisher stopped".into())
+        let Some(out) = publisher::encode(&self.shared, &msg) else {
+            return Err(BusError::Unavailable(
+                "bus message could not be encoded".into(),
+            ));
+        };
+        let size = out.size();
+        if self.queued.fetch_add(size, Ordering::AcqRel) + size > self.publish_budget {
+            self.queued.fetch_sub(size, Ordering::AcqRel);
+            return Err(BusError::Unavailable(
+                "redis publish queue is full (bytes)".into(),
+            ));
+        }
+        self.publish.try_send(out).map_err(|e| {
+            self.queued.fetch_sub(size, Ordering::AcqRel);
+            match e {
+                mpsc::error::TrySendError::Full(_) => {
+                    BusError::Unavailable("redis publish queue is full".into())
+                }
+                mpsc::error::TrySendError::Closed(_) => {
+                    BusError::Unavailable("redis publisher stopped".into())
+                }
             }
         })
     }

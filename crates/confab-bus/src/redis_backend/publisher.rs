@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use confab_core::BusMessage;
@@ -17,13 +18,21 @@ const MAX_BATCH: usize = 512;
 const MIN_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
-struct Outgoing {
+/// A message encoded for Redis, as queued: its size counts against the queue's byte budget
+/// from `publish` until it is sent or dropped.
+pub(crate) struct Outgoing {
     channel: String,
     payload: Vec<u8>,
     ephemeral: bool,
 }
 
-fn encode(shared: &Shared, msg: &BusMessage) -> Option<Outgoing> {
+impl Outgoing {
+    pub(crate) fn size(&self) -> usize {
+        self.payload.len() + self.channel.len()
+    }
+}
+
+pub(crate) fn encode(shared: &Shared, msg: &BusMessage) -> Option<Outgoing> {
     match serde_json::to_vec(msg) {
         Ok(payload) => Some(Outgoing {
             channel: shared.channel_name(&msg.topic()),
@@ -37,10 +46,26 @@ fn encode(shared: &Shared, msg: &BusMessage) -> Option<Outgoing> {
     }
 }
 
+/// Gives the bytes of messages that left the queue back to its budget.
+fn release(queued: &AtomicUsize, gone: impl Iterator<Item = usize>) {
+    queued.fetch_sub(gone.sum(), Ordering::AcqRel);
+}
+
+/// Drops the typing indicators of a batch that could not go out (stale by the time Redis is
+/// back), giving their bytes back.
+fn drop_ephemeral(pending: &mut VecDeque<Outgoing>, queued: &AtomicUsize) {
+    release(
+        queued,
+        pending.iter().filter(|o| o.ephemeral).map(Outgoing::size),
+    );
+    pending.retain(|o| !o.ephemeral);
+}
+
 pub(crate) async fn run(
     shared: Arc<Shared>,
     conn: MultiplexedConnection,
-    mut queue: mpsc::Receiver<Arc<BusMessage>>,
+    mut queue: mpsc::Receiver<Outgoing>,
+    queued: Arc<AtomicUsize>,
 ) {
     let command = if shared.sharded {
         "SPUBLISH"
@@ -53,19 +78,19 @@ pub(crate) async fn run(
     loop {
         if pending.is_empty() {
             match queue.recv().await {
-                Some(msg) => pending.extend(encode(&shared, &msg)),
+                Some(out) => pending.push_back(out),
                 None => return,
             }
         }
         while pending.len() < MAX_BATCH {
             match queue.try_recv() {
-                Ok(msg) => pending.extend(encode(&shared, &msg)),
+                Ok(out) => pending.push_back(out),
                 Err(_) => break,
             }
         }
         let c = match &mut conn {
             Some(c) => c,
-            None => match shared.open(None).await {
+            None => match shared.open().await {
                 Ok(c) => {
                     tracing::info!("redis publisher reconnected");
                     backoff = MIN_BACKOFF;
@@ -73,7 +98,7 @@ pub(crate) async fn run(
                 }
                 Err(error) => {
                     tracing::warn!(%error, "redis publisher cannot connect; retrying");
-                    pending.retain(|o| !o.ephemeral);
+                    drop_ephemeral(&mut pending, &queued);
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     continue;
@@ -90,13 +115,13 @@ pub(crate) async fn run(
         }
         match pipe.query_async::<()>(c).await {
             Ok(()) => {
-                pending.drain(..n);
+                release(&queued, pending.drain(..n).map(|o| o.size()));
                 metrics::counter!("confab_bus_published_total").increment(n as u64);
             }
             Err(error) => {
                 tracing::warn!(%error, "redis publish failed; reconnecting");
                 conn = None;
-                pending.retain(|o| !o.ephemeral);
+                drop_ephemeral(&mut pending, &queued);
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }

@@ -11,8 +11,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use confab_core::{BusMessage, Topic};
 use redis::aio::MultiplexedConnection;
+use redis::aio::{AsyncPushSender, SendError};
 use redis::{PushInfo, PushKind, Value};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
@@ -95,6 +96,7 @@ impl Subscription for RedisSubscription {
 }
 
 /// The subscriber's queue: full means the subscriber fell behind, so it is told to resync.
+#[derive(Clone)]
 struct Sink {
     tx: mpsc::Sender<Delivery>,
     lagged: Arc<AtomicBool>,
@@ -119,7 +121,25 @@ impl Sink {
 
 struct Live {
     conn: MultiplexedConnection,
-    push: mpsc::UnboundedReceiver<PushInfo>,
+    /// Told when the connection's push stream ends (it is gone).
+    gone: Arc<Notify>,
+}
+
+/// Where the connection's pushes go, as they arrive, on the connection's own task: straight
+/// into the subscriber's bounded queue (full: drop and resync), so no queue in between can
+/// grow while the subscriber falls behind.
+struct PushToSink {
+    sink: Sink,
+    gone: Arc<Notify>,
+}
+
+impl AsyncPushSender for PushToSink {
+    fn send(&self, info: PushInfo) -> Result<(), SendError> {
+        if on_push(info, &self.sink) {
+            self.gone.notify_one();
+        }
+        Ok(())
+    }
 }
 
 async fn supervise(
@@ -163,10 +183,7 @@ async fn supervise(
                     let _ = done.send(());
                 }
             },
-            push = next_push(&mut live) => match push {
-                Some(info) => lost = on_push(info, &sink),
-                None => lost = true,
-            },
+            () = gone(&live) => lost = true,
             _ = ping.tick(), if live.is_some() => {
                 if let Some(l) = &mut live
                     && let Err(error) = redis::cmd("PING").query_async::<Value>(&mut l.conn).await
@@ -176,7 +193,7 @@ async fn supervise(
                 }
             }
             _ = sleep_until(reconnect_at), if reconnect_at.is_some() => {
-                match connect(&shared, subscribe_cmd, &topics).await {
+                match connect(&shared, subscribe_cmd, &topics, &sink).await {
                     Ok(l) => {
                         if live.is_none() && !topics.is_empty() {
                             tracing::info!(topics = topics.len(), "redis subscription restored");
@@ -221,9 +238,14 @@ async fn connect(
     shared: &Shared,
     subscribe_cmd: &str,
     topics: &HashSet<String>,
+    sink: &Sink,
 ) -> redis::RedisResult<Live> {
-    let (tx, push) = mpsc::unbounded_channel();
-    let conn = shared.open(Some(tx)).await?;
+    let gone = Arc::new(Notify::new());
+    let push = PushToSink {
+        sink: sink.clone(),
+        gone: gone.clone(),
+    };
+    let conn = shared.open_subscriber(push).await?;
     let all: Vec<&String> = topics.iter().collect();
     for chunk in all.chunks(RESUBSCRIBE_CHUNK) {
         let results = futures_util::future::join_all(chunk.iter().map(|topic| {
@@ -235,12 +257,12 @@ async fn connect(
             .into_iter()
             .collect::<redis::RedisResult<Vec<()>>>()?;
     }
-    Ok(Live { conn, push })
+    Ok(Live { conn, gone })
 }
 
-async fn next_push(live: &mut Option<Live>) -> Option<PushInfo> {
+async fn gone(live: &Option<Live>) {
     match live {
-        Some(l) => l.push.recv().await,
+        Some(l) => l.gone.notified().await,
         None => std::future::pending().await,
     }
 }
@@ -273,5 +295,61 @@ fn on_push(info: PushInfo, sink: &Sink) -> bool {
             false
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confab_core::{Change, ChannelEvent, ChannelId, UserId};
+
+    fn message_push(seq: i64) -> PushInfo {
+        let msg = BusMessage::Channel(ChannelEvent {
+            channel_id: ChannelId::generate(),
+            seq,
+            change: Change::MemberJoined {
+                user_id: UserId::generate(),
+            },
+        });
+        let payload = serde_json::to_vec(&msg).expect("encode");
+        PushInfo {
+            kind: PushKind::Message,
+            data: vec![Value::BulkString(b"c".to_vec()), Value::BulkString(payload)],
+        }
+    }
+
+    /// Pushes go straight into the bounded queue; past it they are dropped and the
+    /// subscriber told to resync, however many more arrive.
+    #[tokio::test]
+    async fn pushes_past_the_queue_are_dropped_for_a_resync() {
+        let (tx, mut rx) = mpsc::channel(3);
+        let lagged = Arc::new(AtomicBool::new(false));
+        let push = PushToSink {
+            sink: Sink {
+                tx,
+                lagged: lagged.clone(),
+            },
+            gone: Arc::new(Notify::new()),
+        };
+        for seq in 1..=1000 {
+            push.send(message_push(seq)).expect("accepted");
+        }
+        assert!(
+            lagged.load(Ordering::Acquire),
+            "the overflow asks for a resync"
+        );
+        let mut queued = 0;
+        while rx.try_recv().is_ok() {
+            queued += 1;
+        }
+        assert_eq!(queued, 3, "no more than the queue holds");
+        push.send(PushInfo {
+            kind: PushKind::Disconnection,
+            data: Vec::new(),
+        })
+        .expect("accepted");
+        tokio::time::timeout(Duration::from_secs(5), push.gone.notified())
+            .await
+            .expect("a disconnection is told");
     }
 }

@@ -188,6 +188,57 @@ async fn a_lost_publish_is_filled_from_the_store_in_order() {
     server.running.stop().await.expect("stop");
 }
 
+/// Events ahead of a hole that does not fill are held only up to `hub_pending_limit`: past
+/// it the hub drops them and reads the channel back from the store. Here the events ahead are
+/// forgeries the store never held, so a hub that kept them would deliver them once the hole
+/// filled; one that dropped them delivers what the store has.
+#[tokio::test]
+async fn events_held_ahead_of_a_hole_are_bounded() {
+    let server = start_with(Config {
+        hub_pending_limit: 20,
+        ..Config::default()
+    })
+    .await;
+    let alice = server.register("alice").await;
+    let ws_body = server
+        .post(Some(&alice.token), "/workspaces", json!({"name": "Acme"}))
+        .await;
+    let general = s(&ws_body["workspace"]["general_channel_id"]);
+    let mut socket = Ws::connect(&server.ws, Some(&alice.token), &[])
+        .await
+        .expect("connect");
+    let template = server.commit_unpublished(&general, &alice, "real-1").await;
+    // The hole is `template.seq` (never published); 30 forged events wait past it.
+    for k in 1..=30 {
+        let mut forged = template.clone();
+        forged.id = MessageId::generate();
+        forged.seq = template.seq + k;
+        forged.version = forged.seq;
+        forged.body = Some("forged".into());
+        server.publish(forged).await;
+    }
+    let second = server.commit_unpublished(&general, &alice, "real-2").await;
+    server.publish(second.clone()).await;
+    assert_eq!(
+        next_message_seq(&mut socket, &general).await,
+        (template.seq, "real-1".into())
+    );
+    assert_eq!(
+        next_message_seq(&mut socket, &general).await,
+        (second.seq, "real-2".into())
+    );
+    let third = server.send(&alice, &general, "real-3", "real-3").await;
+    assert_eq!(
+        next_message_seq(&mut socket, &general).await,
+        (
+            third["message"]["seq"].as_i64().expect("seq"),
+            "real-3".into()
+        ),
+        "the forged events were dropped, not delivered"
+    );
+    server.running.stop().await.expect("stop");
+}
+
 #[tokio::test]
 async fn events_published_out_of_order_are_delivered_in_order() {
     let server = start().await;
