@@ -252,13 +252,18 @@ impl Proc {
             .with_context(|| format!("starting {}", binary.display()))?;
         let pid = child.id().context("server pid")?;
         let stdout = child.stdout.take().context("server stdout")?;
-        let line = tokio::time::timeout(
-            Duration::from_secs(30),
-            BufReader::new(stdout).lines().next_line(),
-        )
-        .await
-        .context("server did not start in 30 s")??
-        .context("server exited before listening")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .context("server did not start in 30 s")??
+            .context("server exited before listening")?;
+        // The second line says it serves its whole API.
+        let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .context("server not ready in 30 s")??;
+        if ready.as_deref() != Some("confab ready") {
+            bail!("unexpected second line {ready:?}");
+        }
         let Some(addr) = line
             .rsplit("http://")
             .next()

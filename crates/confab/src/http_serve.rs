@@ -14,6 +14,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_service::Service;
@@ -21,10 +22,12 @@ use tower_service::Service;
 /// Backs off after `accept` fails (out of file descriptors, say) rather than spin.
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 
-/// Serves `app` until `stop`, then lets in-flight requests finish and returns.
+/// Serves the router in `app` (each request by the one current when it arrives: a starting
+/// server swaps in its whole API once ready) until `stop`, then lets in-flight requests
+/// finish and returns.
 pub(crate) async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: watch::Receiver<Router>,
     header_timeout: Duration,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
@@ -56,7 +59,8 @@ pub(crate) async fn serve(
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
             // A `Router` is always ready and cheap to clone (one `Arc`).
-            app.clone().call(req)
+            let mut router = app.borrow().clone();
+            router.call(req)
         });
         let conn = builder
             .serve_connection(TokioIo::new(tcp), service)

@@ -55,15 +55,35 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .build_recorder();
     let handle = recorder.handle();
     metrics::set_global_recorder(recorder)?;
-    let running = confab::server::start(&config, Arc::new(move || handle.render())).await?;
-    // Tests and scripts read this line to learn the port when listening on port 0.
-    println!("confab listening on http://{}", running.local_addr);
+    // Tests and scripts read this line to learn the port when listening on port 0; it comes
+    // as soon as the server listens, before what it depends on is reached.
+    let announce = |addr| say(&format!("confab listening on http://{addr}"));
+    let starting =
+        confab::server::start_announcing(&config, Arc::new(move || handle.render()), announce);
+    let running = tokio::select! {
+        running = starting => running?,
+        signal = wait_for_signal() => {
+            signal?;
+            tracing::info!("stopped while starting");
+            return Ok(());
+        }
+    };
+    // And this one once it serves its whole API (after reaching PostgreSQL, say).
+    say("confab ready");
     tracing::info!(addr = %running.local_addr, role = %config.role, "confab started");
     wait_for_signal().await?;
     tracing::info!("shutting down");
     running.stop().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A line on stdout for whoever started confab. Nobody may be reading any more (a script that
+/// took the address and went): that is no reason to stop.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 async fn wait_for_signal() -> anyhow::Result<()> {

@@ -49,14 +49,44 @@ enum StoreHandle {
     Postgres(Arc<PgStore>),
 }
 
+/// Backoff between attempts at reaching PostgreSQL at start: doubling from 100 ms to 5 s,
+/// each wait drawn between half and all of it, so a fleet restarted together does not retry
+/// in lockstep.
+const START_RETRY_MIN: Duration = Duration::from_millis(100);
+const START_RETRY_MAX: Duration = Duration::from_secs(5);
+
+fn jittered(backoff: Duration) -> Duration {
+    let mut byte = [0u8; 1];
+    let _ = getrandom::fill(&mut byte);
+    backoff / 2 + backoff.mul_f64(f64::from(byte[0]) / 510.0)
+}
+
 impl StoreHandle {
     async fn open(config: &Config) -> anyhow::Result<Self> {
         Ok(match &config.database_url {
-            Some(url) => StoreHandle::Postgres(Arc::new(
-                PgStore::connect(url, config.database_max_connections)
-                    .await
-                    .context("connecting to PostgreSQL")?,
-            )),
+            Some(url) => {
+                // PostgreSQL may be down or still starting (a deploy, a host reboot): keep
+                // trying, answering 503 and not ready meanwhile, rather than exit and leave a
+                // unit failed. Anything but unavailability (a bad password, a failed
+                // migration) stops the start.
+                let mut backoff = START_RETRY_MIN;
+                let store = loop {
+                    match PgStore::connect(url, config.database_max_connections).await {
+                        Ok(store) => break store,
+                        Err(error @ confab_store::StoreError::Unavailable { .. }) => {
+                            tracing::warn!(%error, retry_in = ?backoff, "PostgreSQL unavailable; retrying");
+                            tokio::time::sleep(jittered(backoff)).await;
+                            backoff = (backoff * 2).min(START_RETRY_MAX);
+                        }
+                        Err(error) => {
+                            return Err(
+                                anyhow::Error::new(error).context("connecting to PostgreSQL")
+                            );
+                        }
+                    }
+                };
+                StoreHandle::Postgres(Arc::new(store))
+            }
             None => StoreHandle::Sqlite(Arc::new(
                 SqliteStore::open_dir(&config.data_dir)
                     .await
@@ -120,7 +150,31 @@ pub async fn start(
     config: &Config,
     render_metrics: Arc<dyn Fn() -> String + Send + Sync>,
 ) -> anyhow::Result<Running> {
+    start_announcing(config, render_metrics, |_| {}).await
+}
+
+/// Starts a server, calling `on_bound` as soon as it listens: from then on it answers, at
+/// first `/healthz` with 200 and everything else (`/readyz` included) with 503, until what it
+/// depends on (PostgreSQL) is reached and the whole API takes over.
+pub async fn start_announcing(
+    config: &Config,
+    render_metrics: Arc<dyn Fn() -> String + Send + Sync>,
+    on_bound: impl FnOnce(SocketAddr),
+) -> anyhow::Result<Running> {
     let role = config.role()?;
+    let listener = bind(&config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let local_addr = listener.local_addr()?;
+    let stop = CancellationToken::new();
+    let (app_slot, app) = tokio::sync::watch::channel(starting_router(render_metrics.clone()));
+    let http = tokio::spawn(crate::http_serve::serve(
+        listener,
+        app,
+        config.http_header_timeout(),
+        stop.clone(),
+    ));
+    on_bound(local_addr);
     let (bus, presence, memory_bus) = open_bus(config).await?;
     let mut background = Vec::new();
     let mut store = None;
@@ -185,17 +239,7 @@ pub async fn start(
         }
     };
 
-    let listener = bind(&config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let local_addr = listener.local_addr()?;
-    let stop = CancellationToken::new();
-    let http = tokio::spawn(crate::http_serve::serve(
-        listener,
-        app,
-        config.http_header_timeout(),
-        stop.clone(),
-    ));
+    drop(app_slot.send_replace(app));
     Ok(Running {
         local_addr,
         stop,
@@ -205,6 +249,32 @@ pub async fn start(
         http,
         background,
     })
+}
+
+/// What answers while the server waits for what it depends on: alive, not ready, every
+/// request a retryable 503.
+fn starting_router(render_metrics: Arc<dyn Fn() -> String + Send + Sync>) -> Router {
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(|| async {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "starting: waiting for the database",
+                )
+            }),
+        )
+        .route("/metrics", get(move || async move { render_metrics() }))
+        .fallback(|| async {
+            confab_api::ApiError {
+                code: confab_core::ErrorCode::Unavailable,
+                message: "starting: waiting for the database; retry".into(),
+                retry_after_secs: Some(1),
+            }
+        })
 }
 
 /// A gateway's HTTP surface: the WebSocket endpoint, health and metrics.

@@ -15,8 +15,8 @@ mod presence;
 mod publisher;
 mod subscriber;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -43,7 +43,9 @@ pub(crate) struct Shared {
     /// Namespace of every key and channel, so several confab deployments (or tests) can share
     /// one Redis.
     prefix: String,
-    sharded: bool,
+    /// Whether the server has sharded pub/sub, learnt on the first connection (by whichever
+    /// of the publisher and the subscriptions connects first).
+    sharded: OnceLock<bool>,
 }
 
 impl Shared {
@@ -53,6 +55,33 @@ impl Shared {
             Topic::User(id) => format!("{}:u:{id}", self.prefix),
             Topic::Presence(id) => format!("{}:p:{id}", self.prefix),
         }
+    }
+
+    /// Whether topics are sharded channels: `SPUBLISH` exists from Redis 7 on, and an older
+    /// server refuses it. Asked once per process; a connection error is not an answer.
+    async fn probe(&self, conn: &mut MultiplexedConnection) -> redis::RedisResult<bool> {
+        if let Some(sharded) = self.sharded.get() {
+            return Ok(*sharded);
+        }
+        let sharded = match redis::cmd("SPUBLISH")
+            .arg(format!("{}:probe", self.prefix))
+            .arg("")
+            .query_async::<i64>(conn)
+            .await
+        {
+            Ok(_) => true,
+            // The server answered, refusing the command.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    redis::ErrorKind::Server(_) | redis::ErrorKind::Extension
+                ) =>
+            {
+                false
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(*self.sharded.get_or_init(|| sharded))
     }
 
     fn config() -> AsyncConnectionConfig {
@@ -116,23 +145,29 @@ impl RedisBus {
         publish_budget: usize,
     ) -> Result<Self, BusError> {
         let client = client(url)?;
-        let mut shared = Shared {
+        let shared = Shared {
             client,
             prefix: prefix.to_owned(),
-            sharded: false,
+            sharded: OnceLock::new(),
         };
-        let mut conn = shared
-            .open()
-            .await
-            .map_err(|e| BusError::Unavailable(format!("connecting to redis: {e}")))?;
-        // Sharded pub/sub exists from Redis 7 on; an older server refuses the command.
-        shared.sharded = redis::cmd("SPUBLISH")
-            .arg(format!("{prefix}:probe"))
-            .arg("")
-            .query_async::<i64>(&mut conn)
-            .await
-            .is_ok();
-        tracing::info!(sharded = shared.sharded, "connected to the redis bus");
+        // Redis may be down at start (a deploy, a blip): start anyway, and let the publisher
+        // and the subscriptions connect when it is back. A bad URL still stops the start.
+        let conn = match shared.open().await {
+            Ok(mut conn) => match shared.probe(&mut conn).await {
+                Ok(sharded) => {
+                    tracing::info!(sharded, "connected to the redis bus");
+                    Some(conn)
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "redis bus not answering; starting anyway");
+                    None
+                }
+            },
+            Err(error) => {
+                tracing::warn!(%error, "redis bus unreachable; starting anyway and retrying");
+                None
+            }
+        };
         let shared = Arc::new(shared);
         let (tx, rx) = mpsc::channel(PUBLISH_QUEUE);
         let queued = Arc::new(AtomicUsize::new(0));
@@ -145,9 +180,9 @@ impl RedisBus {
         })
     }
 
-    /// Whether topics are sharded pub/sub channels on this server.
+    /// Whether topics are sharded pub/sub channels on this server (known once connected).
     pub fn sharded(&self) -> bool {
-        self.shared.sharded
+        self.shared.sharded.get().copied().unwrap_or(false)
     }
 }
 

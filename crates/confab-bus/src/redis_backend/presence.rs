@@ -134,10 +134,10 @@ impl RedisPresence {
             .set_connection_timeout(Some(super::CONNECT_TIMEOUT))
             .set_response_timeout(Some(super::RESPONSE_TIMEOUT))
             .set_number_of_retries(1);
-        let conn = client
-            .get_connection_manager_with_config(config)
-            .await
-            .map_err(|e| BusError::Unavailable(format!("connecting to redis: {e}")))?;
+        // Lazy: Redis may be down at start; the manager connects on first use and reconnects
+        // after, and presence reads and writes fail (and are retried) meanwhile.
+        let conn = redis::aio::ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| BusError::Unavailable(format!("redis presence: {e}")))?;
         let script = |body: &str| Script::new(&format!("{AGGREGATE}{body}"));
         Ok(Self {
             conn,

@@ -61,18 +61,13 @@ fn drop_ephemeral(pending: &mut VecDeque<Outgoing>, queued: &AtomicUsize) {
     pending.retain(|o| !o.ephemeral);
 }
 
+/// `conn`: the connection made at start, if Redis answered then.
 pub(crate) async fn run(
     shared: Arc<Shared>,
-    conn: MultiplexedConnection,
+    mut conn: Option<MultiplexedConnection>,
     mut queue: mpsc::Receiver<Outgoing>,
     queued: Arc<AtomicUsize>,
 ) {
-    let command = if shared.sharded {
-        "SPUBLISH"
-    } else {
-        "PUBLISH"
-    };
-    let mut conn = Some(conn);
     let mut pending: VecDeque<Outgoing> = VecDeque::new();
     let mut backoff = MIN_BACKOFF;
     loop {
@@ -91,11 +86,20 @@ pub(crate) async fn run(
         let c = match &mut conn {
             Some(c) => c,
             None => match shared.open().await {
-                Ok(c) => {
-                    tracing::info!("redis publisher reconnected");
-                    backoff = MIN_BACKOFF;
-                    conn.insert(c)
-                }
+                Ok(mut c) => match shared.probe(&mut c).await {
+                    Ok(_) => {
+                        tracing::info!("redis publisher connected");
+                        backoff = MIN_BACKOFF;
+                        conn.insert(c)
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "redis publisher cannot connect; retrying");
+                        drop_ephemeral(&mut pending, &queued);
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                        continue;
+                    }
+                },
                 Err(error) => {
                     tracing::warn!(%error, "redis publisher cannot connect; retrying");
                     drop_ephemeral(&mut pending, &queued);
@@ -104,6 +108,12 @@ pub(crate) async fn run(
                     continue;
                 }
             },
+        };
+        // Known once a connection has been made, as `c` has been.
+        let command = if shared.sharded.get().copied().unwrap_or(false) {
+            "SPUBLISH"
+        } else {
+            "PUBLISH"
         };
         let n = pending.len();
         let mut pipe = redis::pipe();

@@ -147,11 +147,15 @@ async fn supervise(
     mut commands: mpsc::UnboundedReceiver<Command>,
     sink: Sink,
 ) {
-    let (subscribe_cmd, unsubscribe_cmd) = if shared.sharded {
-        ("SSUBSCRIBE", "SUNSUBSCRIBE")
-    } else {
-        ("SUBSCRIBE", "UNSUBSCRIBE")
+    // Known once connected (`connect` asks); until then there is no connection to use them.
+    let commands_for = |shared: &Shared| {
+        if shared.sharded.get().copied().unwrap_or(false) {
+            ("SSUBSCRIBE", "SUNSUBSCRIBE")
+        } else {
+            ("SUBSCRIBE", "UNSUBSCRIBE")
+        }
     };
+    let (mut subscribe_cmd, mut unsubscribe_cmd) = commands_for(&shared);
     let mut topics: HashSet<String> = HashSet::new();
     let mut live: Option<Live> = None;
     let mut reconnect_at = Some(Instant::now());
@@ -193,8 +197,9 @@ async fn supervise(
                 }
             }
             _ = sleep_until(reconnect_at), if reconnect_at.is_some() => {
-                match connect(&shared, subscribe_cmd, &topics, &sink).await {
+                match connect(&shared, &topics, &sink).await {
                     Ok(l) => {
+                        (subscribe_cmd, unsubscribe_cmd) = commands_for(&shared);
                         if live.is_none() && !topics.is_empty() {
                             tracing::info!(topics = topics.len(), "redis subscription restored");
                         }
@@ -236,7 +241,6 @@ async fn one(
 
 async fn connect(
     shared: &Shared,
-    subscribe_cmd: &str,
     topics: &HashSet<String>,
     sink: &Sink,
 ) -> redis::RedisResult<Live> {
@@ -245,7 +249,12 @@ async fn connect(
         sink: sink.clone(),
         gone: gone.clone(),
     };
-    let conn = shared.open_subscriber(push).await?;
+    let mut conn = shared.open_subscriber(push).await?;
+    let subscribe_cmd = if shared.probe(&mut conn).await? {
+        "SSUBSCRIBE"
+    } else {
+        "SUBSCRIBE"
+    };
     let all: Vec<&String> = topics.iter().collect();
     for chunk in all.chunks(RESUBSCRIBE_CHUNK) {
         let results = futures_util::future::join_all(chunk.iter().map(|topic| {

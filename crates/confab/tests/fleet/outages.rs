@@ -160,3 +160,86 @@ async fn a_postgres_restart_is_survived_without_restarting_confab() {
     let live = created_events(&mut watcher, &general, acked.len()).await;
     assert_gap_free(&live);
 }
+
+/// Status of `GET {root}{path}`.
+async fn probe(server: &crate::harness::Server, path: &str) -> u16 {
+    server
+        .http
+        .get(format!("{}{path}", server.root()))
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+/// A chat service and a gateway (re)started while PostgreSQL and Redis are both down start
+/// anyway: alive, not ready, every API call a retryable 503. They keep trying, and once both
+/// are back the fleet works end to end without being restarted again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_started_while_postgres_and_redis_are_down_comes_up_once_they_are_back() {
+    let mut pg = PgServer::start();
+    let mut redis = private_redis();
+    let mut fleet = Fleet::start(
+        1,
+        1,
+        Backing {
+            database_server_url: pg.url(),
+            redis_url: redis.url(),
+        },
+    )
+    .await;
+    pg.crash();
+    redis.kill();
+    let chat = fleet.chats.remove(0).restart_in_place_listening().await;
+    fleet.chats.push(chat);
+    let gateway = fleet.gateways.remove(0).restart_in_place_listening().await;
+    fleet.gateways.push(gateway);
+
+    let api = fleet.api();
+    assert_eq!(probe(api, "/healthz").await, 200, "alive");
+    assert_eq!(probe(api, "/readyz").await, 503, "not ready");
+    let (status, body) = api
+        .request(
+            reqwest::Method::POST,
+            None,
+            "/auth/register",
+            Some(json!({"username": "early", "password": "correct horse"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("unavailable"))
+    );
+    assert_eq!(probe(&fleet.gateways[0], "/healthz").await, 200);
+
+    pg.restart();
+    redis.restart();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while probe(api, "/readyz").await != 200 {
+        assert!(tokio::time::Instant::now() < deadline, "never became ready");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let alice = api.register("alice").await;
+    let bob = api.register("bob").await;
+    let (_, general) = api.workspace(&alice, &[&bob]).await;
+    let mut watcher = fleet.connect(0, &bob).await;
+    // Live delivery needs both sides back on Redis: keep sending until one arrives live.
+    let mut i = 0;
+    let live = tokio::time::timeout(WAIT, async {
+        loop {
+            i += 1;
+            api.send(&alice, &general, &format!("m{i}"), "hello").await;
+            if let Ok(e) = tokio::time::timeout(
+                std::time::Duration::from_millis(500),
+                watcher.next_event_in(&general),
+            )
+            .await
+            {
+                break e;
+            }
+        }
+    })
+    .await
+    .expect("live delivery resumed");
+    assert_eq!(live["kind"], "message.created");
+}

@@ -177,10 +177,12 @@ impl Server {
                 all.extend(pair.iter().map(|s| s.to_string()));
             }
         }
-        Self::spawn(dir, all).await
+        Self::spawn(dir, all, true).await
     }
 
-    async fn spawn(dir: &Path, args: Vec<String>) -> Server {
+    /// Starts the process and reads its address; with `ready`, waits for it to say it serves
+    /// its whole API too.
+    async fn spawn(dir: &Path, args: Vec<String>, ready: bool) -> Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -214,6 +216,13 @@ impl Server {
             .expect("an address")
             .trim()
             .to_owned();
+        if ready {
+            let line = tokio::time::timeout(WAIT, lines.next_line())
+                .await
+                .expect("confab was ready in time")
+                .expect("read stdout");
+            assert_eq!(line.as_deref(), Some("confab ready"));
+        }
         Server {
             child,
             base: format!("http://{addr}/api/v1"),
@@ -311,7 +320,7 @@ impl Server {
         if self.child.id().is_some() {
             self.terminate().await;
         }
-        let mut next = Self::spawn(&self.dir, self.args.clone()).await;
+        let mut next = Self::spawn(&self.dir, self.args.clone(), true).await;
         next._tmp = self._tmp.take();
         next._db = self._db.take();
         next
@@ -326,7 +335,18 @@ impl Server {
     /// A new process on the same port, data directory and flags (a gateway's `chat_url`
     /// keeps pointing at it).
     #[allow(dead_code)] // for the fleet tests, which share this harness
-    pub async fn restart_in_place(mut self) -> Server {
+    pub async fn restart_in_place(self) -> Server {
+        self.restart_in_place_until(true).await
+    }
+
+    /// As `restart_in_place`, returning once it listens, ready or not (what it depends on may
+    /// be down).
+    #[allow(dead_code)] // for the fleet tests, which share this harness
+    pub async fn restart_in_place_listening(self) -> Server {
+        self.restart_in_place_until(false).await
+    }
+
+    async fn restart_in_place_until(mut self, ready: bool) -> Server {
         if self.child.id().is_some() {
             self.terminate().await;
         }
@@ -334,7 +354,7 @@ impl Server {
         if !args.iter().any(|a| a == "--listen") {
             args.extend(["--listen".to_owned(), self.addr()]);
         }
-        let mut next = Self::spawn(&self.dir, args).await;
+        let mut next = Self::spawn(&self.dir, args, ready).await;
         next._tmp = self._tmp.take();
         next._db = self._db.take();
         next
