@@ -3,6 +3,7 @@
 //! can read the server's memory and CPU from `/proc`.
 
 mod client;
+mod faults;
 mod floor;
 mod report;
 mod scenarios;
@@ -41,6 +42,10 @@ enum Scenario {
     /// No confab: what this machine allows for plain loopback TCP fan-out writes and
     /// request/reply round trips, the ceiling under the fanout and throughput scenarios.
     Floor(floor::Params),
+    /// Two chat services and two gateways on a private PostgreSQL and Redis, one fault every
+    /// few seconds (each process killed or stopped and restarted, PostgreSQL crashed, Redis
+    /// killed): time to every client's next ack, reconnect times, nothing lost or doubled.
+    Faults(faults::Params),
     /// The floor scenario's reading process (started by it).
     #[command(hide = true)]
     FloorReader {
@@ -105,6 +110,9 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let scenario = match cli.scenario {
         Scenario::Floor(params) => return print(floor::floor(params).await?, cli.json),
+        Scenario::Faults(params) => {
+            return print(faults::faults(&cli.server, params).await?, cli.json);
+        }
         Scenario::FloorReader {
             connect,
             sockets,

@@ -165,3 +165,28 @@ fn throughput_on_postgres() {
     ]);
     assert_eq!(report["params"]["store"], "postgres");
 }
+
+/// One fault of each kind against a tiny fleet: the run completes, and (a correctness check,
+/// not a timing one) nothing acknowledged was lost or stored twice.
+#[test]
+fn faults() {
+    let report = run(&[
+        "faults",
+        "--clients",
+        "4",
+        "--faults",
+        "6",
+        "--every-ms",
+        "1500",
+    ]);
+    let value = |name: &str| {
+        report["results"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["name"] == name))
+            .and_then(|r| r["value"].as_f64())
+            .unwrap_or_else(|| panic!("no {name} in {report}"))
+    };
+    assert!(value("acknowledged sends") > 0.0);
+    assert_eq!(value("acknowledged sends lost"), 0.0);
+    assert_eq!(value("messages stored twice"), 0.0);
+}

@@ -46,11 +46,20 @@ pub(crate) fn answer(
             }
         }
         Err(error) => {
-            tracing::error!(
-                ?error,
-                sends = batch.len(),
-                "a batch of sends failed; none was acknowledged"
-            );
+            // The database away is an outage the callers retry through, not a bug.
+            if matches!(error, StoreError::Unavailable { .. }) {
+                tracing::warn!(
+                    ?error,
+                    sends = batch.len(),
+                    "a batch of sends failed; none was acknowledged"
+                );
+            } else {
+                tracing::error!(
+                    ?error,
+                    sends = batch.len(),
+                    "a batch of sends failed; none was acknowledged"
+                );
+            }
             for pending in batch {
                 let _ = pending.reply.send(Err(error.for_each_caller()));
             }
