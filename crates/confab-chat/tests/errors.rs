@@ -5,37 +5,14 @@ use std::sync::Arc;
 
 use confab_bus::{MemoryBus, MemoryPresence};
 use confab_chat::{ChatConfig, ChatService, SendRequest};
-use confab_core::{ChannelId, ErrorCode, Timestamp, UserId, WorkspaceId};
+use confab_core::ErrorCode;
 use confab_store::sqlite::SqliteStore;
-use confab_store::{NewUser, NewWorkspace, Store};
 
 #[tokio::test]
 async fn a_failed_access_check_is_not_reported_as_a_missing_message() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(SqliteStore::open_dir(dir.path()).await.expect("open"));
-    let alice = UserId::generate();
-    let general = ChannelId::generate();
-    store
-        .create_user(NewUser {
-            id: alice.clone(),
-            username: "alice".into(),
-            display_name: "Alice".into(),
-            email: None,
-            password_hash: "h".into(),
-            created_at: Timestamp::now(),
-        })
-        .await
-        .expect("user");
-    store
-        .create_workspace(NewWorkspace {
-            id: WorkspaceId::generate(),
-            name: "Acme".into(),
-            owner: alice.clone(),
-            general_channel_id: general.clone(),
-            created_at: Timestamp::now(),
-        })
-        .await
-        .expect("workspace");
+    let (alice, general) = confab_store::testsuite::owner_with_general(&*store, "alice").await;
     let chat = ChatService::new(
         store.clone(),
         Arc::new(MemoryBus::new()),

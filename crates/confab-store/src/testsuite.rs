@@ -116,6 +116,14 @@ async fn workspace(store: &dyn Store, owner: &UserId) -> (WorkspaceId, ChannelId
     (id, general)
 }
 
+/// A user owning a fresh workspace, and its `#general`: the start of most tests outside the
+/// suite too.
+pub async fn owner_with_general(store: &dyn Store, name: &str) -> (UserId, ChannelId) {
+    let owner = user(store, name).await;
+    let (_, general) = workspace(store, &owner).await;
+    (owner, general)
+}
+
 /// Adds `user` to the workspace as a member (and so to `#general`).
 async fn add_member(store: &dyn Store, ws: &WorkspaceId, user: &UserId) {
     expect(

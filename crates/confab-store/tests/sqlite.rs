@@ -95,29 +95,7 @@ async fn committed_messages_survive_reopen() {
 async fn a_row_that_does_not_decode_fails_one_request_and_not_the_writer() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open_dir(dir.path()).await.expect("open");
-    let alice = UserId::generate();
-    let general = ChannelId::generate();
-    store
-        .create_user(NewUser {
-            id: alice.clone(),
-            username: "alice".into(),
-            display_name: "Alice".into(),
-            email: None,
-            password_hash: "h".into(),
-            created_at: Timestamp::now(),
-        })
-        .await
-        .expect("user");
-    store
-        .create_workspace(NewWorkspace {
-            id: WorkspaceId::generate(),
-            name: "Acme".into(),
-            owner: alice.clone(),
-            general_channel_id: general.clone(),
-            created_at: Timestamp::now(),
-        })
-        .await
-        .expect("workspace");
+    let (alice, general) = confab_store::testsuite::owner_with_general(&store, "alice").await;
     let message = |cid: &str, root: Option<MessageId>| NewMessage {
         id: MessageId::generate(),
         channel_id: general.clone(),

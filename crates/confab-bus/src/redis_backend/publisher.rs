@@ -61,6 +61,13 @@ fn drop_ephemeral(pending: &mut VecDeque<Outgoing>, queued: &AtomicUsize) {
     pending.retain(|o| !o.ephemeral);
 }
 
+/// A connection, with the server's pub/sub kind learnt on it.
+async fn connect(shared: &Shared) -> redis::RedisResult<MultiplexedConnection> {
+    let mut c = shared.open().await?;
+    shared.probe(&mut c).await?;
+    Ok(c)
+}
+
 /// `conn`: the connection made at start, if Redis answered then.
 pub(crate) async fn run(
     shared: Arc<Shared>,
@@ -85,21 +92,12 @@ pub(crate) async fn run(
         }
         let c = match &mut conn {
             Some(c) => c,
-            None => match shared.open().await {
-                Ok(mut c) => match shared.probe(&mut c).await {
-                    Ok(_) => {
-                        tracing::info!("redis publisher connected");
-                        backoff = MIN_BACKOFF;
-                        conn.insert(c)
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, "redis publisher cannot connect; retrying");
-                        drop_ephemeral(&mut pending, &queued);
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
-                        continue;
-                    }
-                },
+            None => match connect(&shared).await {
+                Ok(c) => {
+                    tracing::info!("redis publisher connected");
+                    backoff = MIN_BACKOFF;
+                    conn.insert(c)
+                }
                 Err(error) => {
                     tracing::warn!(%error, "redis publisher cannot connect; retrying");
                     drop_ephemeral(&mut pending, &queued);
