@@ -91,8 +91,12 @@ pub fn router(state: ApiState, extra: Router) -> Router {
     .route("/healthz", get(|| async { "ok" }))
     .route("/readyz", get(readyz))
     .route("/metrics", get(metrics))
-    .with_state(state)
     .layer(axum::middleware::from_fn(to_completion))
+    .layer(axum::middleware::from_fn_with_state(
+        state.body_timeout,
+        read_body_within,
+    ))
+    .with_state(state)
     .merge(extra)
     .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })
     .method_not_allowed_fallback(|| async {
@@ -113,7 +117,39 @@ async fn to_completion(
 ) -> axum::response::Response {
     match tokio::spawn(next.run(request)).await {
         Ok(response) => response,
+        // The runtime is stopping: try again (elsewhere).
+        Err(e) if e.is_cancelled() => {
+            ApiError::new(ErrorCode::Unavailable, "shutting down; retry").into_response()
+        }
         Err(_) => ApiError::new(ErrorCode::Internal, "internal error").into_response(),
+    }
+}
+
+/// Reads a request's whole body before anything handles it, within `timeout` and
+/// `MAX_REQUEST_BYTES`: a client that sends its headers and then trickles (or never finishes)
+/// its body gets 408 and its connection back, instead of holding a task and a file
+/// descriptor for as long as it likes.
+async fn read_body_within(
+    State(timeout): State<std::time::Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (parts, body) = request.into_parts();
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_REQUEST_BYTES)).await {
+        Ok(Ok(bytes)) => {
+            next.run(axum::extract::Request::from_parts(parts, bytes.into()))
+                .await
+        }
+        Ok(Err(_)) => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("request bodies are limited to {MAX_REQUEST_BYTES} bytes"),
+        )
+        .into_response(),
+        Err(_) => ApiError::new(
+            ErrorCode::RequestTimeout,
+            "the request body did not arrive in time",
+        )
+        .into_response(),
     }
 }
 

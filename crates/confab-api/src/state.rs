@@ -12,4 +12,6 @@ pub struct ApiState {
     pub auth_limiter: Arc<KeyedLimiter<IpAddr>>,
     /// Renders `/metrics`; the binary owns the recorder.
     pub render_metrics: Arc<dyn Fn() -> String + Send + Sync>,
+    /// How long a request's body may take to arrive, whole.
+    pub body_timeout: std::time::Duration,
 }

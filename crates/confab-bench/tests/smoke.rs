@@ -189,4 +189,5 @@ fn faults() {
     assert!(value("acknowledged sends") > 0.0);
     assert_eq!(value("acknowledged sends lost"), 0.0);
     assert_eq!(value("messages stored twice"), 0.0);
+    assert_eq!(value("clients never acknowledged again after a fault"), 0.0);
 }

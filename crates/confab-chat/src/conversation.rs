@@ -41,7 +41,7 @@ impl ChatService {
         body: &str,
     ) -> ChatResult<Message> {
         self.limit_change(user)?;
-        let (message, _) = self.readable_message(user, id).await?;
+        let (message, access) = self.readable_message(user, id).await?;
         if message.author_id != *user {
             return Err(ChatError::refused(
                 ErrorCode::Forbidden,
@@ -55,9 +55,11 @@ impl ChatService {
             ));
         }
         let body = MessageBody::parse(body, &self.config.limits)?;
-        let mentions = self
-            .resolve_mentions(user, &message.channel_id, body.as_str())
-            .await?;
+        let parsed = confab_core::mentions::parse_mentions(
+            body.as_str(),
+            self.config.limits.max_mentions_per_message,
+        );
+        let mentions = self.resolve_mentions(&access.channel, parsed).await?;
         let event = self
             .store
             .edit_message(id, body.as_str(), &mentions, Timestamp::now())

@@ -4,10 +4,10 @@
 
 use std::time::Instant;
 
-use confab_core::mentions::parse_mentions;
+use confab_core::mentions::{ParsedMentions, parse_mentions};
 use confab_core::{
-    BusMessage, Change, ChannelEvent, ChannelId, ClientMsgId, ErrorCode, Mentions, Message,
-    MessageBody, MessageId, Timestamp, UserId,
+    BusMessage, Change, Channel, ChannelEvent, ChannelId, ClientMsgId, ErrorCode, Mentions,
+    Message, MessageBody, MessageId, Timestamp, UserId,
 };
 use confab_store::{ChangesPage, NewMessage, SendOutcome, StoreError};
 
@@ -53,7 +53,7 @@ impl ChatService {
             return Err(ChatError::RateLimited { retry_after });
         }
         let mentions = self
-            .resolve_mentions(author, &channel_id, body.as_str())
+            .send_mentions(author, &channel_id, body.as_str())
             .await?;
         let outcome = self
             .store
@@ -160,24 +160,33 @@ impl ChatService {
             .ok_or_else(|| ChatError::refused(ErrorCode::ChannelNotFound, "channel not found"))
     }
 
-    /// Who a body mentions: up to `max_mentions_per_message` `@name`s of the channel's
-    /// workspace members, `@here` as the channel's members online now (kept for the store
-    /// only), `@channel`/`@everyone` as a flag. The author's membership is checked first, so
-    /// a body full of names costs an outsider nothing but this one read.
-    pub(crate) async fn resolve_mentions(
+    /// Who a send's body mentions. The author's membership is checked first, so a body full
+    /// of names costs an outsider nothing but this one read (the store then refuses the send).
+    async fn send_mentions(
         &self,
         author: &UserId,
         channel: &ChannelId,
         body: &str,
     ) -> ChatResult<Mentions> {
         let parsed = parse_mentions(body, self.config.limits.max_mentions_per_message);
-        if parsed.usernames.is_empty() && !parsed.here && !parsed.channel {
+        if parsed.is_empty() {
             return Ok(Mentions::default());
         }
-        let Some((c, _, true)) = self.store.channel_access(channel, author).await? else {
-            // The store's own membership check then refuses the write as usual.
-            return Ok(Mentions::default());
-        };
+        match self.store.channel_access(channel, author).await? {
+            Some((c, _, true)) => self.resolve_mentions(&c, parsed).await,
+            _ => Ok(Mentions::default()),
+        }
+    }
+
+    /// Who `parsed` names in `c`: up to `max_mentions_per_message` `@name`s of the
+    /// workspace's members, `@here` as the channel's members online now (kept for the store
+    /// only), `@channel`/`@everyone` as a flag. The caller has decided the author may write.
+    pub(crate) async fn resolve_mentions(
+        &self,
+        c: &Channel,
+        parsed: ParsedMentions,
+    ) -> ChatResult<Mentions> {
+        let channel = &c.id;
         let mut user_ids = Vec::new();
         if !parsed.usernames.is_empty() {
             user_ids = self

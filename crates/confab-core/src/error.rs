@@ -56,6 +56,8 @@ pub enum ErrorCode {
     ChannelNameTaken,
     AlreadyMember,
     TooManyReactions,
+    // 408
+    RequestTimeout,
     // 410
     InviteExpired,
     // 413, 415
@@ -85,6 +87,7 @@ impl ErrorCode {
             MethodNotAllowed => 405,
             UsernameTaken | ChannelNameTaken | AlreadyMember | MessageDeleted
             | TooManyReactions => 409,
+            RequestTimeout => 408,
             InviteExpired => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
@@ -142,6 +145,7 @@ impl ErrorCode {
             ChannelNameTaken => "channel_name_taken",
             AlreadyMember => "already_member",
             TooManyReactions => "too_many_reactions",
+            RequestTimeout => "request_timeout",
             InviteExpired => "invite_expired",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",

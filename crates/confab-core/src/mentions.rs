@@ -13,6 +13,13 @@ pub struct ParsedMentions {
     pub channel: bool,
 }
 
+impl ParsedMentions {
+    /// Mentions nobody.
+    pub fn is_empty(&self) -> bool {
+        self.usernames.is_empty() && !self.here && !self.channel
+    }
+}
+
 /// The mentions in `body`: at most `max_names` distinct `@name`s (later ones stay text);
 /// `@here`, `@channel` and `@everyone` anywhere.
 pub fn parse_mentions(body: &str, max_names: usize) -> ParsedMentions {

@@ -31,6 +31,12 @@ impl Coalesced {
         }
     }
 
+    /// Back to idle whatever the state: for a runner that ends without `finished` saying so
+    /// (it panicked, or the gateway is stopping), so that the next request starts a run.
+    pub(crate) fn reset(&self) {
+        self.0.store(IDLE, Ordering::Release);
+    }
+
     /// The runner's call after each run: `true` when it must run once more.
     pub(crate) fn finished(&self) -> bool {
         loop {
@@ -64,5 +70,8 @@ mod tests {
         assert!(!job.finished(), "not asked for during the second run: done");
         assert!(job.request(), "idle again: the next request starts it");
         assert!(!job.finished());
+        assert!(job.request());
+        job.reset();
+        assert!(job.request(), "a runner that died gave the job back");
     }
 }

@@ -239,7 +239,9 @@ impl Position {
         if event.seq < self.next {
             return; // Already delivered: a duplicate or a late copy of a filled event.
         }
-        if self.pending.len() >= self.gw.config.hub_pending_limit
+        // The event next in line is never dropped: it may be the very one the hole waits for.
+        if event.seq > self.next
+            && self.pending.len() >= self.gw.config.hub_pending_limit
             && !self.pending.contains_key(&event.seq)
         {
             // A hole that will not fill (the store away) must not grow memory: everything

@@ -351,34 +351,65 @@ async fn dispatch(inner: Arc<Inner>) {
                     hub.request_resync();
                 }
                 if inner.reconcile.request() {
-                    let inner = inner.clone();
-                    tokio::spawn(async move {
-                        loop {
-                            reconcile_channel_lists(inner.clone()).await;
-                            if !inner.reconcile.finished() {
-                                break;
-                            }
-                        }
-                    });
+                    tokio::spawn(reconcile_until_done(inner.clone()));
                 }
             }
         }
     }
 }
 
+/// Runs channel-list reconciles until one completes with none asked for meanwhile. A pass cut
+/// short by the chat services being away is run again after `RECONCILE_RETRY`, so users added
+/// to channels while the bus was down are not forgotten once the chat services are back.
+async fn reconcile_until_done(inner: Arc<Inner>) {
+    /// Gives the job back if this task ends some other way (a panic), so later resyncs are
+    /// not locked out of reconciling for good.
+    struct Running<'a>(&'a coalesce::Coalesced);
+    impl Drop for Running<'_> {
+        fn drop(&mut self) {
+            self.0.reset();
+        }
+    }
+    let running = Running(&inner.reconcile);
+    loop {
+        if !reconcile_channel_lists(inner.clone()).await {
+            tokio::select! {
+                _ = inner.shutdown.cancelled() => break,
+                _ = tokio::time::sleep(RECONCILE_RETRY) => continue,
+            }
+        }
+        if !inner.reconcile.finished() {
+            std::mem::forget(running);
+            return;
+        }
+    }
+    drop(running);
+}
+
+/// How long a reconcile cut short by unreachable chat services waits before it runs again.
+const RECONCILE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// After lost bus deliveries: hubs fill their channels from the store, which also replays
 /// every `member.joined`/`member.left` of channels this gateway has a hub for. A user added to
 /// a channel that has no hub here was announced only on the user's topic, which has no log to
 /// replay; such users' sockets are asked to reconnect (1012), and their `hello` and catch-up
 /// then include the channel.
-async fn reconcile_channel_lists(inner: Arc<Inner>) {
+///
+/// Returns `false` when it stopped early because no chat service answered (one unanswered
+/// call per user would make a pass over many users last for hours).
+async fn reconcile_channel_lists(inner: Arc<Inner>) -> bool {
     let users: Vec<UserId> = lock(&inner.users).keys().cloned().collect();
     for user in users {
         let channels = match inner.backend.user_channel_ids(&user).await {
             Ok(channels) => channels,
+            Err(error) if error.code == confab_core::ErrorCode::Unavailable => {
+                tracing::warn!(
+                    ?error,
+                    "chat services away during a reconcile; retrying soon"
+                );
+                return false;
+            }
             Err(error) => {
-                // The chat service is away too; its clients' own retries will bring them
-                // back through a fresh `hello` soon enough.
                 tracing::warn!(?error, %user, "cannot read a channel list after a resync");
                 continue;
             }
@@ -393,6 +424,7 @@ async fn reconcile_channel_lists(inner: Arc<Inner>) {
             }
         }
     }
+    true
 }
 
 /// Presence: sockets report their state, changes of a user's aggregate status are published,

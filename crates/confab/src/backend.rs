@@ -26,6 +26,12 @@ async fn to_completion<T: Send + 'static>(
 ) -> Result<T, BackendError> {
     match tokio::spawn(write).await {
         Ok(result) => result.map_err(backend_error),
+        // The runtime is stopping: the client retries elsewhere.
+        Err(e) if e.is_cancelled() => Err(BackendError {
+            code: confab_core::ErrorCode::Unavailable,
+            message: "shutting down; retry".into(),
+            retry_after: Some(std::time::Duration::from_secs(1)),
+        }),
         Err(_) => Err(backend_error(ChatError::Internal("running a write"))),
     }
 }

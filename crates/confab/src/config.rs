@@ -96,6 +96,8 @@ pub struct Config {
     /// An HTTP connection must send a request's headers within this, and an idle keep-alive
     /// connection is closed after it.
     pub http_header_timeout_ms: u64,
+    /// An HTTP request's body must arrive whole within this (else 408).
+    pub http_body_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -140,6 +142,7 @@ impl Default for Config {
             max_sockets_per_user: gw.max_sockets_per_user,
             hub_pending_limit: gw.hub_pending_limit,
             http_header_timeout_ms: 15_000,
+            http_body_timeout_ms: 30_000,
         }
     }
 }
@@ -262,6 +265,9 @@ pub struct ServeArgs {
     #[arg(long, env = "CONFAB_HUB_PENDING_LIMIT")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hub_pending_limit: Option<usize>,
+    #[arg(long, env = "CONFAB_HTTP_BODY_TIMEOUT_MS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_body_timeout_ms: Option<u64>,
     #[arg(long, env = "CONFAB_HTTP_HEADER_TIMEOUT_MS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_header_timeout_ms: Option<u64>,
@@ -359,8 +365,18 @@ impl Config {
             "max_reactions_per_message must be at least 1"
         );
         anyhow::ensure!(
-            self.http_header_timeout_ms >= 100,
-            "http_header_timeout_ms must be at least 100"
+            self.http_header_timeout_ms >= 100 && self.http_body_timeout_ms >= 100,
+            "http_header_timeout_ms and http_body_timeout_ms must be at least 100"
+        );
+        anyhow::ensure!(
+            self.bus_publish_queue_bytes >= 1024 * 1024,
+            "bus_publish_queue_bytes must be at least 1 MiB (a message can be 64 KiB)"
+        );
+        anyhow::ensure!(
+            (1..=1000).contains(&self.max_mentions_per_message)
+                && self.max_reactions_per_message <= 1000,
+            "max_mentions_per_message must be 1 to 1000, max_reactions_per_message at most 1000 \
+             (both size every socket's largest frame)"
         );
         Ok(())
     }
@@ -411,6 +427,10 @@ impl Config {
 
     pub fn http_header_timeout(&self) -> Duration {
         Duration::from_millis(self.http_header_timeout_ms)
+    }
+
+    pub fn http_body_timeout(&self) -> Duration {
+        Duration::from_millis(self.http_body_timeout_ms)
     }
 
     pub fn auth_rate(&self) -> RateSpec {

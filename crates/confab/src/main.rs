@@ -58,11 +58,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // Tests and scripts read this line to learn the port when listening on port 0; it comes
     // as soon as the server listens, before what it depends on is reached.
     let announce = |addr| say(&format!("confab listening on http://{addr}"));
+    // One signal stream for the whole run, made before anything starts: a SIGTERM that
+    // arrives at any moment from here on is seen.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let starting =
         confab::server::start_announcing(&config, Arc::new(move || handle.render()), announce);
     let running = tokio::select! {
         running = starting => running?,
-        signal = wait_for_signal() => {
+        signal = wait_for_signal(&mut term) => {
             signal?;
             tracing::info!("stopped while starting");
             return Ok(());
@@ -71,7 +74,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // And this one once it serves its whole API (after reaching PostgreSQL, say).
     say("confab ready");
     tracing::info!(addr = %running.local_addr, role = %config.role, "confab started");
-    wait_for_signal().await?;
+    wait_for_signal(&mut term).await?;
     tracing::info!("shutting down");
     running.stop().await?;
     tracing::info!("stopped");
@@ -86,8 +89,7 @@ fn say(line: &str) {
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+async fn wait_for_signal(term: &mut tokio::signal::unix::Signal) -> anyhow::Result<()> {
     tokio::select! {
         _ = term.recv() => {}
         r = tokio::signal::ctrl_c() => r?,

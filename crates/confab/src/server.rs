@@ -206,6 +206,7 @@ pub async fn start_announcing(
             let state = ApiState {
                 chat: chat.clone(),
                 auth_limiter: auth_limiter.clone(),
+                body_timeout: config.http_body_timeout(),
                 render_metrics,
             };
             let extra = if role == Role::Chat {
@@ -268,6 +269,21 @@ fn starting_router(render_metrics: Arc<dyn Fn() -> String + Send + Sync>) -> Rou
             }),
         )
         .route("/metrics", get(move || async move { render_metrics() }))
+        // A gateway calling this chat service reads the internal error shape, and with it
+        // when to try again.
+        .route(
+            confab_protocol::internal::RPC_PATH,
+            axum::routing::post(|| async {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    axum::Json(confab_protocol::internal::RpcError {
+                        code: confab_core::ErrorCode::Unavailable,
+                        message: "starting: waiting for the database".into(),
+                        retry_after_ms: Some(1000),
+                    }),
+                )
+            }),
+        )
         .fallback(|| async {
             confab_api::ApiError {
                 code: confab_core::ErrorCode::Unavailable,

@@ -130,8 +130,9 @@ pub struct RedisBus {
 }
 
 impl RedisBus {
-    /// Connects (failing if Redis cannot be reached now: a misconfiguration should stop the
-    /// start, not show up later as silence) and starts the publisher.
+    /// Starts the bus: a URL that does not parse fails here; a Redis that cannot be reached
+    /// now is only logged, and the publisher and subscriptions connect once it answers (a
+    /// deploy or a blip must not stop confab from starting).
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, BusError> {
         Self::connect_with_budget(url, prefix, DEFAULT_PUBLISH_QUEUE_BYTES).await
     }

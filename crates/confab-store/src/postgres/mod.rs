@@ -138,7 +138,9 @@ async fn begin_to_completion(
     let pool = pool.clone();
     tokio::spawn(async move { pool.begin_with(statement).await })
         .await
-        .map_err(|_| StoreError::Internal {
+        // Only a stopping runtime cancels it (or a panic ends it): either way, not the
+        // caller's fault, and retrying may work.
+        .map_err(|_| StoreError::Unavailable {
             context,
             source: sqlx::Error::WorkerCrashed,
         })?

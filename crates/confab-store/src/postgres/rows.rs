@@ -14,13 +14,16 @@ pub(super) use crate::rows::{CHANNEL_COLUMNS, USER_COLUMNS, WORKSPACE_COLUMNS};
 pub(super) use crate::rows::{MENTIONS_CHANNEL, MENTIONS_HERE};
 
 /// A message with its reactions and repliers, all from one statement, so a read never sees
-/// the message and its reactions at different moments. Reactions come as two parallel arrays
+/// the message and its reactions at different moments. Of `mention_ids` it reads only the
+/// named users, before the `*` that starts who `@here` reached (which grows with the channel). Reactions come as two parallel arrays
 /// in the order they were added; repliers in reply order (de-duplicated in [`message`]).
 pub(super) fn select_messages(where_sql: &str) -> String {
     format!(
         "SELECT m.id, m.channel_id, m.seq, m.version, m.author_id, m.body, m.created_at, \
            m.edited_at, m.deleted, m.thread_root_id, m.reply_count, m.last_reply_at, \
-           m.mention_ids, m.mentions_channel, \
+           m.mention_ids[1:COALESCE(array_position(m.mention_ids, '*') - 1, \
+                            cardinality(m.mention_ids))] AS mention_ids, \
+           m.mentions_channel, \
            ARRAY(SELECT r.emoji FROM reactions r WHERE r.message_id = m.id \
                  ORDER BY r.created_at, r.ord) AS reaction_emoji, \
            ARRAY(SELECT r.user_id FROM reactions r WHERE r.message_id = m.id \

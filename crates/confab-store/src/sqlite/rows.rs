@@ -9,9 +9,14 @@ use crate::error::DbContext;
 
 pub(super) use crate::rows::{CHANNEL_COLUMNS, USER_COLUMNS, WORKSPACE_COLUMNS};
 use crate::rows::{MENTIONS_CHANNEL, MENTIONS_HERE};
+/// Of `mention_ids` only the named users are read, before the ` *` that starts who `@here`
+/// reached (which grows with the channel).
 pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.channel_id, m.seq, m.version, m.author_id, m.body, \
      m.created_at, m.edited_at, m.deleted, m.thread_root_id, m.reply_count, m.last_reply_at, \
-     m.mention_ids, m.mentions_channel";
+     CASE WHEN instr(' ' || m.mention_ids, ' *') > 0 \
+          THEN substr(m.mention_ids, 1, instr(' ' || m.mention_ids, ' *') - 1) \
+          ELSE m.mention_ids END AS mention_ids, \
+     m.mentions_channel";
 
 pub(super) use crate::rows::{channel, role, user, workspace};
 

@@ -400,10 +400,17 @@ async fn until_eof(tcp: &mut tokio::net::TcpStream) -> Vec<u8> {
 }
 
 /// A connection that never finishes its headers (slowloris) and one left idle after a
-/// response are both closed after the header timeout, rather than held for ever.
+/// response are both closed after the header timeout, and one that never finishes its body
+/// gets 408, rather than any of them being held for ever.
 #[tokio::test]
 async fn unfinished_and_idle_http_connections_are_closed() {
-    let server = Server::start_with(&["--http-header-timeout-ms", "300"]).await;
+    let server = Server::start_with(&[
+        "--http-header-timeout-ms",
+        "300",
+        "--http-body-timeout-ms",
+        "300",
+    ])
+    .await;
     let addr = server.root().trim_start_matches("http://").to_owned();
 
     let mut slow = tokio::net::TcpStream::connect(&addr)
@@ -428,5 +435,22 @@ async fn unfinished_and_idle_http_connections_are_closed() {
     assert!(
         answer.starts_with(b"HTTP/1.1 200"),
         "served, then closed when idle"
+    );
+
+    let mut trickle = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    trickle
+        .write_all(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: confab\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user",
+        )
+        .await
+        .expect("write");
+    let answer = until_eof(&mut trickle).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&answer)
     );
 }

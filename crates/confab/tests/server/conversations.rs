@@ -873,3 +873,29 @@ async fn mentions_are_resolved_when_sent() {
     let everyone = server.send(&alice, &general, "e", "@everyone").await;
     assert_eq!(everyone["mentions"]["channel"], true);
 }
+
+/// An author who left a public channel may still edit their message there, and the edit's
+/// mentions are resolved like any other (only a send needs the author to be a member).
+#[tokio::test]
+async fn an_edit_by_an_author_who_left_keeps_its_mentions() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let carol = server.register("carol").await;
+    let (ws, _) = server.workspace(&alice, &[&carol]).await;
+    let dev = server.channel(&alice, &ws, "dev", false, &[&carol]).await;
+    let m = server.send(&alice, &dev, "m", "draft").await;
+    let (status, _) = server
+        .post(&alice.token, &format!("/channels/{dev}/leave"), json!({}))
+        .await;
+    assert_eq!(status, 204);
+    let (status, edited) = server
+        .request(
+            reqwest::Method::PATCH,
+            Some(&alice.token),
+            &format!("/messages/{}", s(&m["id"])),
+            Some(json!({"body": "@carol please look"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(edited["message"]["mentions"]["user_ids"], json!([carol.id]));
+}
