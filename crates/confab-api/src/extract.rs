@@ -5,7 +5,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use confab_core::{ErrorCode, UserId};
+use confab_core::{ErrorCode, SessionId, UserId};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -14,7 +14,18 @@ use crate::state::ApiState;
 /// The authenticated caller, from `Authorization: Bearer <token>`.
 pub struct AuthUser {
     pub id: UserId,
+    /// The session (device) the token belongs to.
+    pub session: SessionId,
     pub token: String,
+}
+
+impl AuthUser {
+    pub fn caller(&self) -> confab_chat::Caller {
+        confab_chat::Caller {
+            user: self.id.clone(),
+            session: self.session.clone(),
+        }
+    }
 }
 
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
@@ -36,8 +47,12 @@ impl FromRequestParts<ApiState> for AuthUser {
         let token = bearer_token(parts)
             .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "missing bearer token"))?
             .to_owned();
-        let id = state.chat.authenticate(&token).await?;
-        Ok(AuthUser { id, token })
+        let caller = state.chat.authenticate(&token).await?;
+        Ok(AuthUser {
+            id: caller.user,
+            session: caller.session,
+            token,
+        })
     }
 }
 

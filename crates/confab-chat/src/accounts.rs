@@ -1,9 +1,10 @@
 //! Registration, login, sessions and WebSocket tickets.
 
 use confab_core::{
-    DisplayName, Email, ErrorCode, Password, Role, Timestamp, User, UserId, Username, Workspace,
+    BusMessage, DisplayName, Email, ErrorCode, Password, Role, SessionId, Timestamp, User,
+    UserEvent, UserId, Username, Workspace,
 };
-use confab_store::NewUser;
+use confab_store::{NewSession, NewUser, SessionInfo};
 
 use crate::ChatService;
 use crate::error::{ChatError, ChatResult};
@@ -20,10 +21,33 @@ pub struct Registration<'a> {
 pub struct Session {
     pub user: User,
     pub token: String,
+    pub session_id: SessionId,
 }
 
+/// Who signs in, as far as the server can tell: for the user's list of devices.
+pub struct ClientInfo<'a> {
+    /// What the client calls itself (`client_name`), else its `User-Agent`.
+    pub name: &'a str,
+    /// The address it connects from.
+    pub address: String,
+}
+
+/// An authenticated caller: the user, and the session (device) their credential belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub user: UserId,
+    pub session: SessionId,
+}
+
+/// Longest client name kept, in characters.
+const MAX_CLIENT_NAME: usize = 200;
+
 impl ChatService {
-    pub async fn register(&self, r: Registration<'_>) -> ChatResult<Session> {
+    pub async fn register(
+        &self,
+        r: Registration<'_>,
+        client: ClientInfo<'_>,
+    ) -> ChatResult<Session> {
         let username = Username::parse(r.username)?;
         let password = Password::parse(r.password)?;
         let display_name = match r.display_name {
@@ -55,10 +79,15 @@ impl ChatService {
                 created_at: Timestamp::now(),
             })
             .await?;
-        self.start_session(user).await
+        self.start_session(user, client).await
     }
 
-    pub async fn login(&self, username: &str, password: &str) -> ChatResult<Session> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: ClientInfo<'_>,
+    ) -> ChatResult<Session> {
         let bad = || {
             ChatError::refused(
                 ErrorCode::InvalidCredentials,
@@ -78,48 +107,124 @@ impl ChatService {
             verify_password(password.expose().to_owned(), hash).await?,
             user,
         ) {
-            (true, Some(user)) => self.start_session(user).await,
+            (true, Some(user)) => self.start_session(user, client).await,
             _ => Err(bad()),
         }
     }
 
-    async fn start_session(&self, user: User) -> ChatResult<Session> {
+    async fn start_session(&self, user: User, client: ClientInfo<'_>) -> ChatResult<Session> {
         let token = random_token()?;
+        let session_id = SessionId::generate();
+        // Control characters would make a list of devices lie about itself.
+        let name: String = client
+            .name
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_CLIENT_NAME)
+            .collect();
         self.store
-            .create_session(&token_hash(&token), &user.id, Timestamp::now())
+            .create_session(
+                NewSession {
+                    id: session_id.clone(),
+                    token_hash: token_hash(&token).to_vec(),
+                    user: user.id.clone(),
+                    now: Timestamp::now(),
+                    client_name: name.trim().to_owned(),
+                    created_from: client.address,
+                },
+                self.config.session_life,
+            )
             .await?;
-        Ok(Session { user, token })
+        Ok(Session {
+            user,
+            token,
+            session_id,
+        })
     }
 
-    pub async fn logout(&self, token: &str) -> ChatResult<()> {
-        Ok(self.store.delete_session(&token_hash(token)).await?)
+    /// Signs out the session of `token` (the caller's), and closes the sockets it opened, on
+    /// every gateway.
+    pub async fn logout(&self, caller: &Caller, token: &str) -> ChatResult<()> {
+        if let Some(session) = self.store.delete_session(&token_hash(token)).await? {
+            self.announce_revoked(&caller.user, vec![session]).await;
+        }
+        Ok(())
     }
 
-    /// The user a bearer token belongs to.
-    pub async fn authenticate(&self, token: &str) -> ChatResult<UserId> {
+    /// The user and session a bearer token belongs to, while the session is live.
+    pub async fn authenticate(&self, token: &str) -> ChatResult<Caller> {
         self.store
-            .session_user(&token_hash(token))
+            .session(&token_hash(token), Timestamp::now(), self.config.session_life)
             .await?
+            .map(|(user, session)| Caller { user, session })
             .ok_or_else(|| {
-                ChatError::refused(ErrorCode::Unauthorized, "missing, invalid or revoked token")
+                ChatError::refused(
+                    ErrorCode::Unauthorized,
+                    "missing, invalid, expired or revoked token",
+                )
             })
     }
 
+    /// The caller's live sessions, most recently used first.
+    pub async fn sessions(&self, caller: &Caller) -> ChatResult<Vec<SessionInfo>> {
+        Ok(self
+            .store
+            .user_sessions(&caller.user, Timestamp::now(), self.config.session_life)
+            .await?)
+    }
+
+    /// Revokes one of the caller's sessions (the current one included: that is a logout).
+    pub async fn revoke_session(&self, caller: &Caller, id: &SessionId) -> ChatResult<()> {
+        let revoked = self.store.revoke_sessions(&caller.user, id, false).await?;
+        if revoked.is_empty() {
+            return Err(ChatError::refused(
+                ErrorCode::SessionNotFound,
+                "no such session of yours",
+            ));
+        }
+        self.announce_revoked(&caller.user, revoked).await;
+        Ok(())
+    }
+
+    /// "Sign out everywhere else": every session of the caller's but this one. How many.
+    pub async fn revoke_other_sessions(&self, caller: &Caller) -> ChatResult<usize> {
+        let revoked = self
+            .store
+            .revoke_sessions(&caller.user, &caller.session, true)
+            .await?;
+        let n = revoked.len();
+        self.announce_revoked(&caller.user, revoked).await;
+        Ok(n)
+    }
+
+    /// Tells every gateway: sockets of these sessions close.
+    async fn announce_revoked(&self, user: &UserId, sessions: Vec<SessionId>) {
+        for session_id in sessions {
+            self.publish(BusMessage::User {
+                user_id: user.clone(),
+                event: UserEvent::SessionRevoked { session_id },
+            })
+            .await;
+        }
+    }
+
     /// A single-use ticket a browser passes as `?ticket=` when opening its WebSocket.
-    pub async fn issue_ticket(&self, user: &UserId) -> ChatResult<(String, Timestamp)> {
+    /// It belongs to the caller's session: signing that out voids it.
+    pub async fn issue_ticket(&self, caller: &Caller) -> ChatResult<(String, Timestamp)> {
         let ticket = random_token()?;
         let ttl = i64::try_from(self.config.ticket_ttl.as_secs()).unwrap_or(30);
         let expires_at = Timestamp::now().plus_secs(ttl);
         self.store
-            .create_ticket(&token_hash(&ticket), user, expires_at)
+            .create_ticket(&token_hash(&ticket), &caller.user, &caller.session, expires_at)
             .await?;
         Ok((ticket, expires_at))
     }
 
-    pub async fn redeem_ticket(&self, ticket: &str) -> ChatResult<UserId> {
+    pub async fn redeem_ticket(&self, ticket: &str) -> ChatResult<Caller> {
         self.store
-            .redeem_ticket(&token_hash(ticket), Timestamp::now())
+            .redeem_ticket(&token_hash(ticket), Timestamp::now(), self.config.session_life)
             .await?
+            .map(|(user, session)| Caller { user, session })
             .ok_or_else(|| {
                 ChatError::refused(
                     ErrorCode::Unauthorized,

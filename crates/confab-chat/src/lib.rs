@@ -21,11 +21,13 @@ use confab_core::{
 };
 use confab_store::Store;
 
-pub use accounts::{Registration, Session};
+pub use accounts::{Caller, ClientInfo, Registration, Session};
 pub use error::{ChatError, ChatResult};
 pub use limiter::{KeyedLimiter, RateSpec};
 pub use messages::{HistoryQuery, SendRequest};
 pub use workspaces::Invite;
+
+const DAY_MICROS: i64 = 86_400 * 1_000_000;
 
 #[derive(Clone, Debug)]
 pub struct ChatConfig {
@@ -42,6 +44,8 @@ pub struct ChatConfig {
     pub presence_rate: RateSpec,
     /// How long a WebSocket ticket stays redeemable.
     pub ticket_ttl: Duration,
+    /// How long sessions live: unused, and in all.
+    pub session_life: confab_store::SessionLifetime,
 }
 
 impl Default for ChatConfig {
@@ -53,6 +57,10 @@ impl Default for ChatConfig {
             create_rate: RateSpec::per_minute(20, 20),
             presence_rate: RateSpec::per_minute(30, 10),
             ticket_ttl: Duration::from_secs(30),
+            session_life: confab_store::SessionLifetime {
+                idle_micros: 30 * DAY_MICROS,
+                absolute_micros: 90 * DAY_MICROS,
+            },
         }
     }
 }

@@ -49,6 +49,7 @@ pub enum ErrorCode {
     MessageNotFound,
     InviteNotFound,
     FileNotFound,
+    SessionNotFound,
     // 405
     MethodNotAllowed,
     // 409
@@ -83,7 +84,7 @@ impl ErrorCode {
             Unauthorized | InvalidCredentials => 401,
             Forbidden | NotInChannel => 403,
             NotFound | UserNotFound | WorkspaceNotFound | ChannelNotFound | MessageNotFound
-            | InviteNotFound | FileNotFound => 404,
+            | InviteNotFound | FileNotFound | SessionNotFound => 404,
             MethodNotAllowed => 405,
             UsernameTaken | ChannelNameTaken | AlreadyMember | MessageDeleted
             | TooManyReactions => 409,
@@ -140,6 +141,7 @@ impl ErrorCode {
             MessageNotFound => "message_not_found",
             InviteNotFound => "invite_not_found",
             FileNotFound => "file_not_found",
+            SessionNotFound => "session_not_found",
             MethodNotAllowed => "method_not_allowed",
             UsernameTaken => "username_taken",
             ChannelNameTaken => "channel_name_taken",

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-use crate::ids::{ChannelId, UserId};
+use crate::ids::{ChannelId, SessionId, UserId};
 use crate::model::{Channel, Message};
 
 /// One change in a channel, carrying the channel's sequence number it took.
@@ -115,6 +115,8 @@ pub enum UserEvent {
         channel_id: ChannelId,
         seq: i64,
     },
+    /// One of the user's sessions was signed out or revoked: the sockets it opened close.
+    SessionRevoked { session_id: SessionId },
 }
 
 /// Everything that travels over the bus. Always shared behind an `Arc`, so the size of the

@@ -55,6 +55,11 @@ id_type!(UserId, "user_id");
 id_type!(WorkspaceId, "workspace_id");
 id_type!(ChannelId, "channel_id");
 id_type!(MessageId, "message_id");
+id_type!(
+    /// A signed-in device: one login, one bearer token, the sockets and tickets it opened.
+    SessionId,
+    "session_id"
+);
 
 #[cfg(test)]
 mod tests {

@@ -16,7 +16,7 @@ pub mod values;
 
 pub use error::{ErrorCode, ValidationError};
 pub use event::{BusMessage, Change, ChannelEvent, Presence, Topic, UserEvent};
-pub use ids::{ChannelId, MessageId, UserId, WorkspaceId};
+pub use ids::{ChannelId, MessageId, SessionId, UserId, WorkspaceId};
 pub use limits::Limits;
 pub use model::{
     Channel, ChannelKind, Mentions, Message, Reaction, Role, User, Workspace, add_reaction,

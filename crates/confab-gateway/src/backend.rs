@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use confab_core::{ChannelEvent, ChannelId, ErrorCode, UserId};
+use confab_core::{ChannelEvent, ChannelId, ErrorCode, SessionId, UserId};
 
 #[derive(Debug, Clone)]
 pub struct BackendError {
@@ -34,8 +34,10 @@ pub struct SendAck {
 
 #[async_trait]
 pub trait ChatBackend: Send + Sync + 'static {
-    async fn authenticate(&self, token: &str) -> Result<UserId, BackendError>;
-    async fn redeem_ticket(&self, ticket: &str) -> Result<UserId, BackendError>;
+    /// The user and session (device) a bearer token belongs to.
+    async fn authenticate(&self, token: &str) -> Result<(UserId, SessionId), BackendError>;
+    /// The user and session a WebSocket ticket was issued to (consuming it).
+    async fn redeem_ticket(&self, ticket: &str) -> Result<(UserId, SessionId), BackendError>;
     async fn user_channel_ids(&self, user: &UserId) -> Result<Vec<ChannelId>, BackendError>;
     async fn last_seq(&self, channel: &ChannelId) -> Result<i64, BackendError>;
     async fn changes_after(

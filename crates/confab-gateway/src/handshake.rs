@@ -108,8 +108,8 @@ async fn upgrade(
             );
         }
     };
-    let user = match user {
-        Ok(user) => user,
+    let (user, session) = match user {
+        Ok(caller) => caller,
         Err(e) => return refuse_for(e.code, &e.message, e.retry_after),
     };
     let ws = match ws {
@@ -146,7 +146,7 @@ async fn upgrade(
         .max_frame_size(max)
         .max_message_size(max)
         .on_upgrade(move |socket| async move {
-            crate::socket::run(gw, socket, user).await;
+            crate::socket::run(gw, socket, user, session).await;
             drop(slot);
             drop(permit);
             drop(token);

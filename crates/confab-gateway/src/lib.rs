@@ -299,6 +299,12 @@ impl Inner {
                 channel_id: channel_id.to_string(),
                 seq: *seq,
             },
+            UserEvent::SessionRevoked { session_id } => {
+                for socket in sockets.iter().filter(|s| s.session() == session_id) {
+                    socket.revoke();
+                }
+                return;
+            }
         };
         let frame = socket::encode(&frame);
         for socket in &sockets {

@@ -36,6 +36,8 @@ pub(crate) enum Kick {
     Shutdown = 2,
     /// The gateway may have missed a change to the user's channel list.
     Reconnect = 3,
+    /// The session that opened the socket was signed out or revoked: close for good.
+    Revoked = 4,
 }
 
 impl Kick {
@@ -44,6 +46,7 @@ impl Kick {
             1 => Some(Kick::SlowConsumer),
             2 => Some(Kick::Shutdown),
             3 => Some(Kick::Reconnect),
+            4 => Some(Kick::Revoked),
             _ => None,
         }
     }

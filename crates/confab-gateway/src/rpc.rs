@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use confab_core::{ChannelEvent, ChannelId, ErrorCode, UserId};
+use confab_core::{ChannelEvent, ChannelId, ErrorCode, SessionId, UserId};
 use confab_protocol::internal::{GatewayCall, GatewayReply, RPC_PATH, RpcError};
 
 use crate::{BackendError, ChatBackend, SendAck, SendCommand};
@@ -142,26 +142,32 @@ impl RemoteBackend {
 
 #[async_trait]
 impl ChatBackend for RemoteBackend {
-    async fn authenticate(&self, token: &str) -> Result<UserId, BackendError> {
+    async fn authenticate(&self, token: &str) -> Result<(UserId, SessionId), BackendError> {
         match self
             .call(GatewayCall::Authenticate {
                 token: token.to_owned(),
             })
             .await?
         {
-            GatewayReply::User { user_id } => Ok(user_id),
+            GatewayReply::User {
+                user_id,
+                session_id,
+            } => Ok((user_id, session_id)),
             other => Err(unexpected(other)),
         }
     }
 
-    async fn redeem_ticket(&self, ticket: &str) -> Result<UserId, BackendError> {
+    async fn redeem_ticket(&self, ticket: &str) -> Result<(UserId, SessionId), BackendError> {
         match self
             .call(GatewayCall::RedeemTicket {
                 ticket: ticket.to_owned(),
             })
             .await?
         {
-            GatewayReply::User { user_id } => Ok(user_id),
+            GatewayReply::User {
+                user_id,
+                session_id,
+            } => Ok((user_id, session_id)),
             other => Err(unexpected(other)),
         }
     }
@@ -355,12 +361,20 @@ async fn rpc(
 
 async fn answer(b: &dyn ChatBackend, call: GatewayCall) -> Result<GatewayReply, BackendError> {
     Ok(match call {
-        GatewayCall::Authenticate { token } => GatewayReply::User {
-            user_id: b.authenticate(&token).await?,
-        },
-        GatewayCall::RedeemTicket { ticket } => GatewayReply::User {
-            user_id: b.redeem_ticket(&ticket).await?,
-        },
+        GatewayCall::Authenticate { token } => {
+            let (user_id, session_id) = b.authenticate(&token).await?;
+            GatewayReply::User {
+                user_id,
+                session_id,
+            }
+        }
+        GatewayCall::RedeemTicket { ticket } => {
+            let (user_id, session_id) = b.redeem_ticket(&ticket).await?;
+            GatewayReply::User {
+                user_id,
+                session_id,
+            }
+        }
         GatewayCall::UserChannelIds { user_id } => GatewayReply::Channels {
             channel_ids: b.user_channel_ids(&user_id).await?,
         },

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use confab_core::{ChannelId, ErrorCode, UserId};
+use confab_core::{ChannelId, ErrorCode, SessionId, UserId};
 use confab_protocol::ws::{ClientFrame, ServerFrame};
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::Instant;
@@ -25,6 +25,8 @@ const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_INTERNAL: u16 = 1011;
 /// "Service restart": reconnect (and catch up), as after any drop.
 const CLOSE_RECONNECT: u16 = 1012;
+/// confab's own: the session was signed out or revoked; sign in again before reconnecting.
+const CLOSE_REVOKED: u16 = 4001;
 /// Frames written in one go before flushing.
 const WRITE_BATCH: usize = 16;
 /// How long a close frame may take to go out before the socket is simply dropped.
@@ -37,6 +39,8 @@ pub(crate) struct SocketHandle(Arc<Shared>);
 struct Shared {
     id: u64,
     user: UserId,
+    /// The session (device) whose credential opened the socket: revoking it closes the socket.
+    session: SessionId,
     /// Frames waiting to be written, and whether the socket must close.
     outbox: Outbox,
     /// Channels whose hubs hold this socket, so disconnecting detaches from exactly those.
@@ -52,6 +56,15 @@ impl SocketHandle {
 
     pub(crate) fn user(&self) -> &UserId {
         &self.0.user
+    }
+
+    pub(crate) fn session(&self) -> &SessionId {
+        &self.0.session
+    }
+
+    /// Closes the socket with 4001: the session that opened it is no longer signed in.
+    pub(crate) fn revoke(&self) {
+        self.0.outbox.kick(Kick::Revoked);
     }
 
     /// Queues a frame; a full queue marks the socket a slow consumer and cuts it off rather
@@ -103,10 +116,11 @@ type OpFuture = Pin<Box<dyn Future<Output = Vec<Message>> + Send>>;
 
 /// Runs a socket until the client leaves, stops answering, falls behind, or the gateway shuts
 /// down.
-pub(crate) async fn run(gw: Arc<Inner>, ws: WebSocket, user: UserId) {
+pub(crate) async fn run(gw: Arc<Inner>, ws: WebSocket, user: UserId, session: SessionId) {
     let handle = SocketHandle(Arc::new(Shared {
         id: gw.new_socket_id(),
         user: user.clone(),
+        session,
         outbox: Outbox::new(gw.config.send_queue),
         channels: Mutex::new(HashSet::new()),
         watching: Mutex::new(Vec::new()),
@@ -298,6 +312,7 @@ fn close_frame(why: Kick) -> (u16, &'static str) {
         Kick::Reconnect => (CLOSE_RECONNECT, "reconnect: events may have been missed"),
         Kick::SlowConsumer => (CLOSE_POLICY, "slow consumer: not reading fast enough"),
         Kick::Shutdown => (CLOSE_GOING_AWAY, "server shutting down"),
+        Kick::Revoked => (CLOSE_REVOKED, "session signed out"),
     }
 }
 

@@ -24,6 +24,9 @@ pub struct RegisterRequest {
     pub display_name: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// What the client calls itself, for the user's list of devices (else its User-Agent).
+    #[serde(default)]
+    pub client_name: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -31,6 +34,33 @@ pub struct RegisterRequest {
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// What the client calls itself, for the user's list of devices (else its User-Agent).
+    #[serde(default)]
+    pub client_name: Option<String>,
+}
+
+/// One of the caller's signed-in sessions (devices).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SessionWire {
+    pub id: String,
+    pub client_name: String,
+    /// The address it signed in from.
+    pub created_from: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+    /// Whether it is the session making this request.
+    pub current: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SessionsResponse {
+    pub sessions: Vec<SessionWire>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RevokedResponse {
+    /// How many sessions were signed out.
+    pub revoked: usize,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -3,7 +3,7 @@
 //! the cluster secret. Not a public API: both ends ship in the same binary, and a fleet is
 //! upgraded chat services first (new calls are only ever added).
 
-use confab_core::{ChannelEvent, ChannelId, ErrorCode, UserId};
+use confab_core::{ChannelEvent, ChannelId, ErrorCode, SessionId, UserId};
 use serde::{Deserialize, Serialize};
 
 pub const RPC_PATH: &str = "/internal/v1/rpc";
@@ -56,8 +56,10 @@ pub enum GatewayCall {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum GatewayReply {
+    /// An authenticated caller: the user and the session (device) the credential belongs to.
     User {
         user_id: UserId,
+        session_id: SessionId,
     },
     Channels {
         channel_ids: Vec<ChannelId>,

@@ -12,17 +12,19 @@ mod feed;
 pub mod postgres;
 mod rows;
 mod send_queue;
+mod sessions;
 pub mod sqlite;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 use async_trait::async_trait;
 use confab_core::{
-    Channel, ChannelEvent, ChannelId, ChannelKind, Mentions, Message, MessageId, Role, Timestamp,
-    User, UserId, Workspace, WorkspaceId,
+    Channel, ChannelEvent, ChannelId, ChannelKind, Mentions, Message, MessageId, Role, SessionId,
+    Timestamp, User, UserId, Workspace, WorkspaceId,
 };
 
 pub use error::StoreError;
+pub use sessions::{NewSession, SessionInfo, SessionLifetime};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -155,26 +157,48 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
     /// The user and their password hash, for login.
     async fn user_credentials(&self, username: &str) -> StoreResult<Option<(User, String)>>;
-    async fn create_session(
+    /// Signs a device in (and sweeps the user's expired sessions).
+    async fn create_session(&self, session: NewSession, life: SessionLifetime) -> StoreResult<()>;
+    /// The user and session a token names, if the session is live; marks it used now (at
+    /// most once a minute), which moves its idle expiry and never its absolute one.
+    async fn session(
         &self,
         token_hash: &[u8],
+        now: Timestamp,
+        life: SessionLifetime,
+    ) -> StoreResult<Option<(UserId, SessionId)>>;
+    /// Signs the token's session out; which session that was, if any.
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionId>>;
+    /// The user's live sessions, most recently used first.
+    async fn user_sessions(
+        &self,
         user: &UserId,
         now: Timestamp,
-    ) -> StoreResult<()>;
-    async fn session_user(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>>;
-    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
+        life: SessionLifetime,
+    ) -> StoreResult<Vec<SessionInfo>>;
+    /// Revokes the user's session `session` (or, with `others`, every session but it); the
+    /// IDs revoked.
+    async fn revoke_sessions(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        others: bool,
+    ) -> StoreResult<Vec<SessionId>>;
     async fn create_ticket(
         &self,
         ticket_hash: &[u8],
         user: &UserId,
+        session: &SessionId,
         expires_at: Timestamp,
     ) -> StoreResult<()>;
-    /// Consumes a ticket: a second redemption, or one after expiry, finds nothing.
+    /// Consumes a ticket: a second redemption, one after expiry, or one whose session is no
+    /// longer live finds nothing.
     async fn redeem_ticket(
         &self,
         ticket_hash: &[u8],
         now: Timestamp,
-    ) -> StoreResult<Option<UserId>>;
+        life: SessionLifetime,
+    ) -> StoreResult<Option<(UserId, SessionId)>>;
 
     // Workspaces.
     /// Creates the workspace, makes `owner` its owner, and creates `#general` with the owner in

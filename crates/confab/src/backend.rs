@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use confab_chat::{ChatError, ChatService, SendRequest};
-use confab_core::{ChannelEvent, ChannelId, UserId};
+use confab_core::{ChannelEvent, ChannelId, SessionId, UserId};
 use confab_gateway::{BackendError, ChatBackend, SendAck, SendCommand};
 
 pub struct LocalBackend(pub Arc<ChatService>);
@@ -38,12 +38,14 @@ async fn to_completion<T: Send + 'static>(
 
 #[async_trait]
 impl ChatBackend for LocalBackend {
-    async fn authenticate(&self, token: &str) -> Result<UserId, BackendError> {
-        self.0.authenticate(token).await.map_err(backend_error)
+    async fn authenticate(&self, token: &str) -> Result<(UserId, SessionId), BackendError> {
+        let caller = self.0.authenticate(token).await.map_err(backend_error)?;
+        Ok((caller.user, caller.session))
     }
 
-    async fn redeem_ticket(&self, ticket: &str) -> Result<UserId, BackendError> {
-        self.0.redeem_ticket(ticket).await.map_err(backend_error)
+    async fn redeem_ticket(&self, ticket: &str) -> Result<(UserId, SessionId), BackendError> {
+        let caller = self.0.redeem_ticket(ticket).await.map_err(backend_error)?;
+        Ok((caller.user, caller.session))
     }
 
     async fn user_channel_ids(&self, user: &UserId) -> Result<Vec<ChannelId>, BackendError> {

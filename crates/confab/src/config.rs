@@ -12,6 +12,8 @@ use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+const DAY_MICROS: i64 = 86_400 * 1_000_000;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     All,
@@ -98,6 +100,10 @@ pub struct Config {
     pub http_header_timeout_ms: u64,
     /// An HTTP request's body must arrive whole within this (else 408).
     pub http_body_timeout_ms: u64,
+    /// A session not used for this long is signed out.
+    pub session_idle_days: u32,
+    /// A session is signed out this long after sign-in, however much it is used.
+    pub session_lifetime_days: u32,
 }
 
 impl Default for Config {
@@ -143,6 +149,8 @@ impl Default for Config {
             hub_pending_limit: gw.hub_pending_limit,
             http_header_timeout_ms: 15_000,
             http_body_timeout_ms: 30_000,
+            session_idle_days: 30,
+            session_lifetime_days: 90,
         }
     }
 }
@@ -265,6 +273,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CONFAB_HUB_PENDING_LIMIT")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hub_pending_limit: Option<usize>,
+    #[arg(long, env = "CONFAB_SESSION_IDLE_DAYS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_idle_days: Option<u32>,
+    #[arg(long, env = "CONFAB_SESSION_LIFETIME_DAYS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_lifetime_days: Option<u32>,
     #[arg(long, env = "CONFAB_HTTP_BODY_TIMEOUT_MS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_body_timeout_ms: Option<u64>,
@@ -369,6 +383,10 @@ impl Config {
             "http_header_timeout_ms and http_body_timeout_ms must be at least 100"
         );
         anyhow::ensure!(
+            self.session_idle_days >= 1 && self.session_lifetime_days >= self.session_idle_days,
+            "session_idle_days must be at least 1, and session_lifetime_days at least that"
+        );
+        anyhow::ensure!(
             self.bus_publish_queue_bytes >= 1024 * 1024,
             "bus_publish_queue_bytes must be at least 1 MiB (a message can be 64 KiB)"
         );
@@ -421,6 +439,10 @@ impl Config {
                 self.presence_rate_per_min,
                 self.presence_rate_burst,
             ),
+            session_life: confab_store::SessionLifetime {
+                idle_micros: i64::from(self.session_idle_days) * DAY_MICROS,
+                absolute_micros: i64::from(self.session_lifetime_days) * DAY_MICROS,
+            },
             ..ChatConfig::default()
         }
     }

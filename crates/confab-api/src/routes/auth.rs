@@ -2,18 +2,31 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
-use confab_chat::Registration;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use confab_chat::{ClientInfo, Registration};
+use confab_core::SessionId;
 use confab_protocol::UserWire;
 use confab_protocol::WorkspaceWire;
 use confab_protocol::http::{
-    AuthResponse, LoginRequest, MeResponse, RegisterRequest, TicketResponse,
+    AuthResponse, LoginRequest, MeResponse, RegisterRequest, RevokedResponse, SessionWire,
+    SessionsResponse, TicketResponse,
 };
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Json};
 use crate::state::ApiState;
+
+/// Who is signing in: the name the client gives, else its User-Agent; and its address.
+fn client<'a>(name: Option<&'a str>, headers: &'a HeaderMap, peer: SocketAddr) -> ClientInfo<'a> {
+    let agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    ClientInfo {
+        name: name.or(agent).unwrap_or(""),
+        address: peer.ip().to_string(),
+    }
+}
 
 fn check_auth_rate(state: &ApiState, peer: SocketAddr) -> ApiResult<()> {
     state
@@ -28,17 +41,21 @@ fn check_auth_rate(state: &ApiState, peer: SocketAddr) -> ApiResult<()> {
 pub async fn register(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Json(req): Json<RegisterRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AuthResponse>)> {
     check_auth_rate(&state, peer)?;
     let session = state
         .chat
-        .register(Registration {
-            username: &req.username,
-            password: &req.password,
-            display_name: req.display_name.as_deref(),
-            email: req.email.as_deref(),
-        })
+        .register(
+            Registration {
+                username: &req.username,
+                password: &req.password,
+                display_name: req.display_name.as_deref(),
+                email: req.email.as_deref(),
+            },
+            client(req.client_name.as_deref(), &headers, peer),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -55,21 +72,78 @@ pub async fn register(
 pub async fn login(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<axum::Json<AuthResponse>> {
     check_auth_rate(&state, peer)?;
-    let session = state.chat.login(&req.username, &req.password).await?;
+    let session = state
+        .chat
+        .login(
+            &req.username,
+            &req.password,
+            client(req.client_name.as_deref(), &headers, peer),
+        )
+        .await?;
     Ok(axum::Json(AuthResponse {
         user: UserWire::own(&session.user),
         token: session.token,
     }))
 }
 
-/// Revoke the token this request carries.
+/// Sign out: revokes the session this request's token belongs to, its unredeemed tickets
+/// and every socket it opened.
 #[utoipa::path(post, path = "/auth/logout", responses((status = 204), (status = 401)))]
 pub async fn logout(State(state): State<ApiState>, user: AuthUser) -> ApiResult<StatusCode> {
-    state.chat.logout(&user.token).await?;
+    state.chat.logout(&user.caller(), &user.token).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's signed-in sessions (devices), most recently used first.
+#[utoipa::path(get, path = "/me/sessions",
+    responses((status = 200, body = SessionsResponse), (status = 401)))]
+pub async fn sessions(
+    State(state): State<ApiState>,
+    user: AuthUser,
+) -> ApiResult<axum::Json<SessionsResponse>> {
+    let sessions = state.chat.sessions(&user.caller()).await?;
+    Ok(axum::Json(SessionsResponse {
+        sessions: sessions
+            .into_iter()
+            .map(|s| SessionWire {
+                current: s.id == user.session,
+                id: s.id.to_string(),
+                client_name: s.client_name,
+                created_from: s.created_from,
+                created_at: s.created_at.to_rfc3339(),
+                last_seen_at: s.last_seen_at.to_rfc3339(),
+            })
+            .collect(),
+    }))
+}
+
+/// Sign one of the caller's sessions out (its sockets close at once, on every gateway).
+#[utoipa::path(delete, path = "/me/sessions/{session_id}",
+    params(("session_id" = String, Path, description = "a session ID from GET /me/sessions")),
+    responses((status = 204), (status = 400), (status = 401), (status = 404)))]
+pub async fn revoke_session(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(session_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = SessionId::parse(&session_id)?;
+    state.chat.revoke_session(&user.caller(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// "Sign out everywhere else": every session of the caller's but this one.
+#[utoipa::path(post, path = "/me/sessions/revoke-others",
+    responses((status = 200, body = RevokedResponse), (status = 401)))]
+pub async fn revoke_other_sessions(
+    State(state): State<ApiState>,
+    user: AuthUser,
+) -> ApiResult<axum::Json<RevokedResponse>> {
+    let revoked = state.chat.revoke_other_sessions(&user.caller()).await?;
+    Ok(axum::Json(RevokedResponse { revoked }))
 }
 
 /// The caller and their workspaces.
@@ -95,7 +169,7 @@ pub async fn ws_ticket(
     State(state): State<ApiState>,
     user: AuthUser,
 ) -> ApiResult<axum::Json<TicketResponse>> {
-    let (ticket, expires_at) = state.chat.issue_ticket(&user.id).await?;
+    let (ticket, expires_at) = state.chat.issue_ticket(&user.caller()).await?;
     Ok(axum::Json(TicketResponse {
         ticket,
         expires_at: expires_at.to_rfc3339(),

@@ -23,16 +23,20 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use confab_core::{
+    SessionId,
     Change, Channel, ChannelEvent, ChannelId, ChannelKind, Mentions, Message, MessageId, Role,
     Timestamp, User, UserId, Workspace, WorkspaceId,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, Row, Transaction};
 
+crate::sessions::session_methods!(PgStore, pool, pool);
+
 use crate::error::{DbContext, is_unique_violation};
 use crate::{
     ChangesPage, ChannelView, Committed, JoinedWorkspace, NewChannel, NewInvite, NewMessage,
-    NewUser, NewWorkspace, SendOutcome, Store, StoreError, StoreResult,
+    NewSession, NewUser, NewWorkspace, SendOutcome, SessionInfo, SessionLifetime, Store,
+    StoreError, StoreResult,
 };
 use rows::{CHANNEL_COLUMNS, USER_COLUMNS, WORKSPACE_COLUMNS};
 
@@ -412,82 +416,59 @@ impl Store for PgStore {
         }
     }
 
-    async fn create_session(
+    async fn create_session(&self, session: NewSession, life: SessionLifetime) -> StoreResult<()> {
+        self.create_session_in(session, life).await
+    }
+
+    async fn session(
         &self,
         token_hash: &[u8],
+        now: Timestamp,
+        life: SessionLifetime,
+    ) -> StoreResult<Option<(UserId, SessionId)>> {
+        self.session_in(token_hash, now, life).await
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionId>> {
+        self.delete_session_in(token_hash).await
+    }
+
+    async fn user_sessions(
+        &self,
         user: &UserId,
         now: Timestamp,
-    ) -> StoreResult<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
-            .bind(token_hash)
-            .bind(user.as_str())
-            .bind(now.as_micros())
-            .execute(&self.pool)
-            .await
-            .ctx("creating a session")?;
-        Ok(())
+        life: SessionLifetime,
+    ) -> StoreResult<Vec<SessionInfo>> {
+        self.user_sessions_in(user, now, life).await
     }
 
-    async fn session_user(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>> {
-        let id: Option<String> =
-            sqlx::query_scalar("SELECT user_id FROM sessions WHERE token_hash = $1")
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await
-                .ctx("reading a session")?;
-        Ok(id.map(UserId::from_trusted))
-    }
-
-    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await
-            .ctx("deleting a session")?;
-        Ok(())
+    async fn revoke_sessions(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        others: bool,
+    ) -> StoreResult<Vec<SessionId>> {
+        self.revoke_sessions_in(user, session, others).await
     }
 
     async fn create_ticket(
         &self,
         ticket_hash: &[u8],
         user: &UserId,
+        session: &SessionId,
         expires_at: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        // Expired tickets are swept as new ones are made, so the table stays small.
-        sqlx::query("DELETE FROM ws_tickets WHERE expires_at < $1")
-            .bind(Timestamp::now().as_micros())
-            .execute(&mut *tx)
+        self.create_ticket_in(ticket_hash, user, session, expires_at)
             .await
-            .ctx("sweeping expired tickets")?;
-        sqlx::query(
-            "INSERT INTO ws_tickets (ticket_hash, user_id, expires_at) VALUES ($1, $2, $3)",
-        )
-        .bind(ticket_hash)
-        .bind(user.as_str())
-        .bind(expires_at.as_micros())
-        .execute(&mut *tx)
-        .await
-        .ctx("creating a ticket")?;
-        tx.commit().await.ctx("committing a ticket")
     }
 
     async fn redeem_ticket(
         &self,
         ticket_hash: &[u8],
         now: Timestamp,
-    ) -> StoreResult<Option<UserId>> {
-        // One statement: of two concurrent redemptions, only one deletes the row.
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "DELETE FROM ws_tickets WHERE ticket_hash = $1 RETURNING user_id, expires_at",
-        )
-        .bind(ticket_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .ctx("redeeming a ticket")?;
-        Ok(row.and_then(|(user, expires_at)| {
-            (expires_at >= now.as_micros()).then(|| UserId::from_trusted(user))
-        }))
+        life: SessionLifetime,
+    ) -> StoreResult<Option<(UserId, SessionId)>> {
+        self.redeem_ticket_in(ticket_hash, now, life).await
     }
 
     async fn create_workspace(&self, ws: NewWorkspace) -> StoreResult<Committed<Workspace>> {

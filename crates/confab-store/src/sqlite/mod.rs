@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use confab_core::{
+    SessionId,
     Change, Channel, ChannelEvent, ChannelId, ChannelKind, Mentions, Message, MessageId, Role,
     Timestamp, User, UserId, Workspace, WorkspaceId,
 };
@@ -28,10 +29,13 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
 
+crate::sessions::session_methods!(SqliteStore, writer, reader);
+
 use crate::error::{DbContext, is_unique_violation};
 use crate::{
     ChangesPage, ChannelView, Committed, JoinedWorkspace, NewChannel, NewInvite, NewMessage,
-    NewUser, NewWorkspace, SendOutcome, Store, StoreError, StoreResult,
+    NewSession, NewUser, NewWorkspace, SendOutcome, SessionInfo, SessionLifetime, Store,
+    StoreError, StoreResult,
 };
 use rows::{CHANNEL_COLUMNS, USER_COLUMNS, WORKSPACE_COLUMNS};
 
@@ -383,81 +387,59 @@ impl Store for SqliteStore {
         }
     }
 
-    async fn create_session(
+    async fn create_session(&self, session: NewSession, life: SessionLifetime) -> StoreResult<()> {
+        self.create_session_in(session, life).await
+    }
+
+    async fn session(
         &self,
         token_hash: &[u8],
+        now: Timestamp,
+        life: SessionLifetime,
+    ) -> StoreResult<Option<(UserId, SessionId)>> {
+        self.session_in(token_hash, now, life).await
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionId>> {
+        self.delete_session_in(token_hash).await
+    }
+
+    async fn user_sessions(
+        &self,
         user: &UserId,
         now: Timestamp,
-    ) -> StoreResult<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at) VALUES (?, ?, ?)")
-            .bind(token_hash)
-            .bind(user.as_str())
-            .bind(now.as_micros())
-            .execute(&self.writer)
-            .await
-            .ctx("creating a session")?;
-        Ok(())
+        life: SessionLifetime,
+    ) -> StoreResult<Vec<SessionInfo>> {
+        self.user_sessions_in(user, now, life).await
     }
 
-    async fn session_user(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>> {
-        let row = sqlx::query("SELECT user_id FROM sessions WHERE token_hash = ?")
-            .bind(token_hash)
-            .fetch_optional(&self.reader)
-            .await
-            .ctx("reading a session")?;
-        row.map(|r| r.try_get(0).map(UserId::from_trusted))
-            .transpose()
-            .ctx("reading a session")
-    }
-
-    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-            .bind(token_hash)
-            .execute(&self.writer)
-            .await
-            .ctx("deleting a session")?;
-        Ok(())
+    async fn revoke_sessions(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        others: bool,
+    ) -> StoreResult<Vec<SessionId>> {
+        self.revoke_sessions_in(user, session, others).await
     }
 
     async fn create_ticket(
         &self,
         ticket_hash: &[u8],
         user: &UserId,
+        session: &SessionId,
         expires_at: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await.ctx("starting a transaction")?;
-        // Expired tickets are swept as new ones are made, so the table stays small.
-        sqlx::query("DELETE FROM ws_tickets WHERE expires_at < ?")
-            .bind(Timestamp::now().as_micros())
-            .execute(&mut *tx)
+        self.create_ticket_in(ticket_hash, user, session, expires_at)
             .await
-            .ctx("sweeping expired tickets")?;
-        sqlx::query("INSERT INTO ws_tickets (ticket_hash, user_id, expires_at) VALUES (?, ?, ?)")
-            .bind(ticket_hash)
-            .bind(user.as_str())
-            .bind(expires_at.as_micros())
-            .execute(&mut *tx)
-            .await
-            .ctx("creating a ticket")?;
-        tx.commit().await.ctx("committing a ticket")
     }
 
     async fn redeem_ticket(
         &self,
         ticket_hash: &[u8],
         now: Timestamp,
-    ) -> StoreResult<Option<UserId>> {
-        let row = sqlx::query(
-            "DELETE FROM ws_tickets WHERE ticket_hash = ? RETURNING user_id, expires_at",
-        )
-        .bind(ticket_hash)
-        .fetch_optional(&self.writer)
-        .await
-        .ctx("redeeming a ticket")?;
-        let Some(r) = row else { return Ok(None) };
-        let expires_at: i64 = r.try_get(1).ctx("redeeming a ticket")?;
-        let user: String = r.try_get(0).ctx("redeeming a ticket")?;
-        Ok((expires_at >= now.as_micros()).then(|| UserId::from_trusted(user)))
+        life: SessionLifetime,
+    ) -> StoreResult<Option<(UserId, SessionId)>> {
+        self.redeem_ticket_in(ticket_hash, now, life).await
     }
 
     async fn create_workspace(&self, ws: NewWorkspace) -> StoreResult<Committed<Workspace>> {

@@ -1,0 +1,12 @@
+-- Sessions as devices: an ID to name one by (list, revoke), when it was last used (idle
+-- expiry), what client opened it and from where. Tickets belong to the session that made
+-- them, so revoking a session voids its tickets.
+ALTER TABLE sessions ADD COLUMN id TEXT COLLATE "C";
+ALTER TABLE sessions ADD COLUMN last_seen_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN client_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN created_from TEXT NOT NULL DEFAULT '';
+UPDATE sessions SET id = gen_random_uuid()::text, last_seen_at = created_at;
+ALTER TABLE sessions ALTER COLUMN id SET NOT NULL;
+CREATE UNIQUE INDEX sessions_by_id ON sessions(id);
+CREATE INDEX sessions_by_user ON sessions(user_id);
+ALTER TABLE ws_tickets ADD COLUMN session_id TEXT COLLATE "C" NOT NULL DEFAULT '';

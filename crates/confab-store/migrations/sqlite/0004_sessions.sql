@@ -1,0 +1,16 @@
+-- Sessions as devices: an ID to name one by (list, revoke), when it was last used (idle
+-- expiry), what client opened it and from where. Tickets belong to the session that made
+-- them, so revoking a session voids its tickets.
+ALTER TABLE sessions ADD COLUMN id TEXT;
+ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN client_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN created_from TEXT NOT NULL DEFAULT '';
+-- Sessions from before this migration: a random UUID-shaped ID each, seen when made.
+UPDATE sessions SET
+    id = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-7' ||
+               substr(hex(randomblob(2)), 2) || '-8' || substr(hex(randomblob(2)), 2) || '-' ||
+               hex(randomblob(6))),
+    last_seen_at = created_at;
+CREATE UNIQUE INDEX sessions_by_id ON sessions(id);
+CREATE INDEX sessions_by_user ON sessions(user_id);
+ALTER TABLE ws_tickets ADD COLUMN session_id TEXT NOT NULL DEFAULT '';

@@ -1,0 +1,278 @@
+//! Sessions and WebSocket tickets, written once for both backends: every statement here is
+//! one SQL text both engines accept (`$n` placeholders, `RETURNING`), and [`session_methods!`]
+//! expands the same code over each backend's pools.
+//!
+//! A session is one sign-in on one device: its bearer token (stored as a hash), an ID to name
+//! it by, when it was created, when it was last used, what client opened it and from where.
+//! It lives while it is used at least once every `idle` and for at most `absolute` after
+//! sign-in: using a token moves its idle expiry, never its absolute one, so a stolen token
+//! dies at the latest `absolute` after the sign-in it came from.
+
+use confab_core::{SessionId, Timestamp, UserId};
+
+/// A session to create.
+pub struct NewSession {
+    pub id: SessionId,
+    pub token_hash: Vec<u8>,
+    pub user: UserId,
+    pub now: Timestamp,
+    /// What the client says it is (`client_name` at sign-in, else its `User-Agent`).
+    pub client_name: String,
+    /// The address it signed in from.
+    pub created_from: String,
+}
+
+/// A live session, as its owner sees it in their list of devices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    pub client_name: String,
+    pub created_from: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+}
+
+/// How long sessions live, in microseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionLifetime {
+    /// Since the session was last used.
+    pub idle_micros: i64,
+    /// Since it was created, however much it is used.
+    pub absolute_micros: i64,
+}
+
+impl SessionLifetime {
+    /// The bounds a live session's `created_at` and `last_seen_at` must be above, now.
+    pub(crate) fn bounds(&self, now: Timestamp) -> (i64, i64) {
+        (
+            now.as_micros().saturating_sub(self.absolute_micros),
+            now.as_micros().saturating_sub(self.idle_micros),
+        )
+    }
+}
+
+/// A session's `last_seen_at` is written at most this often (a write per request would be a
+/// write per request).
+pub(crate) const SEEN_EVERY_MICROS: i64 = 60 * 1_000_000;
+
+pub(crate) const INSERT: &str = "INSERT INTO sessions \
+     (token_hash, user_id, created_at, id, last_seen_at, client_name, created_from) \
+     VALUES ($1, $2, $3, $4, $3, $5, $6)";
+/// A user's expired sessions, swept as they sign in again.
+pub(crate) const SWEEP: &str =
+    "DELETE FROM sessions WHERE user_id = $1 AND (created_at <= $2 OR last_seen_at <= $3)";
+pub(crate) const LIVE_BY_TOKEN: &str = "SELECT user_id, id, last_seen_at FROM sessions \
+     WHERE token_hash = $1 AND created_at > $2 AND last_seen_at > $3";
+pub(crate) const SEEN: &str = "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2";
+pub(crate) const DELETE_BY_TOKEN: &str = "DELETE FROM sessions WHERE token_hash = $1 RETURNING id";
+pub(crate) const LIVE_OF_USER: &str =
+    "SELECT id, client_name, created_from, created_at, last_seen_at FROM sessions \
+     WHERE user_id = $1 AND created_at > $2 AND last_seen_at > $3 ORDER BY last_seen_at DESC, id";
+pub(crate) const DELETE_ONE: &str =
+    "DELETE FROM sessions WHERE user_id = $1 AND id = $2 RETURNING id";
+pub(crate) const DELETE_OTHERS: &str =
+    "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 RETURNING id";
+pub(crate) const LIVE_BY_ID: &str =
+    "SELECT 1 FROM sessions WHERE id = $1 AND created_at > $2 AND last_seen_at > $3";
+pub(crate) const SWEEP_TICKETS: &str = "DELETE FROM ws_tickets WHERE expires_at < $1";
+pub(crate) const INSERT_TICKET: &str =
+    "INSERT INTO ws_tickets (ticket_hash, user_id, expires_at, session_id) VALUES ($1, $2, $3, $4)";
+pub(crate) const REDEEM_TICKET: &str =
+    "DELETE FROM ws_tickets WHERE ticket_hash = $1 RETURNING user_id, expires_at, session_id";
+
+/// The session methods of a backend whose pools are `$store.$write` and `$store.$read`.
+macro_rules! session_methods {
+    ($store:ty, $write:ident, $read:ident) => {
+        impl $store {
+            pub(super) async fn create_session_in(
+                &self,
+                s: $crate::sessions::NewSession,
+                life: $crate::sessions::SessionLifetime,
+            ) -> $crate::StoreResult<()> {
+                use $crate::error::DbContext;
+                let (created_after, seen_after) = life.bounds(s.now);
+                sqlx::query($crate::sessions::SWEEP)
+                    .bind(s.user.as_str())
+                    .bind(created_after)
+                    .bind(seen_after)
+                    .execute(&self.$write)
+                    .await
+                    .ctx("sweeping expired sessions")?;
+                sqlx::query($crate::sessions::INSERT)
+                    .bind(&s.token_hash)
+                    .bind(s.user.as_str())
+                    .bind(s.now.as_micros())
+                    .bind(s.id.as_str())
+                    .bind(&s.client_name)
+                    .bind(&s.created_from)
+                    .execute(&self.$write)
+                    .await
+                    .ctx("creating a session")?;
+                Ok(())
+            }
+
+            pub(super) async fn session_in(
+                &self,
+                token_hash: &[u8],
+                now: confab_core::Timestamp,
+                life: $crate::sessions::SessionLifetime,
+            ) -> $crate::StoreResult<Option<(confab_core::UserId, confab_core::SessionId)>> {
+                use $crate::error::DbContext;
+                let (created_after, seen_after) = life.bounds(now);
+                let row: Option<(String, String, i64)> =
+                    sqlx::query_as($crate::sessions::LIVE_BY_TOKEN)
+                        .bind(token_hash)
+                        .bind(created_after)
+                        .bind(seen_after)
+                        .fetch_optional(&self.$read)
+                        .await
+                        .ctx("reading a session")?;
+                let Some((user, id, seen)) = row else {
+                    return Ok(None);
+                };
+                if now.as_micros() - seen >= $crate::sessions::SEEN_EVERY_MICROS {
+                    sqlx::query($crate::sessions::SEEN)
+                        .bind(now.as_micros())
+                        .bind(token_hash)
+                        .execute(&self.$write)
+                        .await
+                        .ctx("marking a session seen")?;
+                }
+                Ok(Some((
+                    confab_core::UserId::from_trusted(user),
+                    confab_core::SessionId::from_trusted(id),
+                )))
+            }
+
+            pub(super) async fn delete_session_in(
+                &self,
+                token_hash: &[u8],
+            ) -> $crate::StoreResult<Option<confab_core::SessionId>> {
+                use $crate::error::DbContext;
+                let id: Option<String> = sqlx::query_scalar($crate::sessions::DELETE_BY_TOKEN)
+                    .bind(token_hash)
+                    .fetch_optional(&self.$write)
+                    .await
+                    .ctx("deleting a session")?;
+                Ok(id.map(confab_core::SessionId::from_trusted))
+            }
+
+            pub(super) async fn user_sessions_in(
+                &self,
+                user: &confab_core::UserId,
+                now: confab_core::Timestamp,
+                life: $crate::sessions::SessionLifetime,
+            ) -> $crate::StoreResult<Vec<$crate::sessions::SessionInfo>> {
+                use $crate::error::DbContext;
+                let (created_after, seen_after) = life.bounds(now);
+                let rows: Vec<(String, String, String, i64, i64)> =
+                    sqlx::query_as($crate::sessions::LIVE_OF_USER)
+                        .bind(user.as_str())
+                        .bind(created_after)
+                        .bind(seen_after)
+                        .fetch_all(&self.$read)
+                        .await
+                        .ctx("listing sessions")?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, client_name, created_from, created, seen)| {
+                        $crate::sessions::SessionInfo {
+                            id: confab_core::SessionId::from_trusted(id),
+                            client_name,
+                            created_from,
+                            created_at: confab_core::Timestamp::from_micros(created),
+                            last_seen_at: confab_core::Timestamp::from_micros(seen),
+                        }
+                    })
+                    .collect())
+            }
+
+            pub(super) async fn revoke_sessions_in(
+                &self,
+                user: &confab_core::UserId,
+                session: &confab_core::SessionId,
+                others: bool,
+            ) -> $crate::StoreResult<Vec<confab_core::SessionId>> {
+                use $crate::error::DbContext;
+                let sql = if others {
+                    $crate::sessions::DELETE_OTHERS
+                } else {
+                    $crate::sessions::DELETE_ONE
+                };
+                let ids: Vec<String> = sqlx::query_scalar(sql)
+                    .bind(user.as_str())
+                    .bind(session.as_str())
+                    .fetch_all(&self.$write)
+                    .await
+                    .ctx("revoking sessions")?;
+                Ok(ids
+                    .into_iter()
+                    .map(confab_core::SessionId::from_trusted)
+                    .collect())
+            }
+
+            pub(super) async fn create_ticket_in(
+                &self,
+                ticket_hash: &[u8],
+                user: &confab_core::UserId,
+                session: &confab_core::SessionId,
+                expires_at: confab_core::Timestamp,
+            ) -> $crate::StoreResult<()> {
+                use $crate::error::DbContext;
+                // Expired tickets are swept as new ones are made, so the table stays small.
+                sqlx::query($crate::sessions::SWEEP_TICKETS)
+                    .bind(confab_core::Timestamp::now().as_micros())
+                    .execute(&self.$write)
+                    .await
+                    .ctx("sweeping expired tickets")?;
+                sqlx::query($crate::sessions::INSERT_TICKET)
+                    .bind(ticket_hash)
+                    .bind(user.as_str())
+                    .bind(expires_at.as_micros())
+                    .bind(session.as_str())
+                    .execute(&self.$write)
+                    .await
+                    .ctx("creating a ticket")?;
+                Ok(())
+            }
+
+            pub(super) async fn redeem_ticket_in(
+                &self,
+                ticket_hash: &[u8],
+                now: confab_core::Timestamp,
+                life: $crate::sessions::SessionLifetime,
+            ) -> $crate::StoreResult<Option<(confab_core::UserId, confab_core::SessionId)>> {
+                use $crate::error::DbContext;
+                let row: Option<(String, i64, String)> =
+                    sqlx::query_as($crate::sessions::REDEEM_TICKET)
+                        .bind(ticket_hash)
+                        .fetch_optional(&self.$write)
+                        .await
+                        .ctx("redeeming a ticket")?;
+                let Some((user, expires_at, session)) = row else {
+                    return Ok(None);
+                };
+                if expires_at < now.as_micros() {
+                    return Ok(None);
+                }
+                // A ticket is worth what its session is: none once that is revoked or expired.
+                let (created_after, seen_after) = life.bounds(now);
+                let live: Option<i32> = sqlx::query_scalar($crate::sessions::LIVE_BY_ID)
+                    .bind(&session)
+                    .bind(created_after)
+                    .bind(seen_after)
+                    .fetch_optional(&self.$write)
+                    .await
+                    .ctx("redeeming a ticket")?;
+                Ok(live.map(|_| {
+                    (
+                        confab_core::UserId::from_trusted(user),
+                        confab_core::SessionId::from_trusted(session),
+                    )
+                }))
+            }
+        }
+    };
+}
+
+pub(crate) use session_methods;
