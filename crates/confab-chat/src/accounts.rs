@@ -154,7 +154,11 @@ impl ChatService {
     /// The user and session a bearer token belongs to, while the session is live.
     pub async fn authenticate(&self, token: &str) -> ChatResult<Caller> {
         self.store
-            .session(&token_hash(token), Timestamp::now(), self.config.session_life)
+            .session(
+                &token_hash(token),
+                Timestamp::now(),
+                self.config.session_life,
+            )
             .await?
             .map(|(user, session)| Caller { user, session })
             .ok_or_else(|| {
@@ -215,14 +219,23 @@ impl ChatService {
         let ttl = i64::try_from(self.config.ticket_ttl.as_secs()).unwrap_or(30);
         let expires_at = Timestamp::now().plus_secs(ttl);
         self.store
-            .create_ticket(&token_hash(&ticket), &caller.user, &caller.session, expires_at)
+            .create_ticket(
+                &token_hash(&ticket),
+                &caller.user,
+                &caller.session,
+                expires_at,
+            )
             .await?;
         Ok((ticket, expires_at))
     }
 
     pub async fn redeem_ticket(&self, ticket: &str) -> ChatResult<Caller> {
         self.store
-            .redeem_ticket(&token_hash(ticket), Timestamp::now(), self.config.session_life)
+            .redeem_ticket(
+                &token_hash(ticket),
+                Timestamp::now(),
+                self.config.session_life,
+            )
             .await?
             .map(|(user, session)| Caller { user, session })
             .ok_or_else(|| {

@@ -116,7 +116,9 @@ pub enum UserEvent {
         seq: i64,
     },
     /// One of the user's sessions was signed out or revoked: the sockets it opened close.
-    SessionRevoked { session_id: SessionId },
+    SessionRevoked {
+        session_id: SessionId,
+    },
 }
 
 /// Everything that travels over the bus. Always shared behind an `Arc`, so the size of the

@@ -65,8 +65,7 @@ pub(crate) const LIVE_BY_TOKEN: &str = "SELECT user_id, id, last_seen_at FROM se
      WHERE token_hash = $1 AND created_at > $2 AND last_seen_at > $3";
 pub(crate) const SEEN: &str = "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2";
 pub(crate) const DELETE_BY_TOKEN: &str = "DELETE FROM sessions WHERE token_hash = $1 RETURNING id";
-pub(crate) const LIVE_OF_USER: &str =
-    "SELECT id, client_name, created_from, created_at, last_seen_at FROM sessions \
+pub(crate) const LIVE_OF_USER: &str = "SELECT id, client_name, created_from, created_at, last_seen_at FROM sessions \
      WHERE user_id = $1 AND created_at > $2 AND last_seen_at > $3 ORDER BY last_seen_at DESC, id";
 pub(crate) const DELETE_ONE: &str =
     "DELETE FROM sessions WHERE user_id = $1 AND id = $2 RETURNING id";

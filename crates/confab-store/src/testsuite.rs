@@ -257,13 +257,22 @@ pub async fn sessions_resolve_until_deleted(store: &dyn Store) {
         expect(store.session(b"tok", now, LIFE).await, "lookup"),
         Some((alice.clone(), id.clone()))
     );
-    assert_eq!(expect(store.session(b"other", now, LIFE).await, "lookup"), None);
+    assert_eq!(
+        expect(store.session(b"other", now, LIFE).await, "lookup"),
+        None
+    );
     assert_eq!(
         expect(store.delete_session(b"tok").await, "delete"),
         Some(id)
     );
-    assert_eq!(expect(store.session(b"tok", now, LIFE).await, "lookup"), None);
-    assert_eq!(expect(store.delete_session(b"tok").await, "delete twice"), None);
+    assert_eq!(
+        expect(store.session(b"tok", now, LIFE).await, "lookup"),
+        None
+    );
+    assert_eq!(
+        expect(store.delete_session(b"tok").await, "delete twice"),
+        None
+    );
 }
 
 /// Idle expiry moves with use; the absolute one never does, so a token used every day still
@@ -304,7 +313,9 @@ pub async fn sessions_are_listed_and_revoked_one_or_all_others(store: &dyn Store
     let ids: BTreeSet<SessionId> = listed.iter().map(|s| s.id.clone()).collect();
     assert_eq!(
         ids,
-        [laptop.clone(), phone.clone(), tablet.clone()].into_iter().collect()
+        [laptop.clone(), phone.clone(), tablet.clone()]
+            .into_iter()
+            .collect()
     );
     assert!(listed.iter().all(|s| s.client_name == "test client"
         && s.created_from == "127.0.0.1"
@@ -364,7 +375,10 @@ pub async fn tickets_are_single_use_expire_and_die_with_their_session(store: &dy
     );
     expect(store.delete_session(b"tok").await, "sign out");
     assert_eq!(
-        expect(store.redeem_ticket(b"t3", now, LIFE).await, "after sign-out"),
+        expect(
+            store.redeem_ticket(b"t3", now, LIFE).await,
+            "after sign-out"
+        ),
         None,
         "a ticket issued before sign-out does not outlive its session"
     );

@@ -23,9 +23,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use confab_core::{
-    SessionId,
     Change, Channel, ChannelEvent, ChannelId, ChannelKind, Mentions, Message, MessageId, Role,
-    Timestamp, User, UserId, Workspace, WorkspaceId,
+    SessionId, Timestamp, User, UserId, Workspace, WorkspaceId,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, Row, Transaction};

@@ -121,3 +121,30 @@ async fn a_gateway_only_serves_websockets_and_chat_rpc_needs_the_secret() {
         assert_eq!(resp.status(), 401);
     }
 }
+
+/// Signing out on one chat service closes that session's sockets on every gateway, and a
+/// ticket it issued is worthless on any gateway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_closes_the_session_s_sockets_on_every_gateway() {
+    let fleet = Fleet::start(2, 2, Backing::shared()).await;
+    let api = fleet.api();
+    let alice = api.register("alice").await;
+    api.workspace(&alice, &[]).await;
+    let mut on_a = fleet.connect(0, &alice).await;
+    let mut on_b = fleet.connect(1, &alice).await;
+    let (status, body) = api.post(&alice.token, "/ws/ticket", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let ticket = crate::harness::s(&body["ticket"]);
+    let (status, _) = fleet.chats[1]
+        .post(&alice.token, "/auth/logout", json!({}))
+        .await;
+    assert_eq!(status, 204);
+    for ws in [&mut on_a, &mut on_b] {
+        assert_eq!(
+            ws.until_closed(crate::harness::WAIT).await.0,
+            crate::harness::Ended::Close(Some(4001))
+        );
+    }
+    let url = format!("{}?ticket={ticket}", fleet.gateways[1].ws_base);
+    assert!(crate::harness::Ws::connect(&url, None, &[]).await.is_err());
+}

@@ -10,3 +10,4 @@ mod limits;
 mod messaging;
 mod ops;
 mod ordering;
+mod sessions;
