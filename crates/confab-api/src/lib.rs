@@ -109,6 +109,21 @@ pub fn router(state: ApiState, extra: Router) -> Router {
         )
     })
     .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+    .layer(axum::middleware::map_response(api_headers))
+}
+
+/// Headers every answer carries: the browser must not guess a type other than the one sent
+/// (`nosniff`), and nothing an API answers (tokens, tickets, private messages) may be kept by
+/// a cache (`no-store`).
+pub async fn api_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// Runs each API request on a task of its own: a client that hangs up mid-request no longer

@@ -307,6 +307,7 @@ fn gateway_only_router(
                 "a gateway serves only /api/v1/ws",
             )
         })
+        .layer(axum::middleware::map_response(confab_api::api_headers))
 }
 
 impl Running {

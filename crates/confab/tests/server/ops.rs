@@ -234,3 +234,49 @@ async fn a_socket_stuck_before_hello_does_not_hold_shutdown() {
     );
     assert_eq!(ended, Ended::Close(Some(1001)));
 }
+
+/// Every answer says `nosniff` and `no-store`: those carrying tokens (sign-in, tickets) and
+/// private data above all, errors and unknown paths too.
+#[tokio::test]
+async fn every_answer_forbids_sniffing_and_caching() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let requests = [
+        server
+            .http
+            .post(format!("{}/auth/login", server.base))
+            .json(&json!({"username": "alice", "password": "correct horse"})),
+        server
+            .http
+            .post(format!("{}/ws/ticket", server.base))
+            .bearer_auth(&alice.token),
+        server
+            .http
+            .get(format!("{}/me", server.base))
+            .bearer_auth(&alice.token),
+        server.http.get(format!("{}/me", server.base)),
+        server.http.get(format!("{}/no/such/route", server.base)),
+        server.http.get(format!("{}/healthz", server.root())),
+    ];
+    for request in requests {
+        let response = request.send().await.expect("request");
+        let url = response.url().to_string();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            header("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{url}"
+        );
+        assert_eq!(
+            header("cache-control").as_deref(),
+            Some("no-store"),
+            "{url}"
+        );
+    }
+}
