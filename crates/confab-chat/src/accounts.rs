@@ -201,6 +201,39 @@ impl ChatService {
         Ok(n)
     }
 
+    /// Changes the caller's password, given the current one, and signs every other session
+    /// out (whoever knew the old password may hold one). How many were signed out.
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        current: &str,
+        new: &str,
+    ) -> ChatResult<usize> {
+        let new = Password::parse(new)?;
+        let me =
+            self.store.user(&caller.user).await?.ok_or_else(|| {
+                ChatError::refused(ErrorCode::Unauthorized, "user no longer exists")
+            })?;
+        let hash = self
+            .store
+            .user_credentials(&me.username)
+            .await?
+            .map(|(_, hash)| hash);
+        let wrong =
+            || ChatError::refused(ErrorCode::WrongPassword, "the current password is wrong");
+        let Ok(current) = Password::parse(current) else {
+            return Err(wrong());
+        };
+        if !verify_password(current.expose().to_owned(), hash).await? {
+            return Err(wrong());
+        }
+        let password_hash = hash_password(new.expose().to_owned()).await?;
+        self.store
+            .set_password(&caller.user, &password_hash)
+            .await?;
+        self.revoke_other_sessions(caller).await
+    }
+
     /// Tells every gateway: sockets of these sessions close.
     async fn announce_revoked(&self, user: &UserId, sessions: Vec<SessionId>) {
         for session_id in sessions {

@@ -41,6 +41,7 @@ pub enum ErrorCode {
     // 403
     Forbidden,
     NotInChannel,
+    WrongPassword,
     // 404
     NotFound,
     UserNotFound,
@@ -82,7 +83,7 @@ impl ErrorCode {
             | InvalidBody | InvalidLimit | InvalidCursor | InvalidThreadRoot | InvalidMembers
             | InvalidEmoji | InvalidSeq | CannotLeaveDm | NotAllowedForDm => 400,
             Unauthorized | InvalidCredentials => 401,
-            Forbidden | NotInChannel => 403,
+            Forbidden | NotInChannel | WrongPassword => 403,
             NotFound | UserNotFound | WorkspaceNotFound | ChannelNotFound | MessageNotFound
             | InviteNotFound | FileNotFound | SessionNotFound => 404,
             MethodNotAllowed => 405,
@@ -134,6 +135,7 @@ impl ErrorCode {
             InvalidCredentials => "invalid_credentials",
             Forbidden => "forbidden",
             NotInChannel => "not_in_channel",
+            WrongPassword => "wrong_password",
             NotFound => "not_found",
             UserNotFound => "user_not_found",
             WorkspaceNotFound => "workspace_not_found",

@@ -39,6 +39,13 @@ pub struct LoginRequest {
     pub client_name: Option<String>,
 }
 
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
 /// One of the caller's signed-in sessions (devices).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SessionWire {

@@ -157,6 +157,8 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
     /// The user and their password hash, for login.
     async fn user_credentials(&self, username: &str) -> StoreResult<Option<(User, String)>>;
+    /// Replaces a user's password hash.
+    async fn set_password(&self, user: &UserId, password_hash: &str) -> StoreResult<()>;
     /// Signs a device in (and sweeps the user's expired sessions).
     async fn create_session(&self, session: NewSession, life: SessionLifetime) -> StoreResult<()>;
     /// The user and session a token names, if the session is live; marks it used now (at

@@ -76,6 +76,7 @@ pub(crate) const LIVE_BY_ID: &str =
 pub(crate) const SWEEP_TICKETS: &str = "DELETE FROM ws_tickets WHERE expires_at < $1";
 pub(crate) const INSERT_TICKET: &str =
     "INSERT INTO ws_tickets (ticket_hash, user_id, expires_at, session_id) VALUES ($1, $2, $3, $4)";
+pub(crate) const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
 pub(crate) const REDEEM_TICKET: &str =
     "DELETE FROM ws_tickets WHERE ticket_hash = $1 RETURNING user_id, expires_at, session_id";
 
@@ -208,6 +209,25 @@ macro_rules! session_methods {
                     .into_iter()
                     .map(confab_core::SessionId::from_trusted)
                     .collect())
+            }
+
+            pub(super) async fn set_password_in(
+                &self,
+                user: &confab_core::UserId,
+                password_hash: &str,
+            ) -> $crate::StoreResult<()> {
+                use $crate::error::DbContext;
+                let changed = sqlx::query($crate::sessions::SET_PASSWORD)
+                    .bind(password_hash)
+                    .bind(user.as_str())
+                    .execute(&self.$write)
+                    .await
+                    .ctx("setting a password")?
+                    .rows_affected();
+                if changed == 0 {
+                    return Err($crate::StoreError::NotFound("user"));
+                }
+                Ok(())
             }
 
             pub(super) async fn create_ticket_in(

@@ -9,8 +9,8 @@ use confab_core::SessionId;
 use confab_protocol::UserWire;
 use confab_protocol::WorkspaceWire;
 use confab_protocol::http::{
-    AuthResponse, LoginRequest, MeResponse, RegisterRequest, RevokedResponse, SessionWire,
-    SessionsResponse, TicketResponse,
+    AuthResponse, LoginRequest, MeResponse, PasswordChangeRequest, RegisterRequest,
+    RevokedResponse, SessionWire, SessionsResponse, TicketResponse,
 };
 
 use crate::error::{ApiError, ApiResult};
@@ -96,6 +96,26 @@ pub async fn login(
 pub async fn logout(State(state): State<ApiState>, user: AuthUser) -> ApiResult<StatusCode> {
     state.chat.logout(&user.caller(), &user.token).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Change the caller's password (the current one is required); every other session of the
+/// caller's is signed out.
+#[utoipa::path(post, path = "/me/password", request_body = PasswordChangeRequest,
+    responses((status = 200, body = RevokedResponse), (status = 400), (status = 401),
+        (status = 403), (status = 429)))]
+pub async fn change_password(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    user: AuthUser,
+    Json(req): Json<PasswordChangeRequest>,
+) -> ApiResult<axum::Json<RevokedResponse>> {
+    // Guessing the current password here is guessing it at login.
+    check_auth_rate(&state, peer)?;
+    let revoked = state
+        .chat
+        .change_password(&user.caller(), &req.current_password, &req.new_password)
+        .await?;
+    Ok(axum::Json(RevokedResponse { revoked }))
 }
 
 /// The caller's signed-in sessions (devices), most recently used first.

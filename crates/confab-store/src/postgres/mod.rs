@@ -415,6 +415,10 @@ impl Store for PgStore {
         }
     }
 
+    async fn set_password(&self, user: &UserId, password_hash: &str) -> StoreResult<()> {
+        self.set_password_in(user, password_hash).await
+    }
+
     async fn create_session(&self, session: NewSession, life: SessionLifetime) -> StoreResult<()> {
         self.create_session_in(session, life).await
     }

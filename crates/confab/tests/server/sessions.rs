@@ -170,3 +170,71 @@ async fn devices_are_listed_and_signed_out_one_or_all_but_this() {
     // Mallory's own session was never touched.
     assert_eq!(server.get(&mallory.token, "/me").await.0, 200);
 }
+
+/// A password change needs the current password; it signs every other session out (their
+/// sockets close) and keeps this one; the old password no longer signs in, the new one does.
+#[tokio::test]
+async fn a_password_change_needs_the_current_one_and_signs_other_devices_out() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let phone = login(&server, "alice", Some("phone")).await;
+    let mut phone_socket = server.connect(&phone).await;
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    let (status, body) = server
+        .post(
+            &alice.token,
+            "/me/password",
+            change("not it at all", "battery staple"),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("wrong_password"))
+    );
+    assert_eq!(
+        server.get(&phone.token, "/me").await.0,
+        200,
+        "a refused change signs nobody out"
+    );
+    let (status, body) = server
+        .post(
+            &alice.token,
+            "/me/password",
+            change("correct horse", "short"),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("invalid_password"))
+    );
+
+    let (status, body) = server
+        .post(
+            &alice.token,
+            "/me/password",
+            change("correct horse", "battery staple"),
+        )
+        .await;
+    assert_eq!((status, body["revoked"].as_u64()), (200, Some(1)), "{body}");
+    assert_eq!(
+        closed_with(&mut phone_socket).await,
+        Ended::Close(Some(4001))
+    );
+    assert_eq!(server.get(&phone.token, "/me").await.0, 401);
+    assert_eq!(
+        server.get(&alice.token, "/me").await.0,
+        200,
+        "this session stays"
+    );
+    let old = json!({"username": "alice", "password": "correct horse"});
+    let (status, _) = server
+        .request(reqwest::Method::POST, None, "/auth/login", Some(old))
+        .await;
+    assert_eq!(status, 401);
+    let new = json!({"username": "alice", "password": "battery staple"});
+    let (status, _) = server
+        .request(reqwest::Method::POST, None, "/auth/login", Some(new))
+        .await;
+    assert_eq!(status, 200);
+}
