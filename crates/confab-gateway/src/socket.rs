@@ -20,6 +20,8 @@ use crate::{Inner, lock};
 
 /// Close codes (RFC 6455 §7.4.1).
 const CLOSE_GOING_AWAY: u16 = 1001;
+const CLOSE_PROTOCOL: u16 = 1002;
+const CLOSE_INVALID_DATA: u16 = 1007;
 const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_INTERNAL: u16 = 1011;
@@ -231,7 +233,7 @@ async fn serve(
                 last_heard = Instant::now();
                 let text = match incoming {
                     None => return None,
-                    Some(Err(error)) => return too_big(error).then_some((CLOSE_TOO_BIG, "frame too large")),
+                    Some(Err(error)) => return read_failure(error),
                     Some(Ok(Message::Close(_))) => return None,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Binary(_))) => {
@@ -422,9 +424,16 @@ async fn wait(in_flight: &mut Option<OpFuture>) -> Vec<Message> {
     }
 }
 
-/// Whether a read failed because the client's frame or message exceeded the limit.
-fn too_big(error: axum::Error) -> bool {
+/// The close frame a failed read deserves (RFC 6455 §7.4.1): 1009 for a frame or message
+/// over the limit, 1007 for text that is not UTF-8, 1002 for any other breach of the
+/// protocol (an unmasked frame, a reserved opcode or bit, a bad close frame); none when the
+/// connection itself failed, as there is nobody left to tell.
+fn read_failure(error: axum::Error) -> Option<(u16, &'static str)> {
     use tokio_tungstenite::tungstenite::Error;
-    let inner = error.into_inner();
-    matches!(inner.downcast_ref::<Error>(), Some(Error::Capacity(_)))
+    match error.into_inner().downcast_ref::<Error>() {
+        Some(Error::Capacity(_)) => Some((CLOSE_TOO_BIG, "frame too large")),
+        Some(Error::Utf8(_)) => Some((CLOSE_INVALID_DATA, "text frames must be UTF-8")),
+        Some(Error::Protocol(_)) => Some((CLOSE_PROTOCOL, "protocol error")),
+        _ => None,
+    }
 }

@@ -547,3 +547,31 @@ async fn a_burst_of_registrations_leaves_memory_bounded() {
         "resident memory grew from {before} KiB to {after} KiB"
     );
 }
+
+/// Protocol errors close with the codes RFC 6455 names: 1007 for a text frame that is not
+/// UTF-8, 1002 for a frame with a reserved opcode.
+#[tokio::test]
+async fn protocol_errors_close_with_their_rfc_6455_codes() {
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    server.workspace(&alice, &[]).await;
+    for (frame, code) in [
+        (
+            Frame::message(vec![0xff, 0xfe, 0x00], OpCode::Data(Data::Text), true),
+            1007,
+        ),
+        (
+            Frame::message(vec![1, 2, 3], OpCode::Data(Data::Reserved(3)), true),
+            1002,
+        ),
+    ] {
+        let mut ws = server.connect(&alice).await;
+        ws.inner.send(Message::Frame(frame)).await.expect("send");
+        assert_eq!(
+            ws.until_closed(Duration::from_secs(10)).await.0,
+            Ended::Close(Some(code))
+        );
+    }
+}
