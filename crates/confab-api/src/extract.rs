@@ -64,10 +64,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        // Every request body is a JSON object. serde would also read a struct from an array
+        // (field by field, in order): `["x", "hi"]` renamed a channel. So: an object first.
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(json_rejection(rejection)),
+        };
+        if !value.is_object() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                "the request body must be a JSON object",
+            ));
         }
+        serde_json::from_value(value)
+            .map(Json)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))
     }
 }
 

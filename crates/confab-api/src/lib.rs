@@ -30,9 +30,28 @@ pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
         title = "confab",
         description = "Self-hosted team chat: HTTP API. WebSocket frames are in docs/protocol.md."
     ),
-    components(schemas(confab_protocol::http::ErrorResponse))
+    components(schemas(confab_protocol::http::ErrorResponse)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
 )]
 struct ApiDoc;
+
+/// Every call takes `Authorization: Bearer <token>` unless its own entry says otherwise
+/// (registration and sign-in).
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+    }
+}
 
 fn api_routes() -> OpenApiRouter<ApiState> {
     use routes::{auth, channels, messages, workspaces};

@@ -184,6 +184,7 @@ pub struct MessageResponse {
 
 /// `since` (the changes feed) or `before` (history), not both; neither means the latest page.
 #[derive(Debug, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MessagesQuery {
     pub since: Option<i64>,
@@ -251,6 +252,7 @@ pub struct UpdateChannelRequest {
 }
 
 #[derive(Debug, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PresenceQuery {
     /// Comma-separated user IDs, at most 500.

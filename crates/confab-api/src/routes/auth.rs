@@ -36,7 +36,7 @@ fn check_auth_rate(state: &ApiState, peer: SocketAddr) -> ApiResult<()> {
 }
 
 /// Create an account and sign in.
-#[utoipa::path(post, path = "/auth/register", request_body = RegisterRequest,
+#[utoipa::path(post, path = "/auth/register", request_body = RegisterRequest, security(()),
     responses((status = 201, body = AuthResponse), (status = 400), (status = 409), (status = 429)))]
 pub async fn register(
     State(state): State<ApiState>,
@@ -67,7 +67,7 @@ pub async fn register(
 }
 
 /// Sign in.
-#[utoipa::path(post, path = "/auth/login", request_body = LoginRequest,
+#[utoipa::path(post, path = "/auth/login", request_body = LoginRequest, security(()),
     responses((status = 200, body = AuthResponse), (status = 401), (status = 429)))]
 pub async fn login(
     State(state): State<ApiState>,

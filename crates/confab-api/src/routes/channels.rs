@@ -60,7 +60,7 @@ pub async fn leave(
 }
 
 /// Add someone to a channel you are in: 201 when added, 200 when already a member.
-#[utoipa::path(post, path = "/channels/{id}/members", request_body = ChannelMemberRequest,
+#[utoipa::path(post, operation_id = "add_channel_member", path = "/channels/{id}/members", request_body = ChannelMemberRequest,
     params(("id" = String, Path)),
     responses((status = 201, body = ChannelResponse), (status = 200, body = ChannelResponse), (status = 403), (status = 404)))]
 pub async fn add_member(

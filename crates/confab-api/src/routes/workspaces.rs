@@ -32,7 +32,7 @@ pub async fn create_workspace(
 }
 
 /// Add a user to the workspace (admins only).
-#[utoipa::path(post, path = "/workspaces/{id}/members", request_body = AddWorkspaceMemberRequest,
+#[utoipa::path(post, operation_id = "add_workspace_member", path = "/workspaces/{id}/members", request_body = AddWorkspaceMemberRequest,
     params(("id" = String, Path)),
     responses((status = 201, body = WorkspaceResponse), (status = 403), (status = 404), (status = 409)))]
 pub async fn add_member(

@@ -575,3 +575,28 @@ async fn protocol_errors_close_with_their_rfc_6455_codes() {
         );
     }
 }
+
+/// A request body is a JSON object: an array is refused, even one serde could read into the
+/// struct field by field (`["x", "hi"]` used to rename a channel and set its topic).
+#[tokio::test]
+async fn a_json_array_is_not_a_request_body() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let (ws, _) = server.workspace(&alice, &[]).await;
+    let dev = server.channel(&alice, &ws, "dev", false, &[]).await;
+    let (status, body) = server
+        .request(
+            reqwest::Method::PATCH,
+            Some(&alice.token),
+            &format!("/channels/{dev}"),
+            Some(json!(["renamed", "hi"])),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let (_, now) = server.get(&alice.token, &format!("/channels/{dev}")).await;
+    assert_eq!(now["channel"]["name"], "dev");
+    assert_eq!(now["channel"]["topic"], "");
+}

@@ -30,6 +30,7 @@ async fn the_openapi_document_matches_the_routes() {
                 .replace("{id}", "01900000-0000-7000-8000-000000000000")
                 .replace("{user_id}", "01900000-0000-7000-8000-000000000001")
                 .replace("{code}", "nope")
+                .replace("{session_id}", "01900000-0000-7000-8000-000000000002")
                 .replace("/api/v1", "");
             let (status, body) = server
                 .request(
@@ -277,6 +278,58 @@ async fn every_answer_forbids_sniffing_and_caching() {
             header("cache-control").as_deref(),
             Some("no-store"),
             "{url}"
+        );
+    }
+}
+
+/// The OpenAPI document says what the server does: query parameters are query parameters,
+/// every operation has its own ID, and bearer authentication is declared (and waived for
+/// registration and sign-in).
+#[tokio::test]
+async fn the_openapi_document_says_what_the_server_does() {
+    let server = Server::start().await;
+    let doc: Value = server
+        .http
+        .get(format!("{}/openapi.json", server.base))
+        .send()
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("json");
+    let params = |path: &str, method: &str| -> Vec<(String, String)> {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .map(|p| (s(&p["name"]), s(&p["in"])))
+            .collect()
+    };
+    let messages = params("/api/v1/channels/{id}/messages", "get");
+    for name in ["since", "before", "limit"] {
+        assert!(
+            messages.contains(&(name.to_owned(), "query".to_owned())),
+            "{name}: {messages:?}"
+        );
+    }
+    assert!(params("/api/v1/users/presence", "get").contains(&("ids".into(), "query".into())));
+    let mut ids = std::collections::BTreeSet::new();
+    for item in doc["paths"].as_object().expect("paths").values() {
+        for operation in item.as_object().expect("item").values() {
+            let id = s(&operation["operationId"]);
+            assert!(ids.insert(id.clone()), "operationId {id} twice");
+        }
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(doc["security"], json!([{"bearer": []}]));
+    for open in ["/api/v1/auth/register", "/api/v1/auth/login"] {
+        assert_eq!(
+            doc["paths"][open]["post"]["security"],
+            json!([{}]),
+            "{open}"
         );
     }
 }
