@@ -3,7 +3,8 @@
 //! The OpenAPI document is generated from the same route list the router is, so the two
 //! cannot disagree.
 
-pub mod error;
+pub mod client_addr;
+mod error;
 pub mod extract;
 mod routes;
 pub mod state;
@@ -18,6 +19,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use client_addr::{ClientAddr, TrustedProxies};
 pub use error::{ApiError, ApiResult};
 pub use state::ApiState;
 

@@ -14,4 +14,6 @@ pub struct ApiState {
     pub render_metrics: Arc<dyn Fn() -> String + Send + Sync>,
     /// How long a request's body may take to arrive, whole.
     pub body_timeout: std::time::Duration,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: crate::client_addr::TrustedProxies,
 }

@@ -100,6 +100,8 @@ pub struct Config {
     pub http_header_timeout_ms: u64,
     /// An HTTP request's body must arrive whole within this (else 408).
     pub http_body_timeout_ms: u64,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<String>,
     /// A session not used for this long is signed out.
     pub session_idle_days: u32,
     /// A session is signed out this long after sign-in, however much it is used.
@@ -149,6 +151,7 @@ impl Default for Config {
             hub_pending_limit: gw.hub_pending_limit,
             http_header_timeout_ms: 15_000,
             http_body_timeout_ms: 30_000,
+            trusted_proxies: Vec::new(),
             session_idle_days: 30,
             session_lifetime_days: 90,
         }
@@ -273,6 +276,9 @@ pub struct ServeArgs {
     #[arg(long, env = "CONFAB_HUB_PENDING_LIMIT")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hub_pending_limit: Option<usize>,
+    #[arg(long, env = "CONFAB_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_proxies: Option<Vec<String>>,
     #[arg(long, env = "CONFAB_SESSION_IDLE_DAYS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_idle_days: Option<u32>,
@@ -382,6 +388,9 @@ impl Config {
             self.http_header_timeout_ms >= 100 && self.http_body_timeout_ms >= 100,
             "http_header_timeout_ms and http_body_timeout_ms must be at least 100"
         );
+        if let Err(bad) = confab_api::TrustedProxies::parse(&self.trusted_proxies) {
+            anyhow::bail!("trusted_proxies: {bad:?} is neither an address nor a network");
+        }
         anyhow::ensure!(
             self.session_idle_days >= 1 && self.session_lifetime_days >= self.session_idle_days,
             "session_idle_days must be at least 1, and session_lifetime_days at least that"

@@ -207,6 +207,8 @@ pub async fn start_announcing(
                 chat: chat.clone(),
                 auth_limiter: auth_limiter.clone(),
                 body_timeout: config.http_body_timeout(),
+                trusted_proxies: confab_api::TrustedProxies::parse(&config.trusted_proxies)
+                    .map_err(|bad| anyhow::anyhow!("trusted_proxies: {bad:?}"))?,
                 render_metrics,
             };
             let extra = if role == Role::Chat {

@@ -1,8 +1,8 @@
 //! `/auth/*`, `/me` and `/ws/ticket`.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use confab_chat::{ClientInfo, Registration};
 use confab_core::SessionId;
@@ -13,25 +13,26 @@ use confab_protocol::http::{
     RevokedResponse, SessionWire, SessionsResponse, TicketResponse,
 };
 
+use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Json};
 use crate::state::ApiState;
 
 /// Who is signing in: the name the client gives, else its User-Agent; and its address.
-fn client<'a>(name: Option<&'a str>, headers: &'a HeaderMap, peer: SocketAddr) -> ClientInfo<'a> {
+fn client<'a>(name: Option<&'a str>, headers: &'a HeaderMap, peer: IpAddr) -> ClientInfo<'a> {
     let agent = headers
         .get(axum::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
     ClientInfo {
         name: name.or(agent).unwrap_or(""),
-        address: peer.ip().to_string(),
+        address: peer.to_string(),
     }
 }
 
-fn check_auth_rate(state: &ApiState, peer: SocketAddr) -> ApiResult<()> {
+fn check_auth_rate(state: &ApiState, peer: IpAddr) -> ApiResult<()> {
     state
         .auth_limiter
-        .check(&peer.ip())
+        .check(&peer)
         .map_err(|retry_after| ApiError::from(confab_chat::ChatError::RateLimited { retry_after }))
 }
 
@@ -40,7 +41,7 @@ fn check_auth_rate(state: &ApiState, peer: SocketAddr) -> ApiResult<()> {
     responses((status = 201, body = AuthResponse), (status = 400), (status = 409), (status = 429)))]
 pub async fn register(
     State(state): State<ApiState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(peer): ClientAddr,
     headers: HeaderMap,
     Json(req): Json<RegisterRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AuthResponse>)> {
@@ -71,7 +72,7 @@ pub async fn register(
     responses((status = 200, body = AuthResponse), (status = 401), (status = 429)))]
 pub async fn login(
     State(state): State<ApiState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(peer): ClientAddr,
     headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<axum::Json<AuthResponse>> {
@@ -105,7 +106,7 @@ pub async fn logout(State(state): State<ApiState>, user: AuthUser) -> ApiResult<
         (status = 403), (status = 429)))]
 pub async fn change_password(
     State(state): State<ApiState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(peer): ClientAddr,
     user: AuthUser,
     Json(req): Json<PasswordChangeRequest>,
 ) -> ApiResult<axum::Json<RevokedResponse>> {

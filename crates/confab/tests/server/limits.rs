@@ -600,3 +600,42 @@ async fn a_json_array_is_not_a_request_body() {
     assert_eq!(now["channel"]["name"], "dev");
     assert_eq!(now["channel"]["topic"], "");
 }
+
+/// Behind a listed proxy, the sign-in limit keys on the address the proxy forwards, so one
+/// client's failures do not lock everyone behind the proxy out; without the setting the header
+/// is ignored (anyone could write it).
+#[tokio::test]
+async fn sign_in_limits_key_on_the_forwarded_address_only_behind_a_trusted_proxy() {
+    let attempt = |server: &Server, forwarded: &'static str| {
+        let request = server
+            .http
+            .post(format!("{}/auth/login", server.base))
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({"username": "nobody", "password": "wrong password"}));
+        async move { request.send().await.expect("request").status().as_u16() }
+    };
+    let limits = ["--auth-rate-per-min", "1", "--auth-rate-burst", "2"];
+    let proxied =
+        Server::start_with(&[&limits[..], &["--trusted-proxies", "127.0.0.1"]].concat()).await;
+    assert_eq!(attempt(&proxied, "198.51.100.7").await, 401);
+    assert_eq!(attempt(&proxied, "198.51.100.7").await, 401);
+    assert_eq!(
+        attempt(&proxied, "198.51.100.7").await,
+        429,
+        "that client is limited"
+    );
+    assert_eq!(
+        attempt(&proxied, "198.51.100.8").await,
+        401,
+        "another client behind the proxy is not"
+    );
+    let direct = Server::start_with(&limits).await;
+    for forwarded in ["198.51.100.7", "198.51.100.8"] {
+        assert_eq!(attempt(&direct, forwarded).await, 401);
+    }
+    assert_eq!(
+        attempt(&direct, "198.51.100.9").await,
+        429,
+        "an untrusted header does not buy a fresh bucket"
+    );
+}
