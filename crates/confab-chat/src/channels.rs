@@ -42,6 +42,7 @@ impl ChatService {
                 "guests cannot create channels",
             ));
         }
+        self.refuse_lookalike(ws, None, name.as_str()).await?;
         let committed = self
             .store
             .create_channel(NewChannel {
@@ -174,6 +175,32 @@ impl ChatService {
             ));
         }
         self.remove_member(channel_id, target).await
+    }
+
+    /// A name that looks like another channel's in the workspace (the same UTS #39
+    /// skeleton: `gеneral` with a Cyrillic е beside `general`) is taken, as the same name is.
+    pub(crate) async fn refuse_lookalike(
+        &self,
+        ws: &WorkspaceId,
+        renaming: Option<&ChannelId>,
+        name: &str,
+    ) -> ChatResult<()> {
+        let wanted = confab_core::names::skeleton(name);
+        let taken = self
+            .store
+            .channel_names(ws)
+            .await?
+            .into_iter()
+            .find(|(id, other)| {
+                Some(id) != renaming && confab_core::names::skeleton(other) == wanted
+            });
+        match taken {
+            Some((_, other)) => Err(ChatError::refused(
+                ErrorCode::ChannelNameTaken,
+                format!("a channel named like this exists: #{other}"),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Opens the DM with exactly these people (the caller included whether listed or not);

@@ -209,6 +209,14 @@ impl ChatService {
         if name.is_none() && topic.is_none() {
             return Ok(access.channel);
         }
+        if let Some(name) = &name {
+            self.refuse_lookalike(
+                &access.channel.workspace_id,
+                Some(channel_id),
+                name.as_str(),
+            )
+            .await?;
+        }
         let event = self
             .store
             .update_channel(

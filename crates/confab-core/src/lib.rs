@@ -11,6 +11,7 @@ pub mod ids;
 pub mod limits;
 pub mod mentions;
 pub mod model;
+pub mod names;
 pub mod time;
 pub mod values;
 

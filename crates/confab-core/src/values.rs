@@ -92,10 +92,16 @@ impl std::fmt::Debug for Password {
 }
 
 impl DisplayName {
+    /// 1 to 80 characters that show something, with no control or bidirectional control
+    /// characters (which would let a name pass itself off as another).
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let name = raw.trim();
         let len = name.chars().count();
-        if (1..=80).contains(&len) && !has_control(name, &[]) {
+        if (1..=80).contains(&len)
+            && !has_control(name, &[])
+            && crate::names::is_visible(name)
+            && !name.chars().any(crate::names::is_bidi_control)
+        {
             Ok(Self(name.to_owned()))
         } else {
             Err(ValidationError::DisplayName)
@@ -137,9 +143,11 @@ impl ChannelName {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let name = raw.trim();
         let len = name.chars().count();
-        let chars_ok = name
-            .chars()
-            .all(|c| (c.is_alphanumeric() && !c.is_uppercase()) || matches!(c, '-' | '_'));
+        // Fillers such as U+3164 count as letters; nothing invisible belongs in a name.
+        let chars_ok = name.chars().all(|c| {
+            ((c.is_alphanumeric() && !c.is_uppercase()) || matches!(c, '-' | '_'))
+                && !crate::names::is_invisible(c)
+        });
         if (1..=80).contains(&len) && chars_ok {
             Ok(Self(name.to_owned()))
         } else {

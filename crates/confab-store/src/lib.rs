@@ -249,6 +249,8 @@ pub trait Store: Send + Sync + 'static {
         user: &UserId,
         include_public: bool,
     ) -> StoreResult<Vec<ChannelView>>;
+    /// The names of every named (non-DM) channel of the workspace, whoever is in them.
+    async fn channel_names(&self, ws: &WorkspaceId) -> StoreResult<Vec<(ChannelId, String)>>;
     /// Every channel the user is in, across workspaces: what a gateway subscribes a socket to.
     async fn user_channel_ids(&self, user: &UserId) -> StoreResult<Vec<ChannelId>>;
     /// Adds a member; `None` when they already are one (nothing changes).

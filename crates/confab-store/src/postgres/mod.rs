@@ -733,6 +733,21 @@ impl Store for PgStore {
             .collect()
     }
 
+    async fn channel_names(&self, ws: &WorkspaceId) -> StoreResult<Vec<(ChannelId, String)>> {
+        // One SQL text for both engines.
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, name FROM channels WHERE workspace_id = $1 AND kind <> 'dm' AND name IS NOT NULL",
+        )
+        .bind(ws.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .ctx("listing channel names")?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name)| (ChannelId::from_trusted(id), name))
+            .collect())
+    }
+
     async fn user_channel_ids(&self, user: &UserId) -> StoreResult<Vec<ChannelId>> {
         let ids: Vec<String> = sqlx::query_scalar(statements::USER_CHANNELS)
             .bind(user.as_str())

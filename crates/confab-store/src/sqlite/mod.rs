@@ -723,6 +723,21 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn channel_names(&self, ws: &WorkspaceId) -> StoreResult<Vec<(ChannelId, String)>> {
+        // One SQL text for both engines.
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, name FROM channels WHERE workspace_id = $1 AND kind <> 'dm' AND name IS NOT NULL",
+        )
+        .bind(ws.as_str())
+        .fetch_all(&self.reader)
+        .await
+        .ctx("listing channel names")?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name)| (ChannelId::from_trusted(id), name))
+            .collect())
+    }
+
     async fn user_channel_ids(&self, user: &UserId) -> StoreResult<Vec<ChannelId>> {
         let rows = sqlx::query("SELECT channel_id FROM channel_members WHERE user_id = ?")
             .bind(user.as_str())

@@ -639,3 +639,80 @@ async fn sign_in_limits_key_on_the_forwarded_address_only_behind_a_trusted_proxy
         "an untrusted header does not buy a fresh bucket"
     );
 }
+
+/// Names cannot show nothing, reorder themselves or pass for another channel; message bodies
+/// keep whatever the user typed.
+#[tokio::test]
+async fn names_cannot_be_blank_reordered_or_lookalikes_but_bodies_are_content() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let (ws, general) = server.workspace(&alice, &[]).await;
+    for (display_name, why) in [
+        ("\u{200B}", "zero-width space"),
+        ("\u{3164}", "Hangul filler"),
+        ("\u{2800}", "braille blank"),
+        ("\u{2060}\u{2060}", "word joiners"),
+        ("\u{202E}nimda", "a right-to-left override"),
+    ] {
+        let (status, body) = server
+            .request(
+                reqwest::Method::POST,
+                None,
+                "/auth/register",
+                Some(json!({"username": "mallory", "password": "correct horse", "display_name": display_name})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (400, Some("invalid_display_name")),
+            "{why}"
+        );
+    }
+    let create = async |name: &str| {
+        server
+            .post(
+                &alice.token,
+                &format!("/workspaces/{ws}/channels"),
+                json!({ "name": name }),
+            )
+            .await
+    };
+    let (status, body) = create("\u{3164}").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("invalid_channel_name"))
+    );
+    let (status, body) = create("g\u{0435}neral").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("channel_name_taken")),
+        "a Cyrillic е beside #general: {body}"
+    );
+    let (status, created) = create("random").await;
+    assert_eq!(status, 201);
+    let random = s(&created["channel"]["id"]);
+    let (status, body) = server
+        .request(
+            reqwest::Method::PATCH,
+            Some(&alice.token),
+            &format!("/channels/{random}"),
+            Some(json!({"name": "gener\u{0430}l"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("channel_name_taken"))
+    );
+    let (status, _) = server
+        .request(
+            reqwest::Method::PATCH,
+            Some(&alice.token),
+            &format!("/channels/{random}"),
+            Some(json!({"name": "random", "topic": "renamed to itself"})),
+        )
+        .await;
+    assert_eq!(status, 200, "a channel does not collide with itself");
+    let body = "\u{202E}reversed \u{200B} and invisible, as typed";
+    let sent = server.send(&alice, &general, "content", body).await;
+    assert_eq!(sent["body"], body);
+}
