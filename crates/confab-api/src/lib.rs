@@ -69,6 +69,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(auth::revoke_other_sessions))
         .routes(routes!(workspaces::create_workspace))
         .routes(routes!(workspaces::add_member))
+        .routes(routes!(workspaces::remove_member))
         .routes(routes!(workspaces::create_invite))
         .routes(routes!(workspaces::accept_invite))
         .routes(routes!(

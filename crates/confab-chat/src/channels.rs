@@ -288,7 +288,7 @@ impl ChatService {
         Ok(fresh)
     }
 
-    async fn remove_member(&self, channel: &ChannelId, user: &UserId) -> ChatResult<()> {
+    pub(crate) async fn remove_member(&self, channel: &ChannelId, user: &UserId) -> ChatResult<()> {
         if let Some(event) = self
             .store
             .remove_channel_member(channel, user, Timestamp::now())

@@ -87,6 +87,45 @@ impl ChatService {
         Ok(self.announce_joined(target, committed).await)
     }
 
+    /// Offboarding: an admin removes someone from the workspace and from every channel of it
+    /// (DMs included: theirs stay readable to the others). Each channel sees a `member.left`,
+    /// so their sockets stop receiving at once; their messages remain. Owners cannot be
+    /// removed. Safe to repeat: a removal cut short is finished by the next.
+    pub async fn remove_workspace_member(
+        &self,
+        actor: &UserId,
+        ws: &WorkspaceId,
+        target: &UserId,
+    ) -> ChatResult<()> {
+        let actor_role = self.workspace_role(actor, ws).await?;
+        if !actor_role.is_admin() {
+            return Err(ChatError::refused(
+                ErrorCode::Forbidden,
+                "only workspace admins can remove members",
+            ));
+        }
+        let target_role = self.store.workspace_role(ws, target).await?;
+        if target_role == Some(Role::Owner) {
+            return Err(ChatError::refused(
+                ErrorCode::Forbidden,
+                "the workspace's owner cannot be removed",
+            ));
+        }
+        // The workspace first: from then on they can neither join nor be added anywhere in it.
+        let was_member = self.store.remove_workspace_member(ws, target).await?;
+        let channels = self.store.workspace_channels_of(ws, target).await?;
+        if !was_member && channels.is_empty() {
+            return Err(ChatError::refused(
+                ErrorCode::UserNotFound,
+                "user is not in this workspace",
+            ));
+        }
+        for channel in channels {
+            self.remove_member(&channel, target).await?;
+        }
+        Ok(())
+    }
+
     pub async fn create_invite(
         &self,
         actor: &UserId,

@@ -217,6 +217,15 @@ pub trait Store: Send + Sync + 'static {
         role: Role,
         now: Timestamp,
     ) -> StoreResult<Committed<JoinedWorkspace>>;
+    /// Ends a workspace membership (not the channel memberships: those are changes of their
+    /// own); whether there was one.
+    async fn remove_workspace_member(&self, ws: &WorkspaceId, user: &UserId) -> StoreResult<bool>;
+    /// Every channel of the workspace the user is in, DMs included.
+    async fn workspace_channels_of(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+    ) -> StoreResult<Vec<ChannelId>>;
     async fn create_invite(&self, invite: NewInvite) -> StoreResult<()>;
     /// Uses one use of an invite and adds the user as a member, atomically.
     async fn accept_invite(

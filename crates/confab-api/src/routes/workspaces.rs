@@ -55,6 +55,26 @@ pub async fn add_member(
     ))
 }
 
+/// Offboard someone (admins only): they leave the workspace and every channel of it at once;
+/// their messages, and their DMs for the others, remain.
+#[utoipa::path(delete, operation_id = "remove_workspace_member",
+    path = "/workspaces/{id}/members/{user_id}",
+    params(("id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn remove_member(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path((id, user_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let ws = WorkspaceId::parse(&id)?;
+    let target = UserId::parse(&user_id)?;
+    state
+        .chat
+        .remove_workspace_member(&user.id, &ws, &target)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Create an invite code (any member but guests).
 #[utoipa::path(post, path = "/workspaces/{id}/invites", request_body = CreateInviteRequest,
     params(("id" = String, Path)),

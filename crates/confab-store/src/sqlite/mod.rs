@@ -723,6 +723,37 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn remove_workspace_member(&self, ws: &WorkspaceId, user: &UserId) -> StoreResult<bool> {
+        // One SQL text for both engines.
+        let removed =
+            sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
+                .bind(ws.as_str())
+                .bind(user.as_str())
+                .execute(&self.writer)
+                .await
+                .ctx("removing a workspace member")?
+                .rows_affected();
+        Ok(removed > 0)
+    }
+
+    async fn workspace_channels_of(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+    ) -> StoreResult<Vec<ChannelId>> {
+        // One SQL text for both engines.
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT cm.channel_id FROM channel_members cm JOIN channels c ON c.id = cm.channel_id \
+             WHERE c.workspace_id = $1 AND cm.user_id = $2",
+        )
+        .bind(ws.as_str())
+        .bind(user.as_str())
+        .fetch_all(&self.writer)
+        .await
+        .ctx("listing a member's channels")?;
+        Ok(ids.into_iter().map(ChannelId::from_trusted).collect())
+    }
+
     async fn channel_names(&self, ws: &WorkspaceId) -> StoreResult<Vec<(ChannelId, String)>> {
         // One SQL text for both engines.
         let rows: Vec<(String, String)> = sqlx::query_as(

@@ -10,4 +10,5 @@ mod limits;
 mod messaging;
 mod ops;
 mod ordering;
+mod people;
 mod sessions;
