@@ -23,6 +23,8 @@ pub struct GatewayConfig {
     pub hub_linger: Duration,
     /// Browser origins allowed to open a socket besides the server's own; `*` allows any.
     pub allowed_origins: Vec<String>,
+    /// The server's own origin (from `public_url`), when configured.
+    pub public_origin: Option<String>,
     pub max_connections: usize,
     /// Deliveries the gateway's bus subscription may queue before it must resync from the
     /// store.
@@ -53,6 +55,7 @@ impl Default for GatewayConfig {
             reorder_wait: Duration::from_millis(50),
             hub_linger: Duration::from_secs(30),
             allowed_origins: Vec::new(),
+            public_origin: None,
             max_connections: 18_000,
             bus_queue: 65_536,
             presence_heartbeat: Duration::from_secs(2),

@@ -58,29 +58,128 @@ fn refuse_for(code: ErrorCode, message: &str, retry_after: Option<Duration>) -> 
     response
 }
 
-/// A browser always sends `Origin`; other clients usually do not. A present origin must be the
-/// server's own (same host) or on the allowed list.
-fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+/// Whether a WebSocket handshake's `Origin` may open a socket. Clients other than browsers
+/// usually send none: they are let through (a bearer token or ticket still has to be right).
+/// A browser's must be on `allowed_origins`, or be the server's own: exactly `public_url`'s
+/// scheme, host and port when that is configured; without it, `http://` and the `Host` the
+/// request came to, and only when that host is an IP address or `localhost`, because a name
+/// could be an attacker's domain pointed at this server (DNS rebinding), which would make any
+/// page "same host".
+pub(crate) fn origin_allowed(
+    headers: &HeaderMap,
+    allowed: &[String],
+    public: Option<&str>,
+) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
     let Ok(origin) = origin.to_str() else {
         return false;
     };
+    let origin = origin.to_ascii_lowercase();
     if allowed
         .iter()
-        .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+        .any(|a| a == "*" || a.eq_ignore_ascii_case(&origin))
     {
         return true;
     }
-    let origin_host = origin
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .unwrap_or(origin);
-    headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .is_some_and(|host| host.eq_ignore_ascii_case(origin_host))
+    if let Some(public) = public {
+        return origin == public;
+    }
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let host = host.to_ascii_lowercase();
+    let name = match host.rsplit_once(':') {
+        // `[::1]:8080`, `127.0.0.1:8080`, `localhost:8080`; an IPv6 literal keeps its brackets.
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host.as_str(),
+    };
+    let literal = name == "localhost"
+        || name.parse::<std::net::IpAddr>().is_ok()
+        || name
+            .strip_prefix('[')
+            .and_then(|n| n.strip_suffix(']'))
+            .is_some_and(|n| n.parse::<std::net::Ipv6Addr>().is_ok());
+    literal && origin == format!("http://{host}")
+}
+
+/// `public_url` as an origin: lowercase `scheme://host[:port]`, a default port left out, no
+/// path. `None` when it is not an http(s) URL.
+pub fn origin_of(url: &str) -> Option<String> {
+    let url = url.trim().to_ascii_lowercase();
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let authority = match (scheme, authority.rsplit_once(':')) {
+        ("http", Some((host, "80"))) | ("https", Some((host, "443"))) => host,
+        _ => authority,
+    };
+    Some(format!("{scheme}://{authority}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(origin: &str, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ORIGIN, origin.parse().expect("origin"));
+        h.insert(header::HOST, host.parse().expect("host"));
+        h
+    }
+
+    #[test]
+    fn the_server_s_own_origin_is_exact() {
+        let ok =
+            |o: &str, h: &str, public: Option<&str>| origin_allowed(&headers(o, h), &[], public);
+        assert!(ok("http://127.0.0.1:8080", "127.0.0.1:8080", None));
+        assert!(ok("http://localhost:8080", "localhost:8080", None));
+        assert!(ok("http://[::1]:8080", "[::1]:8080", None));
+        assert!(
+            !ok("https://127.0.0.1:8080", "127.0.0.1:8080", None),
+            "the scheme counts"
+        );
+        assert!(
+            !ok("http://127.0.0.1:9999", "127.0.0.1:8080", None),
+            "the port counts"
+        );
+        assert!(
+            !ok("http://rebound.test:8080", "rebound.test:8080", None),
+            "a name is not trusted without public_url (DNS rebinding)"
+        );
+        let public = origin_of("https://Chat.Example.test/").expect("url");
+        assert_eq!(public, "https://chat.example.test");
+        assert!(ok(
+            "https://chat.example.test",
+            "chat.example.test",
+            Some(&public)
+        ));
+        assert!(!ok(
+            "http://chat.example.test",
+            "chat.example.test",
+            Some(&public)
+        ));
+        assert!(!ok("https://evil.test", "chat.example.test", Some(&public)));
+        assert_eq!(
+            origin_of("https://x.test:443"),
+            Some("https://x.test".into())
+        );
+        assert_eq!(
+            origin_of("http://x.test:8080/app"),
+            Some("http://x.test:8080".into())
+        );
+        assert_eq!(origin_of("ftp://x.test"), None);
+        assert!(
+            origin_allowed(&HeaderMap::new(), &[], None),
+            "no Origin: not a browser"
+        );
+    }
 }
 
 async fn upgrade(
@@ -89,7 +188,11 @@ async fn upgrade(
     query: Result<Query<WsQuery>, axum::extract::rejection::QueryRejection>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    if !origin_allowed(&headers, &gw.config.allowed_origins) {
+    if !origin_allowed(
+        &headers,
+        &gw.config.allowed_origins,
+        gw.config.public_origin.as_deref(),
+    ) {
         return refuse(ErrorCode::Forbidden, "origin not allowed");
     }
     let ticket = query.ok().and_then(|Query(q)| q.ticket);

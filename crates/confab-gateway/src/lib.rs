@@ -36,6 +36,7 @@ use tokio_util::task::TaskTracker;
 
 pub use backend::{BackendError, ChatBackend, SendAck, SendCommand};
 pub use config::GatewayConfig;
+pub use handshake::origin_of;
 use hub::Hub;
 pub use rpc::{RemoteBackend, rpc_router};
 use socket::SocketHandle;

@@ -71,6 +71,9 @@ pub struct Config {
     pub bus_publish_queue_bytes: usize,
     /// Browser origins allowed to open WebSockets besides the server's own; `*` for any.
     pub allowed_origins: Vec<String>,
+    /// The URL people open confab at (e.g. `https://chat.example.com`): its origin is the
+    /// server's own. Unset, only `http://` to an IP address or `localhost` is.
+    pub public_url: Option<String>,
     /// Message sends per user per second (sustained), and the burst above it. 0 disables.
     pub send_rate_per_sec: u32,
     pub send_rate_burst: u32,
@@ -135,6 +138,7 @@ impl Default for Config {
             bus_queue: gw.bus_queue,
             bus_publish_queue_bytes: confab_bus::DEFAULT_PUBLISH_QUEUE_BYTES,
             allowed_origins: Vec::new(),
+            public_url: None,
             send_rate_per_sec: 10,
             send_rate_burst: chat.send_rate.burst,
             auth_rate_per_min: 10,
@@ -231,6 +235,9 @@ pub struct ServeArgs {
     #[arg(long, env = "CONFAB_ALLOWED_ORIGINS", value_delimiter = ',')]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_origins: Option<Vec<String>>,
+    #[arg(long, env = "CONFAB_PUBLIC_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
     #[arg(long, env = "CONFAB_SEND_RATE_PER_SEC")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub send_rate_per_sec: Option<u32>,
@@ -388,6 +395,12 @@ impl Config {
             self.http_header_timeout_ms >= 100 && self.http_body_timeout_ms >= 100,
             "http_header_timeout_ms and http_body_timeout_ms must be at least 100"
         );
+        if let Some(url) = &self.public_url {
+            anyhow::ensure!(
+                confab_gateway::origin_of(url).is_some(),
+                "public_url must be an http:// or https:// URL, not {url:?}"
+            );
+        }
         if let Err(bad) = confab_api::TrustedProxies::parse(&self.trusted_proxies) {
             anyhow::bail!("trusted_proxies: {bad:?} is neither an address nor a network");
         }
@@ -476,6 +489,10 @@ impl Config {
             idle_timeout: Duration::from_millis(self.ws_idle_timeout_ms),
             reorder_wait: Duration::from_millis(self.ws_reorder_wait_ms),
             allowed_origins: self.allowed_origins.clone(),
+            public_origin: self
+                .public_url
+                .as_deref()
+                .and_then(confab_gateway::origin_of),
             max_connections: self.max_connections,
             presence_heartbeat: Duration::from_millis(self.presence_heartbeat_ms),
             bus_queue: self.bus_queue,
