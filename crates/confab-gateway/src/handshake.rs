@@ -123,65 +123,6 @@ pub fn origin_of(url: &str) -> Option<String> {
     Some(format!("{scheme}://{authority}"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(origin: &str, host: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::ORIGIN, origin.parse().expect("origin"));
-        h.insert(header::HOST, host.parse().expect("host"));
-        h
-    }
-
-    #[test]
-    fn the_server_s_own_origin_is_exact() {
-        let ok =
-            |o: &str, h: &str, public: Option<&str>| origin_allowed(&headers(o, h), &[], public);
-        assert!(ok("http://127.0.0.1:8080", "127.0.0.1:8080", None));
-        assert!(ok("http://localhost:8080", "localhost:8080", None));
-        assert!(ok("http://[::1]:8080", "[::1]:8080", None));
-        assert!(
-            !ok("https://127.0.0.1:8080", "127.0.0.1:8080", None),
-            "the scheme counts"
-        );
-        assert!(
-            !ok("http://127.0.0.1:9999", "127.0.0.1:8080", None),
-            "the port counts"
-        );
-        assert!(
-            !ok("http://rebound.test:8080", "rebound.test:8080", None),
-            "a name is not trusted without public_url (DNS rebinding)"
-        );
-        let public = origin_of("https://Chat.Example.test/").expect("url");
-        assert_eq!(public, "https://chat.example.test");
-        assert!(ok(
-            "https://chat.example.test",
-            "chat.example.test",
-            Some(&public)
-        ));
-        assert!(!ok(
-            "http://chat.example.test",
-            "chat.example.test",
-            Some(&public)
-        ));
-        assert!(!ok("https://evil.test", "chat.example.test", Some(&public)));
-        assert_eq!(
-            origin_of("https://x.test:443"),
-            Some("https://x.test".into())
-        );
-        assert_eq!(
-            origin_of("http://x.test:8080/app"),
-            Some("http://x.test:8080".into())
-        );
-        assert_eq!(origin_of("ftp://x.test"), None);
-        assert!(
-            origin_allowed(&HeaderMap::new(), &[], None),
-            "no Origin: not a browser"
-        );
-    }
-}
-
 async fn upgrade(
     State(gw): State<Arc<Inner>>,
     headers: HeaderMap,
@@ -254,4 +195,63 @@ async fn upgrade(
             drop(permit);
             drop(token);
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(origin: &str, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ORIGIN, origin.parse().expect("origin"));
+        h.insert(header::HOST, host.parse().expect("host"));
+        h
+    }
+
+    #[test]
+    fn the_server_s_own_origin_is_exact() {
+        let ok =
+            |o: &str, h: &str, public: Option<&str>| origin_allowed(&headers(o, h), &[], public);
+        assert!(ok("http://127.0.0.1:8080", "127.0.0.1:8080", None));
+        assert!(ok("http://localhost:8080", "localhost:8080", None));
+        assert!(ok("http://[::1]:8080", "[::1]:8080", None));
+        assert!(
+            !ok("https://127.0.0.1:8080", "127.0.0.1:8080", None),
+            "the scheme counts"
+        );
+        assert!(
+            !ok("http://127.0.0.1:9999", "127.0.0.1:8080", None),
+            "the port counts"
+        );
+        assert!(
+            !ok("http://rebound.test:8080", "rebound.test:8080", None),
+            "a name is not trusted without public_url (DNS rebinding)"
+        );
+        let public = origin_of("https://Chat.Example.test/").expect("url");
+        assert_eq!(public, "https://chat.example.test");
+        assert!(ok(
+            "https://chat.example.test",
+            "chat.example.test",
+            Some(&public)
+        ));
+        assert!(!ok(
+            "http://chat.example.test",
+            "chat.example.test",
+            Some(&public)
+        ));
+        assert!(!ok("https://evil.test", "chat.example.test", Some(&public)));
+        assert_eq!(
+            origin_of("https://x.test:443"),
+            Some("https://x.test".into())
+        );
+        assert_eq!(
+            origin_of("http://x.test:8080/app"),
+            Some("http://x.test:8080".into())
+        );
+        assert_eq!(origin_of("ftp://x.test"), None);
+        assert!(
+            origin_allowed(&HeaderMap::new(), &[], None),
+            "no Origin: not a browser"
+        );
+    }
 }
