@@ -210,12 +210,51 @@ async fn readyz(State(state): State<ApiState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
+async fn metrics(
+    State(state): State<ApiState>,
+    ClientAddr(client): ClientAddr,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    serve_metrics(
+        client,
+        &headers,
+        state.metrics_token.as_deref(),
+        &*state.render_metrics,
+    )
+}
+
+/// `/metrics` for whoever may read it: with `metrics_token` set, a request bearing it (from
+/// anywhere: a scraper on another host); without, only a client on this machine. Everyone
+/// else gets 404, as for a route that does not exist. What the counters say (how many
+/// sockets, how many sends) is nobody else's business.
+pub fn serve_metrics(
+    client: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    token: Option<&str>,
+    render: &(dyn Fn() -> String + Send + Sync),
+) -> axum::response::Response {
+    let allowed = match token {
+        Some(token) => headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(confab_protocol::http::bearer_token)
+            .is_some_and(|given| constant_time_eq(given.as_bytes(), token.as_bytes())),
+        None => client.is_loopback(),
+    };
+    if !allowed {
+        return ApiError::new(ErrorCode::NotFound, "no such route").into_response();
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        (state.render_metrics)(),
+        render(),
     )
+        .into_response()
+}
+
+/// Equal, in time that does not depend on where they first differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -16,4 +16,6 @@ pub struct ApiState {
     pub body_timeout: std::time::Duration,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: crate::client_addr::TrustedProxies,
+    /// A bearer token that reads `/metrics` from anywhere; unset, only this machine may.
+    pub metrics_token: Option<String>,
 }

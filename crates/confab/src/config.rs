@@ -105,6 +105,8 @@ pub struct Config {
     pub http_body_timeout_ms: u64,
     /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<String>,
+    /// A bearer token that reads `/metrics` from anywhere; unset, only this machine may.
+    pub metrics_token: Option<String>,
     /// A session not used for this long is signed out.
     pub session_idle_days: u32,
     /// A session is signed out this long after sign-in, however much it is used.
@@ -156,6 +158,7 @@ impl Default for Config {
             http_header_timeout_ms: 15_000,
             http_body_timeout_ms: 30_000,
             trusted_proxies: Vec::new(),
+            metrics_token: None,
             session_idle_days: 30,
             session_lifetime_days: 90,
         }
@@ -283,6 +286,9 @@ pub struct ServeArgs {
     #[arg(long, env = "CONFAB_HUB_PENDING_LIMIT")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hub_pending_limit: Option<usize>,
+    #[arg(long, env = "CONFAB_METRICS_TOKEN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<String>,
     #[arg(long, env = "CONFAB_TRUSTED_PROXIES", value_delimiter = ',')]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trusted_proxies: Option<Vec<String>>,

@@ -167,7 +167,8 @@ pub async fn start_announcing(
         .with_context(|| format!("binding {}", config.listen))?;
     let local_addr = listener.local_addr()?;
     let stop = CancellationToken::new();
-    let (app_slot, app) = tokio::sync::watch::channel(starting_router(render_metrics.clone()));
+    let (app_slot, app) =
+        tokio::sync::watch::channel(starting_router(render_metrics.clone(), config)?);
     let http = tokio::spawn(crate::http_serve::serve(
         listener,
         app,
@@ -189,7 +190,7 @@ pub async fn start_announcing(
                 presence,
                 config.gateway(),
             ));
-            let app = gateway_only_router(gw.router(), render_metrics);
+            let app = gateway_only_router(gw.router(), render_metrics, config)?;
             gateway = Some(gw);
             app
         }
@@ -207,8 +208,8 @@ pub async fn start_announcing(
                 chat: chat.clone(),
                 auth_limiter: auth_limiter.clone(),
                 body_timeout: config.http_body_timeout(),
-                trusted_proxies: confab_api::TrustedProxies::parse(&config.trusted_proxies)
-                    .map_err(|bad| anyhow::anyhow!("trusted_proxies: {bad:?}"))?,
+                trusted_proxies: trusted_proxies(config)?,
+                metrics_token: config.metrics_token.clone(),
                 render_metrics,
             };
             let extra = if role == Role::Chat {
@@ -256,10 +257,13 @@ pub async fn start_announcing(
 
 /// What answers while the server waits for what it depends on: alive, not ready, every
 /// request a retryable 503.
-fn starting_router(render_metrics: Arc<dyn Fn() -> String + Send + Sync>) -> Router {
+fn starting_router(
+    render_metrics: Arc<dyn Fn() -> String + Send + Sync>,
+    config: &Config,
+) -> anyhow::Result<Router> {
     use axum::http::StatusCode;
     use axum::routing::get;
-    Router::new()
+    Ok(Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/readyz",
@@ -270,7 +274,7 @@ fn starting_router(render_metrics: Arc<dyn Fn() -> String + Send + Sync>) -> Rou
                 )
             }),
         )
-        .route("/metrics", get(move || async move { render_metrics() }))
+        .route("/metrics", metrics_route(render_metrics, config)?)
         // A gateway calling this chat service reads the internal error shape, and with it
         // when to try again.
         .route(
@@ -292,24 +296,52 @@ fn starting_router(render_metrics: Arc<dyn Fn() -> String + Send + Sync>) -> Rou
                 message: "starting: waiting for the database; retry".into(),
                 retry_after_secs: Some(1),
             }
-        })
+        }))
 }
 
 /// A gateway's HTTP surface: the WebSocket endpoint, health and metrics.
 fn gateway_only_router(
     ws: Router,
     render_metrics: Arc<dyn Fn() -> String + Send + Sync>,
-) -> Router {
+    config: &Config,
+) -> anyhow::Result<Router> {
     use axum::routing::get;
-    ws.route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(move || async move { render_metrics() }))
+    Ok(ws
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", metrics_route(render_metrics, config)?)
         .fallback(|| async {
             confab_api::ApiError::new(
                 confab_core::ErrorCode::NotFound,
                 "a gateway serves only /api/v1/ws",
             )
         })
-        .layer(axum::middleware::map_response(confab_api::api_headers))
+        .layer(axum::middleware::map_response(confab_api::api_headers)))
+}
+
+fn trusted_proxies(config: &Config) -> anyhow::Result<confab_api::TrustedProxies> {
+    confab_api::TrustedProxies::parse(&config.trusted_proxies)
+        .map_err(|bad| anyhow::anyhow!("trusted_proxies: {bad:?}"))
+}
+
+/// `/metrics` outside the API router (a gateway, a server still starting), with the same
+/// rule as inside it: the token, else this machine only.
+fn metrics_route(
+    render_metrics: Arc<dyn Fn() -> String + Send + Sync>,
+    config: &Config,
+) -> anyhow::Result<axum::routing::MethodRouter> {
+    let trusted = trusted_proxies(config)?;
+    let token = config.metrics_token.clone();
+    Ok(axum::routing::get(
+        move |axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+              headers: axum::http::HeaderMap| async move {
+            let forwarded = headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok());
+            let client = trusted.client(peer.ip(), forwarded);
+            confab_api::serve_metrics(client, &headers, token.as_deref(), &*render_metrics)
+        },
+    ))
 }
 
 impl Running {

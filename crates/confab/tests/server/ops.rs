@@ -333,3 +333,35 @@ async fn the_openapi_document_says_what_the_server_does() {
         );
     }
 }
+
+/// `/metrics` is nobody's business but the operator's: without `metrics_token` only this
+/// machine reads it (a client forwarded by a trusted proxy is not on this machine); with it,
+/// only a request bearing the token.
+#[tokio::test]
+async fn metrics_are_for_this_machine_or_the_token_bearer() {
+    let get = |server: &Server, token: Option<&str>, forwarded: Option<&str>| {
+        let mut request = server.http.get(format!("{}/metrics", server.root()));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(addr) = forwarded {
+            request = request.header("x-forwarded-for", addr);
+        }
+        async move { request.send().await.expect("request").status().as_u16() }
+    };
+    let local = Server::start_with(&["--trusted-proxies", "127.0.0.1"]).await;
+    assert_eq!(get(&local, None, None).await, 200, "from this machine");
+    assert_eq!(
+        get(&local, None, Some("198.51.100.7")).await,
+        404,
+        "a client forwarded from elsewhere"
+    );
+    let guarded = Server::start_with(&["--metrics-token", "scrape-secret-0123"]).await;
+    assert_eq!(
+        get(&guarded, None, None).await,
+        404,
+        "the token is required"
+    );
+    assert_eq!(get(&guarded, Some("wrong-token"), None).await, 404);
+    assert_eq!(get(&guarded, Some("scrape-secret-0123"), None).await, 200);
+}
