@@ -96,3 +96,143 @@ async fn an_offboarded_member_leaves_every_channel_at_once_and_their_dms_stay_re
     let (status, _) = remove(&alice, &alice).await;
     assert_eq!(status, 403, "the owner cannot be removed");
 }
+
+/// What each role may do, as a table (docs/accounts.md, "Roles"): every row is tried by an
+/// owner, an admin, a member and a guest, each on fresh targets.
+#[tokio::test]
+async fn each_role_may_do_what_the_roles_table_says() {
+    use crate::harness::User;
+    let server = Server::start().await;
+    let owner = server.register("owner").await;
+    let (ws, _) = server.workspace(&owner, &[]).await;
+    let add = async |user: &User, role: &str| {
+        let (status, body) = server
+            .post(
+                &owner.token,
+                &format!("/workspaces/{ws}/members"),
+                json!({"user_id": user.id, "role": role}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    };
+    let admin = server.register("admin").await;
+    add(&admin, "admin").await;
+    let member = server.register("member").await;
+    add(&member, "member").await;
+    let guest = server.register("guest").await;
+    add(&guest, "guest").await;
+    let public = server.channel(&owner, &ws, "public", false, &[]).await;
+    let shared = server
+        .channel(&owner, &ws, "shared", false, &[&admin, &member, &guest])
+        .await;
+
+    let rows = [
+        "read a public channel not joined",
+        "join a public channel",
+        "create a channel",
+        "create an invite",
+        "add a workspace member",
+        "add an admin",
+        "remove a workspace member",
+        "delete another's message",
+        "rename another's channel",
+    ];
+    let expected: [(&str, &User, [u16; 9]); 4] = [
+        (
+            "owner",
+            &owner,
+            [200, 200, 201, 201, 201, 201, 204, 204, 200],
+        ),
+        (
+            "admin",
+            &admin,
+            [200, 200, 201, 201, 201, 403, 204, 204, 200],
+        ),
+        (
+            "member",
+            &member,
+            [200, 200, 201, 201, 403, 403, 403, 403, 403],
+        ),
+        (
+            "guest",
+            &guest,
+            [404, 404, 403, 403, 403, 403, 403, 403, 403],
+        ),
+    ];
+    for (role, user, want) in expected {
+        let fresh = server.register(&format!("fresh-{role}")).await;
+        let fresh_admin = server.register(&format!("fresh-admin-{role}")).await;
+        let victim = server.register(&format!("victim-{role}")).await;
+        add(&victim, "member").await;
+        let message = server
+            .send(&owner, &shared, &format!("m-{role}"), "by the owner")
+            .await;
+        let request =
+            async |method: reqwest::Method, path: String, body: Option<serde_json::Value>| {
+                server
+                    .request(method, Some(&user.token), &path, body)
+                    .await
+                    .0
+            };
+        use reqwest::Method;
+        let got = [
+            request(
+                Method::GET,
+                format!("/channels/{public}/messages?since=0"),
+                None,
+            )
+            .await,
+            request(
+                Method::POST,
+                format!("/channels/{public}/join"),
+                Some(json!({})),
+            )
+            .await,
+            request(
+                Method::POST,
+                format!("/workspaces/{ws}/channels"),
+                Some(json!({"name": format!("made-by-{role}")})),
+            )
+            .await,
+            request(
+                Method::POST,
+                format!("/workspaces/{ws}/invites"),
+                Some(json!({})),
+            )
+            .await,
+            request(
+                Method::POST,
+                format!("/workspaces/{ws}/members"),
+                Some(json!({"user_id": fresh.id})),
+            )
+            .await,
+            request(
+                Method::POST,
+                format!("/workspaces/{ws}/members"),
+                Some(json!({"user_id": fresh_admin.id, "role": "admin"})),
+            )
+            .await,
+            request(
+                Method::DELETE,
+                format!("/workspaces/{ws}/members/{}", victim.id),
+                None,
+            )
+            .await,
+            request(
+                Method::DELETE,
+                format!("/messages/{}", s(&message["id"])),
+                None,
+            )
+            .await,
+            request(
+                Method::PATCH,
+                format!("/channels/{shared}"),
+                Some(json!({"name": format!("renamed-by-{role}")})),
+            )
+            .await,
+        ];
+        for ((row, want), got) in rows.iter().zip(want).zip(got) {
+            assert_eq!(got, want, "{role}: {row}");
+        }
+    }
+}
