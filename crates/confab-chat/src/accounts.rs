@@ -234,6 +234,49 @@ impl ChatService {
         self.revoke_other_sessions(caller).await
     }
 
+    /// A one-time password reset for `username`, valid for `valid_for`: for an operator to
+    /// hand over (`confab admin reset-password`), since confab sends no email.
+    pub async fn issue_password_reset(
+        &self,
+        username: &str,
+        valid_for: std::time::Duration,
+    ) -> ChatResult<(String, Timestamp)> {
+        let username = Username::parse(username)?;
+        let (user, _) = self
+            .store
+            .user_credentials(username.as_str())
+            .await?
+            .ok_or_else(|| ChatError::refused(ErrorCode::UserNotFound, "no such user"))?;
+        let token = random_token()?;
+        let secs = i64::try_from(valid_for.as_secs()).unwrap_or(3600);
+        let expires_at = Timestamp::now().plus_secs(secs);
+        self.store
+            .create_password_reset(&token_hash(&token), &user.id, expires_at)
+            .await?;
+        Ok((token, expires_at))
+    }
+
+    /// Sets a new password with a reset token (once), and signs every session of the user's
+    /// out: whoever had the old password may hold one.
+    pub async fn reset_password(&self, token: &str, new: &str) -> ChatResult<()> {
+        let new = Password::parse(new)?;
+        let user = self
+            .store
+            .redeem_password_reset(&token_hash(token), Timestamp::now())
+            .await?
+            .ok_or_else(|| {
+                ChatError::refused(
+                    ErrorCode::InvalidCredentials,
+                    "the reset link is invalid, used or expired",
+                )
+            })?;
+        let password_hash = hash_password(new.expose().to_owned()).await?;
+        self.store.set_password(&user, &password_hash).await?;
+        let revoked = self.store.revoke_all_sessions(&user).await?;
+        self.announce_revoked(&user, revoked).await;
+        Ok(())
+    }
+
     /// Tells every gateway: sockets of these sessions close.
     async fn announce_revoked(&self, user: &UserId, sessions: Vec<SessionId>) {
         for session_id in sessions {

@@ -46,6 +46,14 @@ pub struct PasswordChangeRequest {
     pub new_password: String,
 }
 
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// From the link `confab admin reset-password` printed.
+    pub token: String,
+    pub new_password: String,
+}
+
 /// One of the caller's signed-in sessions (devices).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SessionWire {

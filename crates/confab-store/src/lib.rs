@@ -157,6 +157,21 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
     /// The user and their password hash, for login.
     async fn user_credentials(&self, username: &str) -> StoreResult<Option<(User, String)>>;
+    /// Signs every session of the user's out; the IDs.
+    async fn revoke_all_sessions(&self, user: &UserId) -> StoreResult<Vec<SessionId>>;
+    /// Records a one-time password reset for the user, valid until `expires_at`.
+    async fn create_password_reset(
+        &self,
+        token_hash: &[u8],
+        user: &UserId,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Consumes a password reset: the user it was for, unless used before or expired.
+    async fn redeem_password_reset(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> StoreResult<Option<UserId>>;
     /// Replaces a user's password hash.
     async fn set_password(&self, user: &UserId, password_hash: &str) -> StoreResult<()>;
     /// Signs a device in (and sweeps the user's expired sessions).

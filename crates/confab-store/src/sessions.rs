@@ -76,6 +76,12 @@ pub(crate) const LIVE_BY_ID: &str =
 pub(crate) const SWEEP_TICKETS: &str = "DELETE FROM ws_tickets WHERE expires_at < $1";
 pub(crate) const INSERT_TICKET: &str =
     "INSERT INTO ws_tickets (ticket_hash, user_id, expires_at, session_id) VALUES ($1, $2, $3, $4)";
+pub(crate) const DELETE_ALL: &str = "DELETE FROM sessions WHERE user_id = $1 RETURNING id";
+pub(crate) const INSERT_RESET: &str =
+    "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)";
+pub(crate) const SWEEP_RESETS: &str = "DELETE FROM password_resets WHERE expires_at < $1";
+pub(crate) const REDEEM_RESET: &str =
+    "DELETE FROM password_resets WHERE token_hash = $1 RETURNING user_id, expires_at";
 pub(crate) const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
 pub(crate) const REDEEM_TICKET: &str =
     "DELETE FROM ws_tickets WHERE ticket_hash = $1 RETURNING user_id, expires_at, session_id";
@@ -228,6 +234,60 @@ macro_rules! session_methods {
                     return Err($crate::StoreError::NotFound("user"));
                 }
                 Ok(())
+            }
+
+            pub(super) async fn revoke_all_sessions_in(
+                &self,
+                user: &confab_core::UserId,
+            ) -> $crate::StoreResult<Vec<confab_core::SessionId>> {
+                use $crate::error::DbContext;
+                let ids: Vec<String> = sqlx::query_scalar($crate::sessions::DELETE_ALL)
+                    .bind(user.as_str())
+                    .fetch_all(&self.$write)
+                    .await
+                    .ctx("revoking sessions")?;
+                Ok(ids
+                    .into_iter()
+                    .map(confab_core::SessionId::from_trusted)
+                    .collect())
+            }
+
+            pub(super) async fn create_password_reset_in(
+                &self,
+                token_hash: &[u8],
+                user: &confab_core::UserId,
+                expires_at: confab_core::Timestamp,
+            ) -> $crate::StoreResult<()> {
+                use $crate::error::DbContext;
+                sqlx::query($crate::sessions::SWEEP_RESETS)
+                    .bind(confab_core::Timestamp::now().as_micros())
+                    .execute(&self.$write)
+                    .await
+                    .ctx("sweeping password resets")?;
+                sqlx::query($crate::sessions::INSERT_RESET)
+                    .bind(token_hash)
+                    .bind(user.as_str())
+                    .bind(expires_at.as_micros())
+                    .execute(&self.$write)
+                    .await
+                    .ctx("creating a password reset")?;
+                Ok(())
+            }
+
+            pub(super) async fn redeem_password_reset_in(
+                &self,
+                token_hash: &[u8],
+                now: confab_core::Timestamp,
+            ) -> $crate::StoreResult<Option<confab_core::UserId>> {
+                use $crate::error::DbContext;
+                let row: Option<(String, i64)> = sqlx::query_as($crate::sessions::REDEEM_RESET)
+                    .bind(token_hash)
+                    .fetch_optional(&self.$write)
+                    .await
+                    .ctx("redeeming a password reset")?;
+                Ok(row
+                    .filter(|(_, expires_at)| *expires_at >= now.as_micros())
+                    .map(|(user, _)| confab_core::UserId::from_trusted(user)))
             }
 
             pub(super) async fn create_ticket_in(

@@ -1,6 +1,7 @@
 //! The confab binary's library half: configuration, wiring and the server lifecycle, so tests
 //! and tools can start a whole confab in-process as `main` does.
 
+pub mod admin;
 pub mod backend;
 pub mod config;
 mod http_serve;

@@ -18,18 +18,33 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Operator commands, on the store `serve` would use (same flags, file and environment).
+    Admin {
+        #[command(subcommand)]
+        command: confab::admin::AdminCommand,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
-    let Cli {
-        command: Command::Serve(args),
-    } = Cli::parse();
-    let config = Config::load(&args)?;
-    init_logging(&config);
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(serve(config))
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    };
+    match Cli::parse().command {
+        Command::Serve(args) => {
+            let config = Config::load(&args)?;
+            init_logging(&config);
+            runtime()?.block_on(serve(config))
+        }
+        Command::Admin { command } => {
+            let config = Config::load(command.args())?;
+            init_logging(&config);
+            let out = runtime()?.block_on(confab::admin::run(&config, command))?;
+            say(out.trim_end());
+            Ok(())
+        }
+    }
 }
 
 fn init_logging(config: &Config) {

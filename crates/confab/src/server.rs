@@ -42,9 +42,14 @@ pub struct Running {
     background: Vec<JoinHandle<()>>,
 }
 
+/// The configured store, as `serve` opens it (for `confab admin`).
+pub async fn open_store(config: &Config) -> anyhow::Result<StoreHandle> {
+    StoreHandle::open(config).await
+}
+
 /// The configured store, kept concrete so it can be closed.
 #[derive(Clone)]
-enum StoreHandle {
+pub enum StoreHandle {
     Sqlite(Arc<SqliteStore>),
     Postgres(Arc<PgStore>),
 }
@@ -97,14 +102,14 @@ impl StoreHandle {
         })
     }
 
-    fn store(&self) -> Arc<dyn Store> {
+    pub fn store(&self) -> Arc<dyn Store> {
         match self {
             StoreHandle::Sqlite(s) => s.clone(),
             StoreHandle::Postgres(s) => s.clone(),
         }
     }
 
-    async fn close(&self) {
+    pub async fn close(&self) {
         match self {
             StoreHandle::Sqlite(s) => s.close().await,
             StoreHandle::Postgres(s) => s.close().await,

@@ -9,8 +9,8 @@ use confab_core::SessionId;
 use confab_protocol::UserWire;
 use confab_protocol::WorkspaceWire;
 use confab_protocol::http::{
-    AuthResponse, LoginRequest, MeResponse, PasswordChangeRequest, RegisterRequest,
-    RevokedResponse, SessionWire, SessionsResponse, TicketResponse,
+    AuthResponse, LoginRequest, MeResponse, PasswordChangeRequest, PasswordResetRequest,
+    RegisterRequest, RevokedResponse, SessionWire, SessionsResponse, TicketResponse,
 };
 
 use crate::client_addr::ClientAddr;
@@ -117,6 +117,24 @@ pub async fn change_password(
         .change_password(&user.caller(), &req.current_password, &req.new_password)
         .await?;
     Ok(axum::Json(RevokedResponse { revoked }))
+}
+
+/// Set a new password with a one-time reset token (from `confab admin reset-password`); every
+/// session of the user's is signed out.
+#[utoipa::path(post, path = "/auth/reset-password", request_body = PasswordResetRequest,
+    security(()),
+    responses((status = 204), (status = 400), (status = 401), (status = 429)))]
+pub async fn reset_password(
+    State(state): State<ApiState>,
+    ClientAddr(peer): ClientAddr,
+    Json(req): Json<PasswordResetRequest>,
+) -> ApiResult<StatusCode> {
+    check_auth_rate(&state, peer)?;
+    state
+        .chat
+        .reset_password(&req.token, &req.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller's signed-in sessions (devices), most recently used first.

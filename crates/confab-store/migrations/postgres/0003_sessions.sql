@@ -10,3 +10,9 @@ ALTER TABLE sessions ALTER COLUMN id SET NOT NULL;
 CREATE UNIQUE INDEX sessions_by_id ON sessions(id);
 CREATE INDEX sessions_by_user ON sessions(user_id);
 ALTER TABLE ws_tickets ADD COLUMN session_id TEXT COLLATE "C" NOT NULL DEFAULT '';
+-- One-time password resets an operator issues (`confab admin reset-password`), stored hashed.
+CREATE TABLE password_resets (
+    token_hash BYTEA PRIMARY KEY,
+    user_id    TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+    expires_at BIGINT NOT NULL
+);

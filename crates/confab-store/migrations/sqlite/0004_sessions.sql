@@ -14,3 +14,9 @@ UPDATE sessions SET
 CREATE UNIQUE INDEX sessions_by_id ON sessions(id);
 CREATE INDEX sessions_by_user ON sessions(user_id);
 ALTER TABLE ws_tickets ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
+-- One-time password resets an operator issues (`confab admin reset-password`), stored hashed.
+CREATE TABLE password_resets (
+    token_hash BLOB PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users(id),
+    expires_at INTEGER NOT NULL
+) STRICT;

@@ -386,6 +386,28 @@ impl Store for SqliteStore {
         }
     }
 
+    async fn revoke_all_sessions(&self, user: &UserId) -> StoreResult<Vec<SessionId>> {
+        self.revoke_all_sessions_in(user).await
+    }
+
+    async fn create_password_reset(
+        &self,
+        token_hash: &[u8],
+        user: &UserId,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        self.create_password_reset_in(token_hash, user, expires_at)
+            .await
+    }
+
+    async fn redeem_password_reset(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> StoreResult<Option<UserId>> {
+        self.redeem_password_reset_in(token_hash, now).await
+    }
+
     async fn set_password(&self, user: &UserId, password_hash: &str) -> StoreResult<()> {
         self.set_password_in(user, password_hash).await
     }

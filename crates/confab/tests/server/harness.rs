@@ -281,6 +281,32 @@ impl Server {
         }
     }
 
+    /// Runs `confab admin <command…>` on this server's store (its data directory and flags),
+    /// as an operator would beside it; what it prints.
+    #[allow(dead_code)] // not every test binary uses it
+    pub async fn admin(&self, command: &[&str]) -> String {
+        let out = tokio::time::timeout(
+            WAIT,
+            Command::new(env!("CARGO_BIN_EXE_confab"))
+                .arg("admin")
+                .args(command)
+                .arg("--data-dir")
+                .arg(self.dir.join("data"))
+                .args(&self.args)
+                .env("CONFAB_LOG", "warn")
+                .output(),
+        )
+        .await
+        .expect("confab admin finished in time")
+        .expect("run confab admin");
+        assert!(
+            out.status.success(),
+            "confab admin {command:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// SIGKILL: no chance to flush anything.
     pub async fn kill9(&mut self) {
         self.child.start_kill().expect("kill");

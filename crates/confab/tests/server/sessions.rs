@@ -238,3 +238,61 @@ async fn a_password_change_needs_the_current_one_and_signs_other_devices_out() {
         .await;
     assert_eq!(status, 200);
 }
+
+/// An operator resets a password with `confab admin reset-password`, no email needed: the
+/// one-time link sets a new password once, and signs every session of the user's out.
+#[tokio::test]
+async fn an_operator_s_reset_link_sets_a_password_once_and_signs_everything_out() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let mut socket = server.connect(&alice).await;
+    let printed = server.admin(&["reset-password", "alice"]).await;
+    let token = printed
+        .split("#token=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no link in {printed:?}"))
+        .to_owned();
+    let reset = |token: &str, password: &str| json!({"token": token, "new_password": password});
+    let (status, _) = server
+        .request(
+            reqwest::Method::POST,
+            None,
+            "/auth/reset-password",
+            Some(reset(&token, "brand new horse")),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(closed_with(&mut socket).await, Ended::Close(Some(4001)));
+    assert_eq!(
+        server.get(&alice.token, "/me").await.0,
+        401,
+        "every session ends"
+    );
+    let (status, body) = server
+        .request(
+            reqwest::Method::POST,
+            None,
+            "/auth/reset-password",
+            Some(reset(&token, "another horse")),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("invalid_credentials")),
+        "the link works once"
+    );
+    login_with(&server, "alice", "brand new horse").await;
+}
+
+async fn login_with(server: &Server, username: &str, password: &str) {
+    let (status, body) = server
+        .request(
+            reqwest::Method::POST,
+            None,
+            "/auth/login",
+            Some(json!({"username": username, "password": password})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}

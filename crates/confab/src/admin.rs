@@ -1,0 +1,66 @@
+//! `confab admin …`: what an operator does from the server's shell, with the same
+//! configuration as `confab serve` (so the same store), whether or not the server runs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Subcommand;
+use confab_bus::{MemoryBus, MemoryPresence};
+use confab_chat::ChatService;
+
+use crate::config::Config;
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Prints a one-time link (valid one hour) with which USER sets a new password; using it
+    /// signs every session of theirs out. No email is needed.
+    ResetPassword {
+        /// The username.
+        user: String,
+        #[command(flatten)]
+        args: crate::config::ServeArgs,
+    },
+}
+
+impl AdminCommand {
+    /// The configuration flags given with the command.
+    pub fn args(&self) -> &crate::config::ServeArgs {
+        match self {
+            AdminCommand::ResetPassword { args, .. } => args,
+        }
+    }
+}
+
+/// How long a reset link works.
+const RESET_VALID_FOR: Duration = Duration::from_secs(3600);
+
+/// Runs an admin command; what it prints goes to stdout.
+pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<String> {
+    let store = crate::server::open_store(config).await?;
+    // No bus: nothing published here has a subscriber in this process.
+    let chat = ChatService::new(
+        store.store(),
+        Arc::new(MemoryBus::new()),
+        Arc::new(MemoryPresence::new()),
+        config.chat(),
+    );
+    let out = match command {
+        AdminCommand::ResetPassword { user, .. } => {
+            let (token, expires_at) = chat.issue_password_reset(&user, RESET_VALID_FOR).await?;
+            let base = config
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", config.listen));
+            format!(
+                "Give this to {user}; it works once, until {expires_at}:\n\
+                 {base}/reset-password#token={token}\n\
+                 (until the web client has that page: POST {base}/api/v1/auth/reset-password \
+                 with {{\"token\": \"{token}\", \"new_password\": \"…\"}})\n",
+                expires_at = expires_at.to_rfc3339(),
+                base = base.trim_end_matches('/'),
+            )
+        }
+    };
+    store.close().await;
+    Ok(out)
+}
