@@ -41,6 +41,8 @@ impl TrustedProxies {
 
     /// The client behind `peer`, given the request's `X-Forwarded-For` values.
     pub fn client<'a>(&self, peer: IpAddr, forwarded: impl Iterator<Item = &'a str>) -> IpAddr {
+        // `::ffff:10.0.0.5` (a listener on `[::]`) is 10.0.0.5.
+        let peer = peer.to_canonical();
         if !self.trusts(peer) {
             return peer;
         }
@@ -50,7 +52,7 @@ impl TrustedProxies {
             .collect();
         let mut client = peer;
         for hop in hops.iter().rev() {
-            match hop.parse::<IpAddr>() {
+            match hop.parse::<IpAddr>().map(|a| a.to_canonical()) {
                 Ok(addr) => {
                     client = addr;
                     if !self.trusts(addr) {

@@ -225,7 +225,8 @@ async fn metrics(
 }
 
 /// `/metrics` for whoever may read it: with `metrics_token` set, a request bearing it (from
-/// anywhere: a scraper on another host); without, only a client on this machine. Everyone
+/// anywhere: a scraper on another host); without, only a client on this machine, not
+/// forwarded by a proxy. Everyone
 /// else gets 404, as for a route that does not exist. What the counters say (how many
 /// sockets, how many sends) is nobody else's business.
 pub fn serve_metrics(
@@ -240,7 +241,14 @@ pub fn serve_metrics(
             .and_then(|v| v.to_str().ok())
             .and_then(confab_protocol::http::bearer_token)
             .is_some_and(|given| constant_time_eq(given.as_bytes(), token.as_bytes())),
-        None => client.is_loopback(),
+        // A proxy on this machine makes every request loopback: one that says it forwards
+        // for someone is not from here.
+        None => {
+            client.is_loopback()
+                && !["x-forwarded-for", "forwarded", "x-real-ip"]
+                    .iter()
+                    .any(|h| headers.contains_key(*h))
+        }
     };
     if !allowed {
         return ApiError::new(ErrorCode::NotFound, "no such route").into_response();

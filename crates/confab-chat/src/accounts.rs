@@ -169,6 +169,14 @@ impl ChatService {
             })
     }
 
+    /// Whether a session is still signed in and unexpired.
+    pub async fn session_live(&self, session: &SessionId) -> ChatResult<bool> {
+        Ok(self
+            .store
+            .session_live(session, Timestamp::now(), self.config.session_life)
+            .await?)
+    }
+
     /// The caller's live sessions, most recently used first.
     pub async fn sessions(&self, caller: &Caller) -> ChatResult<Vec<SessionInfo>> {
         Ok(self
@@ -266,7 +274,7 @@ impl ChatService {
             .await?
             .ok_or_else(|| {
                 ChatError::refused(
-                    ErrorCode::InvalidCredentials,
+                    ErrorCode::InvalidResetToken,
                     "the reset link is invalid, used or expired",
                 )
             })?;

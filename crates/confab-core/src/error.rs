@@ -35,6 +35,7 @@ pub enum ErrorCode {
     MessageDeleted,
     CannotLeaveDm,
     NotAllowedForDm,
+    InvalidResetToken,
     // 401
     Unauthorized,
     InvalidCredentials,
@@ -81,7 +82,9 @@ impl ErrorCode {
             | InvalidDisplayName | InvalidEmail | InvalidWorkspaceName | InvalidChannelName
             | InvalidTopic | InvalidClientMsgId | InvalidRole | EmptyBody | BodyTooLong
             | InvalidBody | InvalidLimit | InvalidCursor | InvalidThreadRoot | InvalidMembers
-            | InvalidEmoji | InvalidSeq | CannotLeaveDm | NotAllowedForDm => 400,
+            | InvalidEmoji | InvalidSeq | CannotLeaveDm | NotAllowedForDm | InvalidResetToken => {
+                400
+            }
             Unauthorized | InvalidCredentials => 401,
             Forbidden | NotInChannel | WrongPassword => 403,
             NotFound | UserNotFound | WorkspaceNotFound | ChannelNotFound | MessageNotFound
@@ -131,6 +134,7 @@ impl ErrorCode {
             MessageDeleted => "message_deleted",
             CannotLeaveDm => "cannot_leave_dm",
             NotAllowedForDm => "not_allowed_for_dm",
+            InvalidResetToken => "invalid_reset_token",
             Unauthorized => "unauthorized",
             InvalidCredentials => "invalid_credentials",
             Forbidden => "forbidden",

@@ -38,6 +38,9 @@ pub trait ChatBackend: Send + Sync + 'static {
     async fn authenticate(&self, token: &str) -> Result<(UserId, SessionId), BackendError>;
     /// The user and session a WebSocket ticket was issued to (consuming it).
     async fn redeem_ticket(&self, ticket: &str) -> Result<(UserId, SessionId), BackendError>;
+    /// Whether a session is still signed in (checked for each socket after it registers
+    /// and every few minutes after).
+    async fn session_live(&self, session: &SessionId) -> Result<bool, BackendError>;
     async fn user_channel_ids(&self, user: &UserId) -> Result<Vec<ChannelId>, BackendError>;
     async fn last_seq(&self, channel: &ChannelId) -> Result<i64, BackendError>;
     async fn changes_after(

@@ -172,6 +172,18 @@ impl ChatBackend for RemoteBackend {
         }
     }
 
+    async fn session_live(&self, session: &SessionId) -> Result<bool, BackendError> {
+        match self
+            .call(GatewayCall::SessionLive {
+                session_id: session.clone(),
+            })
+            .await?
+        {
+            GatewayReply::Live { live } => Ok(live),
+            other => Err(unexpected(other)),
+        }
+    }
+
     async fn user_channel_ids(&self, user: &UserId) -> Result<Vec<ChannelId>, BackendError> {
         match self
             .call(GatewayCall::UserChannelIds {
@@ -375,6 +387,9 @@ async fn answer(b: &dyn ChatBackend, call: GatewayCall) -> Result<GatewayReply, 
                 session_id,
             }
         }
+        GatewayCall::SessionLive { session_id } => GatewayReply::Live {
+            live: b.session_live(&session_id).await?,
+        },
         GatewayCall::UserChannelIds { user_id } => GatewayReply::Channels {
             channel_ids: b.user_channel_ids(&user_id).await?,
         },

@@ -130,6 +130,11 @@ pub(crate) async fn run(gw: Arc<Inner>, ws: WebSocket, user: UserId, session: Se
     let (mut sink, mut stream) = ws.split();
     metrics::gauge!("confab_open_sockets").increment(1.0);
     let close = match gw.register(&handle).await {
+        // Registered (so a revocation from now on reaches it): one that landed before, while
+        // the handshake ran, is caught here.
+        Ok(()) if !session_still_live(&gw, &handle).await => {
+            Some((CLOSE_REVOKED, "session signed out"))
+        }
         Ok(()) => {
             let hello = ServerFrame::Hello {
                 user_id: user.to_string(),
@@ -184,6 +189,7 @@ async fn serve(
     // reset per frame), and the timer, when it fires, works out which is due.
     let mut last_heard = Instant::now();
     let mut next_ping = last_heard + config.ping_interval;
+    let mut next_session_check = last_heard + SESSION_CHECK;
     let timer = tokio::time::sleep_until(next_ping.min(last_heard + config.idle_timeout));
     tokio::pin!(timer);
     let mut backlog: VecDeque<ClientFrame> = VecDeque::new();
@@ -264,6 +270,12 @@ async fn serve(
                 if now >= last_heard + config.idle_timeout {
                     return None;
                 }
+                if now >= next_session_check {
+                    next_session_check = now + SESSION_CHECK;
+                    if !session_still_live(gw, handle).await {
+                        return Some((CLOSE_REVOKED, "session signed out"));
+                    }
+                }
                 if now >= next_ping {
                     if let Err(end) = write(gw, sink, outbox, [Message::Ping(Default::default())]).await {
                         return end;
@@ -273,6 +285,19 @@ async fn serve(
                 timer.as_mut().reset(next_ping.min(last_heard + config.idle_timeout));
             }
         }
+    }
+}
+
+/// How often an open socket's session is checked: a session that expired, or whose
+/// revocation this gateway missed, closes its sockets within this.
+const SESSION_CHECK: Duration = Duration::from_secs(300);
+
+/// Whether the socket's session is still signed in. If the chat service cannot say, yes:
+/// an outage must not close every socket.
+async fn session_still_live(gw: &Inner, handle: &SocketHandle) -> bool {
+    match tokio::time::timeout(CLOSE_TIMEOUT, gw.backend.session_live(handle.session())).await {
+        Ok(Ok(live)) => live,
+        _ => true,
     }
 }
 

@@ -18,6 +18,10 @@ pub enum GatewayCall {
     RedeemTicket {
         ticket: String,
     },
+    /// Whether a session is still signed in (a gateway checks its sockets' sessions).
+    SessionLive {
+        session_id: SessionId,
+    },
     UserChannelIds {
         user_id: UserId,
     },
@@ -77,6 +81,9 @@ pub enum GatewayReply {
     },
     Users {
         user_ids: Vec<UserId>,
+    },
+    Live {
+        live: bool,
     },
     Done,
 }

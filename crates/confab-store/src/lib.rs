@@ -157,6 +157,13 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
     /// The user and their password hash, for login.
     async fn user_credentials(&self, username: &str) -> StoreResult<Option<(User, String)>>;
+    /// Whether a session is live (not signed out, not expired).
+    async fn session_live(
+        &self,
+        session: &SessionId,
+        now: Timestamp,
+        life: SessionLifetime,
+    ) -> StoreResult<bool>;
     /// Signs every session of the user's out; the IDs.
     async fn revoke_all_sessions(&self, user: &UserId) -> StoreResult<Vec<SessionId>>;
     /// Records a one-time password reset for the user, valid until `expires_at`.

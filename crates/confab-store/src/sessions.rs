@@ -83,6 +83,8 @@ pub(crate) const SWEEP_RESETS: &str = "DELETE FROM password_resets WHERE expires
 pub(crate) const REDEEM_RESET: &str =
     "DELETE FROM password_resets WHERE token_hash = $1 RETURNING user_id, expires_at";
 pub(crate) const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
+/// A new password voids every reset link still out for the user.
+pub(crate) const DELETE_RESETS: &str = "DELETE FROM password_resets WHERE user_id = $1";
 pub(crate) const REDEEM_TICKET: &str =
     "DELETE FROM ws_tickets WHERE ticket_hash = $1 RETURNING user_id, expires_at, session_id";
 
@@ -233,7 +235,30 @@ macro_rules! session_methods {
                 if changed == 0 {
                     return Err($crate::StoreError::NotFound("user"));
                 }
+                sqlx::query($crate::sessions::DELETE_RESETS)
+                    .bind(user.as_str())
+                    .execute(&self.$write)
+                    .await
+                    .ctx("voiding password resets")?;
                 Ok(())
+            }
+
+            pub(super) async fn session_live_in(
+                &self,
+                session: &confab_core::SessionId,
+                now: confab_core::Timestamp,
+                life: $crate::sessions::SessionLifetime,
+            ) -> $crate::StoreResult<bool> {
+                use $crate::error::DbContext;
+                let (created_after, seen_after) = life.bounds(now);
+                let live: Option<i32> = sqlx::query_scalar($crate::sessions::LIVE_BY_ID)
+                    .bind(session.as_str())
+                    .bind(created_after)
+                    .bind(seen_after)
+                    .fetch_optional(&self.$read)
+                    .await
+                    .ctx("checking a session")?;
+                Ok(live.is_some())
             }
 
             pub(super) async fn revoke_all_sessions_in(

@@ -48,6 +48,10 @@ impl ChatBackend for LocalBackend {
         Ok((caller.user, caller.session))
     }
 
+    async fn session_live(&self, session: &SessionId) -> Result<bool, BackendError> {
+        self.0.session_live(session).await.map_err(backend_error)
+    }
+
     async fn user_channel_ids(&self, user: &UserId) -> Result<Vec<ChannelId>, BackendError> {
         self.0.user_channel_ids(user).await.map_err(backend_error)
     }

@@ -411,8 +411,11 @@ impl Config {
             anyhow::bail!("trusted_proxies: {bad:?} is neither an address nor a network");
         }
         anyhow::ensure!(
-            self.session_idle_days >= 1 && self.session_lifetime_days >= self.session_idle_days,
-            "session_idle_days must be at least 1, and session_lifetime_days at least that"
+            self.session_idle_days >= 1
+                && self.session_lifetime_days >= self.session_idle_days
+                && self.session_lifetime_days <= 3650,
+            "session_idle_days must be at least 1, and session_lifetime_days at least that and \
+             at most 3650"
         );
         anyhow::ensure!(
             self.bus_publish_queue_bytes >= 1024 * 1024,

@@ -123,7 +123,7 @@ pub async fn change_password(
 /// session of the user's is signed out.
 #[utoipa::path(post, path = "/auth/reset-password", request_body = PasswordResetRequest,
     security(()),
-    responses((status = 204), (status = 400), (status = 401), (status = 429)))]
+    responses((status = 204), (status = 400), (status = 429)))]
 pub async fn reset_password(
     State(state): State<ApiState>,
     ClientAddr(peer): ClientAddr,

@@ -5,7 +5,9 @@ ALTER TABLE sessions ADD COLUMN id TEXT COLLATE "C";
 ALTER TABLE sessions ADD COLUMN last_seen_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN client_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE sessions ADD COLUMN created_from TEXT NOT NULL DEFAULT '';
-UPDATE sessions SET id = gen_random_uuid()::text, last_seen_at = created_at;
+-- Sessions from before: seen now (they were never timed). gen_random_uuid(): PostgreSQL 13+.
+UPDATE sessions SET id = gen_random_uuid()::text,
+    last_seen_at = (extract(epoch FROM clock_timestamp()) * 1000000)::bigint;
 ALTER TABLE sessions ALTER COLUMN id SET NOT NULL;
 CREATE UNIQUE INDEX sessions_by_id ON sessions(id);
 CREATE INDEX sessions_by_user ON sessions(user_id);

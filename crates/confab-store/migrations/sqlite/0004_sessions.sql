@@ -5,12 +5,13 @@ ALTER TABLE sessions ADD COLUMN id TEXT;
 ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN client_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE sessions ADD COLUMN created_from TEXT NOT NULL DEFAULT '';
--- Sessions from before this migration: a random UUID-shaped ID each, seen when made.
+-- Sessions from before this migration: a random UUID-shaped ID each, seen now (they were
+-- never timed; counting from their creation would sign out everyone who signed in a month ago).
 UPDATE sessions SET
     id = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-7' ||
                substr(hex(randomblob(2)), 2) || '-8' || substr(hex(randomblob(2)), 2) || '-' ||
                hex(randomblob(6))),
-    last_seen_at = created_at;
+    last_seen_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000000;
 CREATE UNIQUE INDEX sessions_by_id ON sessions(id);
 CREATE INDEX sessions_by_user ON sessions(user_id);
 ALTER TABLE ws_tickets ADD COLUMN session_id TEXT NOT NULL DEFAULT '';

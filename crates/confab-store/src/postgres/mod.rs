@@ -415,6 +415,15 @@ impl Store for PgStore {
         }
     }
 
+    async fn session_live(
+        &self,
+        session: &SessionId,
+        now: Timestamp,
+        life: SessionLifetime,
+    ) -> StoreResult<bool> {
+        self.session_live_in(session, now, life).await
+    }
+
     async fn revoke_all_sessions(&self, user: &UserId) -> StoreResult<Vec<SessionId>> {
         self.revoke_all_sessions_in(user).await
     }
@@ -756,7 +765,14 @@ impl Store for PgStore {
     }
 
     async fn remove_workspace_member(&self, ws: &WorkspaceId, user: &UserId) -> StoreResult<bool> {
-        // One SQL text for both engines.
+        // One SQL text for both engines. Their invites go first: one made just before
+        // would otherwise let them back in.
+        sqlx::query("DELETE FROM invites WHERE workspace_id = $1 AND created_by = $2")
+            .bind(ws.as_str())
+            .bind(user.as_str())
+            .execute(&self.pool)
+            .await
+            .ctx("removing a member's invites")?;
         let removed =
             sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
                 .bind(ws.as_str())

@@ -356,6 +356,12 @@ async fn metrics_are_for_this_machine_or_the_token_bearer() {
         404,
         "a client forwarded from elsewhere"
     );
+    let behind_local_proxy = Server::start().await;
+    assert_eq!(
+        get(&behind_local_proxy, None, Some("198.51.100.7")).await,
+        404,
+        "a proxy on this machine forwarding someone else"
+    );
     let guarded = Server::start_with(&["--metrics-token", "scrape-secret-0123"]).await;
     assert_eq!(
         get(&guarded, None, None).await,

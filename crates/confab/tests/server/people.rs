@@ -26,6 +26,12 @@ async fn an_offboarded_member_leaves_every_channel_at_once_and_their_dms_stay_re
     let dm = s(&dm["channel"]["id"]);
     server.send(&bob, &dm, "hello", "a DM from bob").await;
     server.send(&bob, &general, "hi", "bob was here").await;
+    // An invite made just before leaving must not be a way back in.
+    let (status, invite) = server
+        .post(&bob.token, &format!("/workspaces/{ws}/invites"), json!({}))
+        .await;
+    assert_eq!(status, 201, "{invite}");
+    let code = s(&invite["invite"]["code"]);
     let mut bobs_socket = server.connect(&bob).await;
 
     let remove = |actor: &crate::harness::User, target: &crate::harness::User| {
@@ -81,6 +87,10 @@ async fn an_offboarded_member_leaves_every_channel_at_once_and_their_dms_stay_re
         .post(&bob.token, &format!("/channels/{general}/join"), json!({}))
         .await;
     assert_eq!(status, 404, "nor can he join back");
+    let (status, body) = server
+        .post(&bob.token, &format!("/invites/{code}/accept"), json!({}))
+        .await;
+    assert_eq!(status, 404, "nor come back with his own invite: {body}");
 
     // What he wrote remains, and alice still reads their DM.
     let (messages, _) = server.catch_up(&alice, &dm, 0, 50).await;
