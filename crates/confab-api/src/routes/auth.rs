@@ -17,6 +17,7 @@ use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Json};
 use crate::state::ApiState;
+use confab_protocol::http::ErrorResponse;
 
 /// Who is signing in: the name the client gives, else its User-Agent; and its address.
 fn client<'a>(name: Option<&'a str>, headers: &'a HeaderMap, peer: IpAddr) -> ClientInfo<'a> {
@@ -38,7 +39,7 @@ fn check_auth_rate(state: &ApiState, peer: IpAddr) -> ApiResult<()> {
 
 /// Create an account and sign in.
 #[utoipa::path(post, path = "/auth/register", request_body = RegisterRequest, security(()),
-    responses((status = 201, body = AuthResponse), (status = 400), (status = 409), (status = 429)))]
+    responses((status = 201, body = AuthResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn register(
     State(state): State<ApiState>,
     ClientAddr(peer): ClientAddr,
@@ -69,7 +70,7 @@ pub async fn register(
 
 /// Sign in.
 #[utoipa::path(post, path = "/auth/login", request_body = LoginRequest, security(()),
-    responses((status = 200, body = AuthResponse), (status = 401), (status = 429)))]
+    responses((status = 200, body = AuthResponse), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn login(
     State(state): State<ApiState>,
     ClientAddr(peer): ClientAddr,
@@ -93,7 +94,7 @@ pub async fn login(
 
 /// Sign out: revokes the session this request's token belongs to, its unredeemed tickets
 /// and every socket it opened.
-#[utoipa::path(post, path = "/auth/logout", responses((status = 204), (status = 401)))]
+#[utoipa::path(post, path = "/auth/logout", responses((status = 204), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn logout(State(state): State<ApiState>, user: AuthUser) -> ApiResult<StatusCode> {
     state.chat.logout(&user.caller(), &user.token).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -102,8 +103,7 @@ pub async fn logout(State(state): State<ApiState>, user: AuthUser) -> ApiResult<
 /// Change the caller's password (the current one is required); every other session of the
 /// caller's is signed out.
 #[utoipa::path(post, path = "/me/password", request_body = PasswordChangeRequest,
-    responses((status = 200, body = RevokedResponse), (status = 400), (status = 401),
-        (status = 403), (status = 429)))]
+    responses((status = 200, body = RevokedResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn change_password(
     State(state): State<ApiState>,
     ClientAddr(peer): ClientAddr,
@@ -123,7 +123,7 @@ pub async fn change_password(
 /// session of the user's is signed out.
 #[utoipa::path(post, path = "/auth/reset-password", request_body = PasswordResetRequest,
     security(()),
-    responses((status = 204), (status = 400), (status = 429)))]
+    responses((status = 204), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn reset_password(
     State(state): State<ApiState>,
     ClientAddr(peer): ClientAddr,
@@ -139,7 +139,7 @@ pub async fn reset_password(
 
 /// The caller's signed-in sessions (devices), most recently used first.
 #[utoipa::path(get, path = "/me/sessions",
-    responses((status = 200, body = SessionsResponse), (status = 401)))]
+    responses((status = 200, body = SessionsResponse), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn sessions(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -163,7 +163,7 @@ pub async fn sessions(
 /// Sign one of the caller's sessions out (its sockets close at once, on every gateway).
 #[utoipa::path(delete, path = "/me/sessions/{session_id}",
     params(("session_id" = String, Path, description = "a session ID from GET /me/sessions")),
-    responses((status = 204), (status = 400), (status = 401), (status = 404)))]
+    responses((status = 204), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn revoke_session(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -176,7 +176,7 @@ pub async fn revoke_session(
 
 /// "Sign out everywhere else": every session of the caller's but this one.
 #[utoipa::path(post, path = "/me/sessions/revoke-others",
-    responses((status = 200, body = RevokedResponse), (status = 401)))]
+    responses((status = 200, body = RevokedResponse), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn revoke_other_sessions(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -186,7 +186,7 @@ pub async fn revoke_other_sessions(
 }
 
 /// The caller and their workspaces.
-#[utoipa::path(get, path = "/me", responses((status = 200, body = MeResponse), (status = 401)))]
+#[utoipa::path(get, path = "/me", responses((status = 200, body = MeResponse), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn me(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -203,7 +203,7 @@ pub async fn me(
 
 /// A single-use ticket, valid 30 seconds, for opening a WebSocket from a browser
 /// (`/api/v1/ws?ticket=`).
-#[utoipa::path(post, path = "/ws/ticket", responses((status = 200, body = TicketResponse), (status = 401)))]
+#[utoipa::path(post, path = "/ws/ticket", responses((status = 200, body = TicketResponse), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn ws_ticket(
     State(state): State<ApiState>,
     user: AuthUser,

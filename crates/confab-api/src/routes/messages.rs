@@ -13,6 +13,7 @@ use confab_protocol::http::{
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Json, Query};
 use crate::state::ApiState;
+use confab_protocol::http::ErrorResponse;
 
 const DEFAULT_PAGE: u32 = 50;
 
@@ -20,8 +21,7 @@ const DEFAULT_PAGE: u32 = 50;
 /// `client_msg_id` was sent before.
 #[utoipa::path(post, path = "/channels/{id}/messages", request_body = SendMessageRequest,
     params(("id" = String, Path)),
-    responses((status = 201, body = MessageResponse), (status = 200, body = MessageResponse),
-        (status = 400), (status = 403), (status = 404), (status = 429)))]
+    responses((status = 201, body = MessageResponse), (status = 200, body = MessageResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn send(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -57,7 +57,7 @@ pub async fn send(
 /// The changes feed (`since`), or a history page (`before`, newest first; neither means the
 /// newest page).
 #[utoipa::path(get, path = "/channels/{id}/messages", params(("id" = String, Path), MessagesQuery),
-    responses((status = 200, body = MessagesResponse), (status = 400), (status = 404)))]
+    responses((status = 200, body = MessagesResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn list(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -92,7 +92,7 @@ pub async fn list(
 
 /// One message the caller can read.
 #[utoipa::path(get, path = "/messages/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = MessageResponse), (status = 404)))]
+    responses((status = 200, body = MessageResponse), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn get_message(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -109,7 +109,7 @@ pub async fn get_message(
 
 /// Edit a message (its author only).
 #[utoipa::path(patch, path = "/messages/{id}", request_body = EditMessageRequest, params(("id" = String, Path)),
-    responses((status = 200, body = MessageResponse), (status = 400), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = MessageResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn edit_message(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -127,7 +127,7 @@ pub async fn edit_message(
 
 /// Delete a message (its author, a channel or workspace admin): a tombstone remains.
 #[utoipa::path(delete, path = "/messages/{id}", params(("id" = String, Path)),
-    responses((status = 204), (status = 403), (status = 404)))]
+    responses((status = 204), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn delete_message(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -142,7 +142,7 @@ pub async fn delete_message(
 
 /// Add your reaction (idempotent). `emoji` is a Unicode emoji or a `:short_code:`.
 #[utoipa::path(put, path = "/messages/{id}/reactions/{emoji}", params(("id" = String, Path), ("emoji" = String, Path)),
-    responses((status = 200, body = MessageResponse), (status = 400), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = MessageResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn add_reaction(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -159,7 +159,7 @@ pub async fn add_reaction(
 
 /// Remove your reaction (idempotent).
 #[utoipa::path(delete, path = "/messages/{id}/reactions/{emoji}", params(("id" = String, Path), ("emoji" = String, Path)),
-    responses((status = 200, body = MessageResponse), (status = 400), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = MessageResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn remove_reaction(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -176,7 +176,7 @@ pub async fn remove_reaction(
 
 /// A thread: its root and live replies, by the root or any reply.
 #[utoipa::path(get, path = "/messages/{id}/thread", params(("id" = String, Path)),
-    responses((status = 200, body = ThreadResponse), (status = 404)))]
+    responses((status = 200, body = ThreadResponse), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn thread(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -191,7 +191,7 @@ pub async fn thread(
 
 /// Move your read cursor forward (never backwards); all your devices are told.
 #[utoipa::path(post, path = "/channels/{id}/read", request_body = ReadRequest, params(("id" = String, Path)),
-    responses((status = 200, body = ReadResponse), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 200, body = ReadResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn mark_read(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -207,7 +207,7 @@ pub async fn mark_read(
 
 /// Presence of users who share a workspace with you (others are left out).
 #[utoipa::path(get, path = "/users/presence", params(PresenceQuery),
-    responses((status = 200, body = PresenceResponse), (status = 400)))]
+    responses((status = 200, body = PresenceResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn presence(
     State(state): State<ApiState>,
     user: AuthUser,

@@ -13,10 +13,11 @@ use confab_protocol::{ChannelWire, WorkspaceWire};
 use crate::error::ApiResult;
 use crate::extract::{AuthUser, Json, OptionalJson};
 use crate::state::ApiState;
+use confab_protocol::http::ErrorResponse;
 
 /// Create a workspace; the caller becomes its owner and `#general` is created.
 #[utoipa::path(post, path = "/workspaces", request_body = CreateWorkspaceRequest,
-    responses((status = 201, body = WorkspaceResponse), (status = 400), (status = 401)))]
+    responses((status = 201, body = WorkspaceResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn create_workspace(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -34,7 +35,7 @@ pub async fn create_workspace(
 /// Add a user to the workspace (admins only).
 #[utoipa::path(post, operation_id = "add_workspace_member", path = "/workspaces/{id}/members", request_body = AddWorkspaceMemberRequest,
     params(("id" = String, Path)),
-    responses((status = 201, body = WorkspaceResponse), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 201, body = WorkspaceResponse), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn add_member(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -60,7 +61,7 @@ pub async fn add_member(
 #[utoipa::path(delete, operation_id = "remove_workspace_member",
     path = "/workspaces/{id}/members/{user_id}",
     params(("id" = String, Path), ("user_id" = String, Path)),
-    responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 204), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn remove_member(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -78,7 +79,7 @@ pub async fn remove_member(
 /// Create an invite code (any member but guests).
 #[utoipa::path(post, path = "/workspaces/{id}/invites", request_body = CreateInviteRequest,
     params(("id" = String, Path)),
-    responses((status = 201, body = InviteResponse), (status = 403), (status = 404)))]
+    responses((status = 201, body = InviteResponse), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn create_invite(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -105,7 +106,7 @@ pub async fn create_invite(
 
 /// Join a workspace with an invite code.
 #[utoipa::path(post, path = "/invites/{code}/accept", params(("code" = String, Path)),
-    responses((status = 200, body = WorkspaceResponse), (status = 404), (status = 409), (status = 410)))]
+    responses((status = 200, body = WorkspaceResponse), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 410, body = ErrorResponse, description = "gone"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn accept_invite(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -119,7 +120,7 @@ pub async fn accept_invite(
 
 /// Public channels and those the caller is in, with read state.
 #[utoipa::path(get, path = "/workspaces/{id}/channels", params(("id" = String, Path)),
-    responses((status = 200, body = ChannelListResponse), (status = 404)))]
+    responses((status = 200, body = ChannelListResponse), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn list_channels(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -144,7 +145,7 @@ pub async fn list_channels(
 /// Create a channel; the caller joins it.
 #[utoipa::path(post, path = "/workspaces/{id}/channels", request_body = CreateChannelRequest,
     params(("id" = String, Path)),
-    responses((status = 201, body = ChannelResponse), (status = 400), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 201, body = ChannelResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn create_channel(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -168,7 +169,7 @@ pub async fn create_channel(
 /// DM: 201 when created, 200 when it existed.
 #[utoipa::path(post, path = "/workspaces/{id}/dms", request_body = OpenDmRequest,
     params(("id" = String, Path)),
-    responses((status = 201, body = ChannelResponse), (status = 200, body = ChannelResponse), (status = 400), (status = 404)))]
+    responses((status = 201, body = ChannelResponse), (status = 200, body = ChannelResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn open_dm(
     State(state): State<ApiState>,
     user: AuthUser,

@@ -314,10 +314,24 @@ async fn the_openapi_document_says_what_the_server_does() {
     }
     assert!(params("/api/v1/users/presence", "get").contains(&("ids".into(), "query".into())));
     let mut ids = std::collections::BTreeSet::new();
-    for item in doc["paths"].as_object().expect("paths").values() {
-        for operation in item.as_object().expect("item").values() {
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
             let id = s(&operation["operationId"]);
             assert!(ids.insert(id.clone()), "operationId {id} twice");
+            // Every operation says how it fails, with the error body's schema.
+            let open = operation["security"] == json!([{}]);
+            let mut statuses = vec!["400", "429", "500", "503"];
+            if !open {
+                statuses.push("401");
+            }
+            for status in statuses {
+                let schema = &operation["responses"][status]["content"]["application/json"]["schema"]
+                    ["$ref"];
+                assert_eq!(
+                    schema, "#/components/schemas/ErrorResponse",
+                    "{method} {path}: {status}"
+                );
+            }
         }
     }
     assert_eq!(
