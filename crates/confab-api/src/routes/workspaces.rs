@@ -76,8 +76,11 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Create an invite code (any member but guests).
-#[utoipa::path(post, path = "/workspaces/{id}/invites", request_body = CreateInviteRequest,
+/// Create an invite code (any member but guests). The body is optional: without one (or with
+/// `{}`) the invite takes the defaults, as Slack's "copy invite link" does.
+#[utoipa::path(post, path = "/workspaces/{id}/invites",
+    request_body(content = Option<CreateInviteRequest>,
+        description = "optional; absent fields take the defaults: 100 uses, 7 days"),
     params(("id" = String, Path)),
     responses((status = 201, body = InviteResponse), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn create_invite(
