@@ -18,14 +18,23 @@ pub fn bearer_token(authorization: &str) -> Option<&str> {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    #[schema(
+        min_length = 2,
+        max_length = 32,
+        pattern = "^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    )]
     pub username: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 80)]
     pub display_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 254)]
     pub email: Option<String>,
     /// What the client calls itself, for the user's list of devices (else its User-Agent).
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub client_name: Option<String>,
 }
 
@@ -36,6 +45,7 @@ pub struct LoginRequest {
     pub password: String,
     /// What the client calls itself, for the user's list of devices (else its User-Agent).
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub client_name: Option<String>,
 }
 
@@ -43,6 +53,7 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct PasswordChangeRequest {
     pub current_password: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub new_password: String,
 }
 
@@ -51,6 +62,7 @@ pub struct PasswordChangeRequest {
 pub struct PasswordResetRequest {
     /// From the link `confab admin reset-password` printed.
     pub token: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub new_password: String,
 }
 
@@ -93,6 +105,7 @@ pub struct MeResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkspaceRequest {
+    #[schema(min_length = 1, max_length = 80)]
     pub name: String,
 }
 
@@ -150,10 +163,12 @@ pub struct ChannelListResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateChannelRequest {
+    #[schema(min_length = 1, max_length = 80)]
     pub name: String,
     #[serde(default)]
     pub private: bool,
     #[serde(default)]
+    #[schema(max_length = 250)]
     pub topic: Option<String>,
 }
 
@@ -177,7 +192,9 @@ pub struct OpenDmRequest {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
+    #[schema(min_length = 1, max_length = 64)]
     pub client_msg_id: String,
+    #[schema(min_length = 1, max_length = 40000)]
     pub body: String,
     #[serde(default)]
     pub thread_root_id: Option<String>,
@@ -230,6 +247,7 @@ pub struct ErrorResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditMessageRequest {
+    #[schema(min_length = 1, max_length = 40000)]
     pub body: String,
 }
 
@@ -254,8 +272,10 @@ pub struct ReadResponse {
 #[serde(deny_unknown_fields)]
 pub struct UpdateChannelRequest {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 80)]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 250)]
     pub topic: Option<String>,
 }
 

@@ -339,6 +339,18 @@ async fn the_openapi_document_says_what_the_server_does() {
         "bearer"
     );
     assert_eq!(doc["security"], json!([{"bearer": []}]));
+    // The limits the server enforces are in the schemas.
+    let field =
+        |schema: &str, name: &str| &doc["components"]["schemas"][schema]["properties"][name];
+    assert_eq!(field("RegisterRequest", "username")["maxLength"], 32);
+    assert!(field("RegisterRequest", "username")["pattern"].is_string());
+    assert_eq!(field("RegisterRequest", "password")["minLength"], 8);
+    assert_eq!(field("SendMessageRequest", "body")["maxLength"], 40_000);
+    assert_eq!(
+        field("SendMessageRequest", "client_msg_id")["maxLength"],
+        64
+    );
+    assert_eq!(field("CreateChannelRequest", "name")["maxLength"], 80);
     // An invite may be created with no body at all (the defaults), and the document says so.
     assert_ne!(
         doc["paths"]["/api/v1/workspaces/{id}/invites"]["post"]["requestBody"]["required"],
