@@ -65,6 +65,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(auth::ws_ticket))
         .routes(routes!(auth::change_password))
         .routes(routes!(auth::reset_password))
+        .routes(routes!(auth::deactivate_user))
         .routes(routes!(auth::sessions))
         .routes(routes!(auth::revoke_session))
         .routes(routes!(auth::revoke_other_sessions))

@@ -79,6 +79,8 @@ impl ChatService {
                 created_at: Timestamp::now(),
             })
             .await?;
+        // The first account of a new server administers it.
+        self.store.first_user_admin(&user.id).await?;
         self.start_session(user, client).await
     }
 
@@ -283,6 +285,55 @@ impl ChatService {
         let revoked = self.store.revoke_all_sessions(&user).await?;
         self.announce_revoked(&user, revoked).await;
         Ok(())
+    }
+
+    /// Whether the user administers the server.
+    pub async fn is_server_admin(&self, user: &UserId) -> ChatResult<bool> {
+        Ok(self.store.is_server_admin(user).await?)
+    }
+
+    /// Makes `username` a server administrator (`confab admin grant-admin`).
+    pub async fn grant_server_admin(&self, username: &str) -> ChatResult<()> {
+        let user = self.user_named(username).await?;
+        Ok(self.store.set_server_admin(&user.id, true).await?)
+    }
+
+    /// Deactivates an account server-wide: it can no longer sign in, every session of it is
+    /// signed out (its sockets close), and what it wrote stays. `by`: the server administrator
+    /// doing it, or `None` for the operator's shell.
+    pub async fn deactivate_user(&self, by: Option<&UserId>, target: &UserId) -> ChatResult<()> {
+        if let Some(admin) = by {
+            if !self.store.is_server_admin(admin).await? {
+                return Err(ChatError::refused(
+                    ErrorCode::Forbidden,
+                    "only server administrators can deactivate accounts",
+                ));
+            }
+            if admin == target {
+                return Err(ChatError::refused(
+                    ErrorCode::Forbidden,
+                    "you cannot deactivate your own account",
+                ));
+            }
+        }
+        match self.store.deactivate_user(target, Timestamp::now()).await? {
+            Some(sessions) => {
+                self.announce_revoked(target, sessions).await;
+                Ok(())
+            }
+            None if self.store.user(target).await?.is_some() => Ok(()),
+            None => Err(ChatError::refused(ErrorCode::UserNotFound, "no such user")),
+        }
+    }
+
+    /// The account with this username (active or not).
+    pub async fn user_named(&self, username: &str) -> ChatResult<User> {
+        let username = Username::parse(username)?;
+        self.store
+            .user_credentials(username.as_str())
+            .await?
+            .map(|(user, _)| user)
+            .ok_or_else(|| ChatError::refused(ErrorCode::UserNotFound, "no such user"))
     }
 
     /// Tells every gateway: sockets of these sessions close.

@@ -99,6 +99,8 @@ pub struct AuthResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MeResponse {
     pub user: UserWire,
+    /// Whether the caller administers the server (the first account does).
+    pub server_admin: bool,
     pub workspaces: Vec<WorkspaceWire>,
 }
 

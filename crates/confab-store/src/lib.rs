@@ -155,8 +155,20 @@ pub trait Store: Send + Sync + 'static {
     // Accounts.
     async fn create_user(&self, user: NewUser) -> StoreResult<User>;
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
-    /// The user and their password hash, for login.
+    /// The user and their password hash, for login; a deactivated account has none.
     async fn user_credentials(&self, username: &str) -> StoreResult<Option<(User, String)>>;
+    /// Makes `user` a server administrator if it is the server's only account (the first).
+    async fn first_user_admin(&self, user: &UserId) -> StoreResult<()>;
+    /// Whether `user` administers the server (and is not deactivated).
+    async fn is_server_admin(&self, user: &UserId) -> StoreResult<bool>;
+    async fn set_server_admin(&self, user: &UserId, admin: bool) -> StoreResult<()>;
+    /// Deactivates an account server-wide (it can no longer sign in) and signs all its
+    /// sessions out: their IDs, or `None` if it was deactivated already.
+    async fn deactivate_user(
+        &self,
+        user: &UserId,
+        now: Timestamp,
+    ) -> StoreResult<Option<Vec<SessionId>>>;
     /// Whether a session is live (not signed out, not expired).
     async fn session_live(
         &self,

@@ -76,6 +76,14 @@ pub(crate) const LIVE_BY_ID: &str =
 pub(crate) const SWEEP_TICKETS: &str = "DELETE FROM ws_tickets WHERE expires_at < $1";
 pub(crate) const INSERT_TICKET: &str =
     "INSERT INTO ws_tickets (ticket_hash, user_id, expires_at, session_id) VALUES ($1, $2, $3, $4)";
+/// The first account of a server administers it: true only while it is the only one.
+pub(crate) const FIRST_IS_ADMIN: &str =
+    "UPDATE users SET server_admin = ((SELECT COUNT(*) FROM users) = 1) WHERE id = $1";
+pub(crate) const IS_ADMIN: &str =
+    "SELECT server_admin FROM users WHERE id = $1 AND deactivated_at IS NULL";
+pub(crate) const SET_ADMIN: &str = "UPDATE users SET server_admin = $1 WHERE id = $2";
+pub(crate) const DEACTIVATE: &str =
+    "UPDATE users SET deactivated_at = $1 WHERE id = $2 AND deactivated_at IS NULL";
 pub(crate) const DELETE_ALL: &str = "DELETE FROM sessions WHERE user_id = $1 RETURNING id";
 pub(crate) const INSERT_RESET: &str =
     "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)";
@@ -241,6 +249,72 @@ macro_rules! session_methods {
                     .await
                     .ctx("voiding password resets")?;
                 Ok(())
+            }
+
+            pub(super) async fn first_user_admin_in(
+                &self,
+                user: &confab_core::UserId,
+            ) -> $crate::StoreResult<()> {
+                use $crate::error::DbContext;
+                sqlx::query($crate::sessions::FIRST_IS_ADMIN)
+                    .bind(user.as_str())
+                    .execute(&self.$write)
+                    .await
+                    .ctx("making the first user admin")?;
+                Ok(())
+            }
+
+            pub(super) async fn is_server_admin_in(
+                &self,
+                user: &confab_core::UserId,
+            ) -> $crate::StoreResult<bool> {
+                use $crate::error::DbContext;
+                let admin: Option<bool> = sqlx::query_scalar($crate::sessions::IS_ADMIN)
+                    .bind(user.as_str())
+                    .fetch_optional(&self.$read)
+                    .await
+                    .ctx("reading a user's role")?;
+                Ok(admin.unwrap_or(false))
+            }
+
+            pub(super) async fn set_server_admin_in(
+                &self,
+                user: &confab_core::UserId,
+                admin: bool,
+            ) -> $crate::StoreResult<()> {
+                use $crate::error::DbContext;
+                let changed = sqlx::query($crate::sessions::SET_ADMIN)
+                    .bind(admin)
+                    .bind(user.as_str())
+                    .execute(&self.$write)
+                    .await
+                    .ctx("granting admin")?
+                    .rows_affected();
+                if changed == 0 {
+                    return Err($crate::StoreError::NotFound("user"));
+                }
+                Ok(())
+            }
+
+            /// Deactivates the account and signs every session of it out; the sessions,
+            /// empty when it was deactivated already.
+            pub(super) async fn deactivate_user_in(
+                &self,
+                user: &confab_core::UserId,
+                now: confab_core::Timestamp,
+            ) -> $crate::StoreResult<Option<Vec<confab_core::SessionId>>> {
+                use $crate::error::DbContext;
+                let changed = sqlx::query($crate::sessions::DEACTIVATE)
+                    .bind(now.as_micros())
+                    .bind(user.as_str())
+                    .execute(&self.$write)
+                    .await
+                    .ctx("deactivating a user")?
+                    .rows_affected();
+                if changed == 0 {
+                    return Ok(None);
+                }
+                Ok(Some(self.revoke_all_sessions_in(user).await?))
             }
 
             pub(super) async fn session_live_in(

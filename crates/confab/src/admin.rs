@@ -20,13 +20,28 @@ pub enum AdminCommand {
         #[command(flatten)]
         args: crate::config::ServeArgs,
     },
+    /// Makes USER a server administrator (the first account registered is one already).
+    GrantAdmin {
+        user: String,
+        #[command(flatten)]
+        args: crate::config::ServeArgs,
+    },
+    /// Deactivates USER server-wide: they can no longer sign in and every session of theirs
+    /// is signed out; what they wrote stays.
+    Deactivate {
+        user: String,
+        #[command(flatten)]
+        args: crate::config::ServeArgs,
+    },
 }
 
 impl AdminCommand {
     /// The configuration flags given with the command.
     pub fn args(&self) -> &crate::config::ServeArgs {
         match self {
-            AdminCommand::ResetPassword { args, .. } => args,
+            AdminCommand::ResetPassword { args, .. }
+            | AdminCommand::GrantAdmin { args, .. }
+            | AdminCommand::Deactivate { args, .. } => args,
         }
     }
 }
@@ -58,6 +73,18 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<Strin
                  with {{\"token\": \"{token}\", \"new_password\": \"…\"}})\n",
                 expires_at = expires_at.to_rfc3339(),
                 base = base.trim_end_matches('/'),
+            )
+        }
+        AdminCommand::GrantAdmin { user, .. } => {
+            chat.grant_server_admin(&user).await?;
+            format!("{user} now administers this server.\n")
+        }
+        AdminCommand::Deactivate { user, .. } => {
+            let target = chat.user_named(&user).await?;
+            chat.deactivate_user(None, &target.id).await?;
+            format!(
+                "{user} is deactivated: they cannot sign in, and their sessions are signed out \
+                 (open sockets close within five minutes).\n"
             )
         }
     };

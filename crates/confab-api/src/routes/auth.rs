@@ -137,6 +137,21 @@ pub async fn reset_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Deactivate an account server-wide (server administrators only, not their own): it can no
+/// longer sign in, its sessions are signed out and its sockets close; its messages stay.
+#[utoipa::path(post, path = "/admin/users/{user_id}/deactivate",
+    params(("user_id" = String, Path)),
+    responses((status = 204), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
+pub async fn deactivate_user(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(user_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let target = confab_core::UserId::parse(&user_id)?;
+    state.chat.deactivate_user(Some(&user.id), &target).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The caller's signed-in sessions (devices), most recently used first.
 #[utoipa::path(get, path = "/me/sessions",
     responses((status = 200, body = SessionsResponse), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
@@ -192,8 +207,10 @@ pub async fn me(
     user: AuthUser,
 ) -> ApiResult<axum::Json<MeResponse>> {
     let (me, workspaces) = state.chat.me(&user.id).await?;
+    let server_admin = state.chat.is_server_admin(&user.id).await?;
     Ok(axum::Json(MeResponse {
         user: UserWire::own(&me),
+        server_admin,
         workspaces: workspaces
             .iter()
             .map(|(w, role)| WorkspaceWire::new(w, Some(*role)))

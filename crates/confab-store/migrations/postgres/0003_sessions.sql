@@ -18,3 +18,7 @@ CREATE TABLE password_resets (
     user_id    TEXT COLLATE "C" NOT NULL REFERENCES users(id),
     expires_at BIGINT NOT NULL
 );
+-- Server administrators (the first account registered, and whoever `confab admin grant-admin`
+-- names), and accounts deactivated server-wide (they cannot sign in; their messages stay).
+ALTER TABLE users ADD COLUMN server_admin BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE users ADD COLUMN deactivated_at BIGINT;

@@ -21,3 +21,7 @@ CREATE TABLE password_resets (
     user_id    TEXT NOT NULL REFERENCES users(id),
     expires_at INTEGER NOT NULL
 ) STRICT;
+-- Server administrators (the first account registered, and whoever `confab admin grant-admin`
+-- names), and accounts deactivated server-wide (they cannot sign in; their messages stay).
+ALTER TABLE users ADD COLUMN server_admin INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN deactivated_at INTEGER;

@@ -400,7 +400,7 @@ impl Store for PgStore {
 
     async fn user_credentials(&self, username: &str) -> StoreResult<Option<(User, String)>> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1"
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1 AND deactivated_at IS NULL"
         ))
         .bind(username)
         .fetch_optional(&self.pool)
@@ -413,6 +413,26 @@ impl Store for PgStore {
                 Ok(Some((rows::user(&row)?, hash)))
             }
         }
+    }
+
+    async fn first_user_admin(&self, user: &UserId) -> StoreResult<()> {
+        self.first_user_admin_in(user).await
+    }
+
+    async fn is_server_admin(&self, user: &UserId) -> StoreResult<bool> {
+        self.is_server_admin_in(user).await
+    }
+
+    async fn set_server_admin(&self, user: &UserId, admin: bool) -> StoreResult<()> {
+        self.set_server_admin_in(user, admin).await
+    }
+
+    async fn deactivate_user(
+        &self,
+        user: &UserId,
+        now: Timestamp,
+    ) -> StoreResult<Option<Vec<SessionId>>> {
+        self.deactivate_user_in(user, now).await
     }
 
     async fn session_live(

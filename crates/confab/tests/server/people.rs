@@ -246,3 +246,58 @@ async fn each_role_may_do_what_the_roles_table_says() {
         }
     }
 }
+
+/// The first account administers the server; a server administrator (or the operator's
+/// shell) deactivates an account: it cannot sign in, its sessions end and its sockets close,
+/// and what it wrote stays.
+#[tokio::test]
+async fn server_administrators_deactivate_accounts_and_their_words_stay() {
+    let server = Server::start().await;
+    let first = server.register("first").await;
+    let bob = server.register("bob").await;
+    let carol = server.register("carol").await;
+    let dave = server.register("dave").await;
+    let (_, general) = server.workspace(&first, &[&bob, &carol, &dave]).await;
+    let admin_flag = async |user: &crate::harness::User| {
+        server.get(&user.token, "/me").await.1["server_admin"].clone()
+    };
+    assert_eq!(admin_flag(&first).await, true, "the first account");
+    assert_eq!(admin_flag(&bob).await, false);
+    server.send(&bob, &general, "bob", "bob's words").await;
+    let mut bobs_socket = server.connect(&bob).await;
+    let deactivate = async |actor: &crate::harness::User, target: &crate::harness::User| {
+        server
+            .post(
+                &actor.token,
+                &format!("/admin/users/{}/deactivate", target.id),
+                json!({}),
+            )
+            .await
+            .0
+    };
+    assert_eq!(deactivate(&carol, &bob).await, 403, "not an administrator");
+    assert_eq!(deactivate(&first, &first).await, 403, "not oneself");
+    assert_eq!(deactivate(&first, &bob).await, 204);
+    assert_eq!(
+        bobs_socket.until_closed(crate::harness::WAIT).await.0,
+        crate::harness::Ended::Close(Some(4001))
+    );
+    assert_eq!(server.get(&bob.token, "/me").await.0, 401);
+    let (status, _) = server
+        .request(
+            reqwest::Method::POST,
+            None,
+            "/auth/login",
+            Some(json!({"username": "bob", "password": "correct horse"})),
+        )
+        .await;
+    assert_eq!(status, 401, "a deactivated account cannot sign in");
+    let (messages, _) = server.catch_up(&carol, &general, 0, 50).await;
+    assert!(messages.iter().any(|m| m["body"] == "bob's words"));
+
+    // From the operator's shell: another administrator, and a deactivation.
+    server.admin(&["grant-admin", "carol"]).await;
+    assert_eq!(admin_flag(&carol).await, true);
+    server.admin(&["deactivate", "dave"]).await;
+    assert_eq!(server.get(&dave.token, "/me").await.0, 401);
+}
