@@ -15,6 +15,8 @@ pub struct Registration<'a> {
     pub password: &'a str,
     pub display_name: Option<&'a str>,
     pub email: Option<&'a str>,
+    /// A workspace invite, accepted once the account exists (required with `invite`).
+    pub invite_code: Option<&'a str>,
 }
 
 /// A signed-in user and the bearer token that proves it; the token is shown only here.
@@ -55,6 +57,37 @@ impl ChatService {
             None => DisplayName::parse(username.as_str())?,
         };
         let email = r.email.map(Email::parse).transpose()?;
+        // An invite brought along must be good before an account is made for it.
+        if let Some(code) = r.invite_code
+            && !self
+                .store
+                .invite_usable(&token_hash(code), Timestamp::now())
+                .await?
+        {
+            return Err(ChatError::refused(
+                ErrorCode::InviteNotFound,
+                "the invite is unknown, expired or used up",
+            ));
+        }
+        // Who may register: a new server's first account always may.
+        let mode = self.config.registration;
+        if mode != crate::RegistrationMode::Open && self.store.user_count().await? > 0 {
+            match (mode, r.invite_code) {
+                (crate::RegistrationMode::Invite, Some(_)) => {}
+                (crate::RegistrationMode::Invite, None) => {
+                    return Err(ChatError::refused(
+                        ErrorCode::RegistrationClosed,
+                        "registering here needs a valid workspace invite",
+                    ));
+                }
+                _ => {
+                    return Err(ChatError::refused(
+                        ErrorCode::RegistrationClosed,
+                        "this server does not take registrations; ask its administrator",
+                    ));
+                }
+            }
+        }
         // Refuse a taken name before paying for a hash.
         if self
             .store
@@ -81,7 +114,32 @@ impl ChatService {
             .await?;
         // The first account of a new server administers it.
         self.store.first_user_admin(&user.id).await?;
+        if let Some(code) = r.invite_code {
+            self.accept_invite(&user.id, code).await?;
+        }
         self.start_session(user, client).await
+    }
+
+    /// Creates an account with no usable password and a one-time link to set one
+    /// (`confab admin create-user`, for servers that take no registrations).
+    pub async fn create_user_with_reset(
+        &self,
+        username: &str,
+        valid_for: std::time::Duration,
+    ) -> ChatResult<(String, Timestamp)> {
+        let name = Username::parse(username)?;
+        let unusable = hash_password(random_token()?).await?;
+        self.store
+            .create_user(NewUser {
+                id: UserId::generate(),
+                username: name.as_str().to_owned(),
+                display_name: DisplayName::parse(name.as_str())?.into_inner(),
+                email: None,
+                password_hash: unusable,
+                created_at: Timestamp::now(),
+            })
+            .await?;
+        self.issue_password_reset(name.as_str(), valid_for).await
     }
 
     pub async fn login(

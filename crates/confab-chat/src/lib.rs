@@ -46,6 +46,31 @@ pub struct ChatConfig {
     pub ticket_ttl: Duration,
     /// How long sessions live: unused, and in all.
     pub session_life: confab_store::SessionLifetime,
+    /// Who may create an account.
+    pub registration: RegistrationMode,
+}
+
+/// Who may create an account through the API. Whatever the mode, a new server's first
+/// account may (it becomes the server's administrator), and `confab admin create-user` can.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegistrationMode {
+    /// Anyone.
+    Open,
+    /// Whoever brings a workspace invite, which they accept on registering.
+    Invite,
+    /// Nobody.
+    Closed,
+}
+
+impl RegistrationMode {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "open" => Some(Self::Open),
+            "invite" => Some(Self::Invite),
+            "closed" => Some(Self::Closed),
+            _ => None,
+        }
+    }
 }
 
 impl Default for ChatConfig {
@@ -61,6 +86,7 @@ impl Default for ChatConfig {
                 idle_micros: 30 * DAY_MICROS,
                 absolute_micros: 90 * DAY_MICROS,
             },
+            registration: RegistrationMode::Open,
         }
     }
 }

@@ -43,6 +43,7 @@ pub enum ErrorCode {
     Forbidden,
     NotInChannel,
     WrongPassword,
+    RegistrationClosed,
     // 404
     NotFound,
     UserNotFound,
@@ -86,7 +87,7 @@ impl ErrorCode {
                 400
             }
             Unauthorized | InvalidCredentials => 401,
-            Forbidden | NotInChannel | WrongPassword => 403,
+            Forbidden | NotInChannel | WrongPassword | RegistrationClosed => 403,
             NotFound | UserNotFound | WorkspaceNotFound | ChannelNotFound | MessageNotFound
             | InviteNotFound | FileNotFound | SessionNotFound => 404,
             MethodNotAllowed => 405,
@@ -140,6 +141,7 @@ impl ErrorCode {
             Forbidden => "forbidden",
             NotInChannel => "not_in_channel",
             WrongPassword => "wrong_password",
+            RegistrationClosed => "registration_closed",
             NotFound => "not_found",
             UserNotFound => "user_not_found",
             WorkspaceNotFound => "workspace_not_found",

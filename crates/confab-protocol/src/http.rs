@@ -36,6 +36,10 @@ pub struct RegisterRequest {
     #[serde(default)]
     #[schema(max_length = 200)]
     pub client_name: Option<String>,
+    /// A workspace invite code, accepted on registering (required when the server's
+    /// `registration` is `invite`).
+    #[serde(default)]
+    pub invite_code: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -157,6 +157,10 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
     /// The user and their password hash, for login; a deactivated account has none.
     async fn user_credentials(&self, username: &str) -> StoreResult<Option<(User, String)>>;
+    /// How many accounts the server has (deactivated ones included).
+    async fn user_count(&self) -> StoreResult<i64>;
+    /// Whether an invite could be accepted now (exists, unexpired, uses left).
+    async fn invite_usable(&self, code_hash: &[u8], now: Timestamp) -> StoreResult<bool>;
     /// Makes `user` a server administrator if it is the server's only account (the first).
     async fn first_user_admin(&self, user: &UserId) -> StoreResult<()>;
     /// Whether `user` administers the server (and is not deactivated).

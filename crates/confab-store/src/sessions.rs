@@ -76,6 +76,9 @@ pub(crate) const LIVE_BY_ID: &str =
 pub(crate) const SWEEP_TICKETS: &str = "DELETE FROM ws_tickets WHERE expires_at < $1";
 pub(crate) const INSERT_TICKET: &str =
     "INSERT INTO ws_tickets (ticket_hash, user_id, expires_at, session_id) VALUES ($1, $2, $3, $4)";
+pub(crate) const USER_COUNT: &str = "SELECT COUNT(*) FROM users";
+pub(crate) const INVITE_USABLE: &str =
+    "SELECT 1 FROM invites WHERE code_hash = $1 AND expires_at >= $2 AND uses < max_uses";
 /// The first account of a server administers it: true only while it is the only one.
 pub(crate) const FIRST_IS_ADMIN: &str =
     "UPDATE users SET server_admin = ((SELECT COUNT(*) FROM users) = 1) WHERE id = $1";
@@ -249,6 +252,29 @@ macro_rules! session_methods {
                     .await
                     .ctx("voiding password resets")?;
                 Ok(())
+            }
+
+            pub(super) async fn user_count_in(&self) -> $crate::StoreResult<i64> {
+                use $crate::error::DbContext;
+                sqlx::query_scalar($crate::sessions::USER_COUNT)
+                    .fetch_one(&self.$read)
+                    .await
+                    .ctx("counting users")
+            }
+
+            pub(super) async fn invite_usable_in(
+                &self,
+                code_hash: &[u8],
+                now: confab_core::Timestamp,
+            ) -> $crate::StoreResult<bool> {
+                use $crate::error::DbContext;
+                let usable: Option<i32> = sqlx::query_scalar($crate::sessions::INVITE_USABLE)
+                    .bind(code_hash)
+                    .bind(now.as_micros())
+                    .fetch_optional(&self.$read)
+                    .await
+                    .ctx("reading an invite")?;
+                Ok(usable.is_some())
             }
 
             pub(super) async fn first_user_admin_in(

@@ -20,6 +20,13 @@ pub enum AdminCommand {
         #[command(flatten)]
         args: crate::config::ServeArgs,
     },
+    /// Creates the account USER with no usable password, and prints a one-time link (valid
+    /// one hour) with which they set one: for servers that take no registrations.
+    CreateUser {
+        user: String,
+        #[command(flatten)]
+        args: crate::config::ServeArgs,
+    },
     /// Makes USER a server administrator (the first account registered is one already).
     GrantAdmin {
         user: String,
@@ -40,6 +47,7 @@ impl AdminCommand {
     pub fn args(&self) -> &crate::config::ServeArgs {
         match self {
             AdminCommand::ResetPassword { args, .. }
+            | AdminCommand::CreateUser { args, .. }
             | AdminCommand::GrantAdmin { args, .. }
             | AdminCommand::Deactivate { args, .. } => args,
         }
@@ -51,6 +59,7 @@ const RESET_VALID_FOR: Duration = Duration::from_secs(3600);
 
 /// Runs an admin command; what it prints goes to stdout.
 pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<String> {
+    let command_is_create = matches!(command, AdminCommand::CreateUser { .. });
     let store = crate::server::open_store(config).await?;
     // No bus: nothing published here has a subscriber in this process.
     let chat = ChatService::new(
@@ -60,8 +69,11 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<Strin
         config.chat(),
     );
     let out = match command {
-        AdminCommand::ResetPassword { user, .. } => {
-            let (token, expires_at) = chat.issue_password_reset(&user, RESET_VALID_FOR).await?;
+        AdminCommand::ResetPassword { user, .. } | AdminCommand::CreateUser { user, .. } => {
+            let (token, expires_at) = match command_is_create {
+                true => chat.create_user_with_reset(&user, RESET_VALID_FOR).await?,
+                false => chat.issue_password_reset(&user, RESET_VALID_FOR).await?,
+            };
             let base = config
                 .public_url
                 .clone()

@@ -107,6 +107,8 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// A bearer token that reads `/metrics` from anywhere; unset, only this machine may.
     pub metrics_token: Option<String>,
+    /// Who may create an account: `open`, `invite` (with a workspace invite) or `closed`.
+    pub registration: String,
     /// A session not used for this long is signed out.
     pub session_idle_days: u32,
     /// A session is signed out this long after sign-in, however much it is used.
@@ -159,6 +161,7 @@ impl Default for Config {
             http_body_timeout_ms: 30_000,
             trusted_proxies: Vec::new(),
             metrics_token: None,
+            registration: "open".into(),
             session_idle_days: 30,
             session_lifetime_days: 90,
         }
@@ -286,6 +289,9 @@ pub struct ServeArgs {
     #[arg(long, env = "CONFAB_HUB_PENDING_LIMIT")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hub_pending_limit: Option<usize>,
+    #[arg(long, env = "CONFAB_REGISTRATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration: Option<String>,
     #[arg(long, env = "CONFAB_METRICS_TOKEN")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_token: Option<String>,
@@ -401,6 +407,10 @@ impl Config {
             self.http_header_timeout_ms >= 100 && self.http_body_timeout_ms >= 100,
             "http_header_timeout_ms and http_body_timeout_ms must be at least 100"
         );
+        anyhow::ensure!(
+            confab_chat::RegistrationMode::parse(&self.registration).is_some(),
+            "registration must be open, invite or closed"
+        );
         if let Some(url) = &self.public_url {
             anyhow::ensure!(
                 confab_gateway::origin_of(url).is_some(),
@@ -474,6 +484,8 @@ impl Config {
                 idle_micros: i64::from(self.session_idle_days) * DAY_MICROS,
                 absolute_micros: i64::from(self.session_lifetime_days) * DAY_MICROS,
             },
+            registration: confab_chat::RegistrationMode::parse(&self.registration)
+                .unwrap_or(confab_chat::RegistrationMode::Closed),
             ..ChatConfig::default()
         }
     }

@@ -55,6 +55,7 @@ pub async fn register(
                 password: &req.password,
                 display_name: req.display_name.as_deref(),
                 email: req.email.as_deref(),
+                invite_code: req.invite_code.as_deref(),
             },
             client(req.client_name.as_deref(), &headers, peer),
         )

@@ -415,6 +415,14 @@ impl Store for PgStore {
         }
     }
 
+    async fn user_count(&self) -> StoreResult<i64> {
+        self.user_count_in().await
+    }
+
+    async fn invite_usable(&self, code_hash: &[u8], now: Timestamp) -> StoreResult<bool> {
+        self.invite_usable_in(code_hash, now).await
+    }
+
     async fn first_user_admin(&self, user: &UserId) -> StoreResult<()> {
         self.first_user_admin_in(user).await
     }

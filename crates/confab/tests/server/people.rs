@@ -301,3 +301,100 @@ async fn server_administrators_deactivate_accounts_and_their_words_stay() {
     server.admin(&["deactivate", "dave"]).await;
     assert_eq!(server.get(&dave.token, "/me").await.0, 401);
 }
+
+async fn try_register(
+    server: &Server,
+    name: &str,
+    invite: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let mut body = json!({"username": name, "password": "correct horse"});
+    if let Some(code) = invite {
+        body["invite_code"] = json!(code);
+    }
+    server
+        .request(reqwest::Method::POST, None, "/auth/register", Some(body))
+        .await
+}
+
+/// `registration = closed`: only the first account registers; the operator creates the
+/// others, each with a link to set their password.
+#[tokio::test]
+async fn a_closed_server_takes_its_first_account_and_then_only_operator_made_ones() {
+    let server = Server::start_with(&["--registration", "closed"]).await;
+    assert_eq!(
+        try_register(&server, "first", None).await.0,
+        201,
+        "the first account"
+    );
+    let (status, body) = try_register(&server, "bob", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("registration_closed"))
+    );
+    let printed = server.admin(&["create-user", "bob"]).await;
+    let token = printed
+        .split("#token=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no link in {printed:?}"))
+        .to_owned();
+    let (status, _) = server
+        .request(
+            reqwest::Method::POST,
+            None,
+            "/auth/reset-password",
+            Some(json!({"token": token, "new_password": "bob's own horse"})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = server
+        .request(
+            reqwest::Method::POST,
+            None,
+            "/auth/login",
+            Some(json!({"username": "bob", "password": "bob's own horse"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+}
+
+/// `registration = invite`: after the first account, registering takes a workspace invite,
+/// which the new account accepts.
+#[tokio::test]
+async fn an_invite_only_server_registers_whoever_brings_an_invite() {
+    let server = Server::start_with(&["--registration", "invite"]).await;
+    let (status, first) = try_register(&server, "first", None).await;
+    assert_eq!(status, 201);
+    let first = crate::harness::User {
+        id: s(&first["user"]["id"]),
+        token: s(&first["token"]),
+    };
+    let (ws, _) = server.workspace(&first, &[]).await;
+    let (status, invite) = server
+        .post(
+            &first.token,
+            &format!("/workspaces/{ws}/invites"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let code = s(&invite["invite"]["code"]);
+    let (status, body) = try_register(&server, "bob", None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("registration_closed"))
+    );
+    let (status, body) = try_register(&server, "bob", Some("not-a-code")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("invite_not_found"))
+    );
+    let (status, bob) = try_register(&server, "bob", Some(&code)).await;
+    assert_eq!(status, 201, "{bob}");
+    let (_, me) = server.get(&s(&bob["token"]), "/me").await;
+    assert_eq!(
+        me["workspaces"][0]["id"],
+        ws.as_str(),
+        "joined with the invite"
+    );
+}
