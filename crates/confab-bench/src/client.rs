@@ -85,11 +85,15 @@ impl Api {
     pub async fn team(&self, n: usize) -> anyhow::Result<(Vec<User>, String, String)> {
         use futures_util::{StreamExt, TryStreamExt};
         const PARALLEL: usize = 8;
-        let users: Vec<User> = futures_util::stream::iter(0..n)
+        // The first alone: the server's first account administers it, and only an
+        // administrator may add people who share no workspace with them yet.
+        let mut users = vec![self.register("bench0").await?];
+        let rest: Vec<User> = futures_util::stream::iter(1..n)
             .map(|i| async move { self.register(&format!("bench{i}")).await })
             .buffered(PARALLEL)
             .try_collect()
             .await?;
+        users.extend(rest);
         let ws = self
             .post(
                 Some(&users[0].token),

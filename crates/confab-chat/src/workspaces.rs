@@ -80,6 +80,23 @@ impl ChatService {
                 "only the owner can add admins",
             ));
         }
+        // Consent: nobody is put in a stranger's workspace (where the stranger would see their
+        // presence and could DM them). Added directly are people who already share a
+        // workspace with the admin, or anyone by a server administrator; everyone else is
+        // invited and accepts. A stranger and an unknown ID get the same answer, so the
+        // answer does not tell whether an account exists.
+        if !self.store.is_server_admin(actor).await?
+            && self
+                .store
+                .users_sharing_workspace(actor, std::slice::from_ref(target))
+                .await?
+                .is_empty()
+        {
+            return Err(ChatError::refused(
+                ErrorCode::UserNotFound,
+                "no such user among the people you share a workspace with; invite them instead",
+            ));
+        }
         let committed = self
             .store
             .add_workspace_member(ws, target, role, Timestamp::now())

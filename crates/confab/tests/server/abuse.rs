@@ -241,8 +241,9 @@ async fn reactions_are_capped_and_changes_are_rate_limited() {
 
 #[tokio::test]
 async fn creating_channels_dms_and_invites_is_rate_limited() {
+    // A burst of 4: the invite `workspace` makes for bob, then two channels and a DM.
     let server =
-        Server::start_with(&["--create-rate-per-min", "1", "--create-rate-burst", "3"]).await;
+        Server::start_with(&["--create-rate-per-min", "1", "--create-rate-burst", "4"]).await;
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
     let (ws, _) = server.workspace(&alice, &[&bob]).await;

@@ -442,15 +442,24 @@ impl Server {
             .await;
         assert_eq!(status, 201, "{body}");
         let ws = s(&body["workspace"]["id"]);
-        for m in members {
-            let (status, body) = self
+        // As people join a workspace: invited, and accepting (a stranger cannot be added
+        // directly).
+        if !members.is_empty() {
+            let (status, invite) = self
                 .post(
                     &owner.token,
-                    &format!("/workspaces/{ws}/members"),
-                    json!({"user_id": m.id}),
+                    &format!("/workspaces/{ws}/invites"),
+                    json!({"max_uses": members.len()}),
                 )
                 .await;
-            assert_eq!(status, 201, "{body}");
+            assert_eq!(status, 201, "{invite}");
+            let code = s(&invite["invite"]["code"]);
+            for m in members {
+                let (status, body) = self
+                    .post(&m.token, &format!("/invites/{code}/accept"), json!({}))
+                    .await;
+                assert!(status == 200 || status == 201, "{status} {body}");
+            }
         }
         (ws, s(&body["workspace"]["general_channel_id"]))
     }

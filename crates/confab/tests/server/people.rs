@@ -169,9 +169,19 @@ async fn each_role_may_do_what_the_roles_table_says() {
             [404, 404, 403, 403, 403, 403, 403, 403, 403],
         ),
     ];
-    for (role, user, want) in expected {
-        let fresh = server.register(&format!("fresh-{role}")).await;
-        let fresh_admin = server.register(&format!("fresh-admin-{role}")).await;
+    // Everyone shares a lobby workspace, so that adding someone directly is a question of
+    // role alone (a stranger is only ever invited: `consent…`).
+    let mut fresh_people = Vec::new();
+    for (role, _, _) in &expected {
+        fresh_people.push((
+            server.register(&format!("fresh-{role}")).await,
+            server.register(&format!("fresh-admin-{role}")).await,
+        ));
+    }
+    let mut lobby: Vec<&User> = vec![&admin, &member, &guest];
+    lobby.extend(fresh_people.iter().flat_map(|(a, b)| [a, b]));
+    server.workspace(&owner, &lobby).await;
+    for ((role, user, want), (fresh, fresh_admin)) in expected.into_iter().zip(&fresh_people) {
         let victim = server.register(&format!("victim-{role}")).await;
         add(&victim, "member").await;
         let message = server
@@ -397,4 +407,51 @@ async fn an_invite_only_server_registers_whoever_brings_an_invite() {
         ws.as_str(),
         "joined with the invite"
     );
+}
+
+/// Consent: an admin cannot put a stranger (nobody they share a workspace with) into their
+/// workspace, and cannot tell a stranger from an unknown ID by the answer; they invite, and
+/// the invitee accepts. A server administrator may add anyone.
+#[tokio::test]
+async fn nobody_is_put_in_a_stranger_s_workspace() {
+    let server = Server::start().await;
+    let operator = server.register("operator").await; // the server's first account
+    let mallory = server.register("mallory").await;
+    let victim = server.register("victim").await;
+    let (ws, _) = server.workspace(&mallory, &[]).await;
+    let add = async |target: &str| {
+        server
+            .post(
+                &mallory.token,
+                &format!("/workspaces/{ws}/members"),
+                json!({"user_id": target}),
+            )
+            .await
+    };
+    let (status, body) = add(&victim.id).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("user_not_found"))
+    );
+    let (unknown_status, unknown_body) = add("01900000-0000-7000-8000-00000000abcd").await;
+    assert_eq!(
+        (unknown_status, &unknown_body["error"]["code"]),
+        (status, &body["error"]["code"]),
+        "a stranger and an unknown ID look the same"
+    );
+    assert_eq!(
+        server.get(&victim.token, "/me").await.1["workspaces"],
+        json!([]),
+        "the victim is in no workspace"
+    );
+    // The server's administrator may add anyone.
+    let (ows, _) = server.workspace(&operator, &[]).await;
+    let (status, _) = server
+        .post(
+            &operator.token,
+            &format!("/workspaces/{ows}/members"),
+            json!({"user_id": victim.id}),
+        )
+        .await;
+    assert_eq!(status, 201);
 }
