@@ -4,6 +4,8 @@ use confab_core::{
     BusMessage, DisplayName, Email, ErrorCode, Password, Role, SessionId, Timestamp, User,
     UserEvent, UserId, Username, Workspace,
 };
+use std::collections::HashMap;
+
 use confab_store::{NewSession, NewUser, SessionInfo};
 
 use crate::ChatService;
@@ -24,6 +26,23 @@ pub struct Session {
     pub user: User,
     pub token: String,
     pub session_id: SessionId,
+    /// Proof that this device signed in: brought to a later sign-in, it passes the account's
+    /// backoff after failed guesses elsewhere. Shown only here.
+    pub device_token: String,
+}
+
+/// Failed sign-ins an account takes before each further attempt must wait.
+const FREE_FAILURES: u32 = 5;
+/// The longest such wait.
+const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// How long a device stays remembered after it signed in.
+const DEVICE_DAYS: i64 = 30;
+
+/// An account's failed sign-ins, and until when the next must wait.
+#[derive(Clone, Copy)]
+pub(crate) struct Backoff {
+    failures: u32,
+    until: std::time::Instant,
 }
 
 /// Who signs in, as far as the server can tell: for the user's list of devices.
@@ -142,11 +161,16 @@ impl ChatService {
         self.issue_password_reset(name.as_str(), valid_for).await
     }
 
+    /// Signs in. Besides the per-address limit (at the API), each account slows its sign-ins
+    /// down after `FREE_FAILURES` failed ones, doubling up to `MAX_BACKOFF`, wherever the
+    /// guesses come from; a device that signed in before (`device_token`) passes it, so the
+    /// owner is never locked out by someone else's guessing.
     pub async fn login(
         &self,
         username: &str,
         password: &str,
         client: ClientInfo<'_>,
+        device_token: Option<&str>,
     ) -> ChatResult<Session> {
         let bad = || {
             ChatError::refused(
@@ -163,13 +187,72 @@ impl ChatService {
             Some((user, hash)) => (Some(user), Some(hash)),
             None => (None, None),
         };
+        if let Some(user) = &user {
+            let known_device = match device_token {
+                Some(token) => {
+                    self.store
+                        .device_known(&token_hash(token), &user.id, Timestamp::now())
+                        .await?
+                }
+                None => false,
+            };
+            let waiting = self.backoff_of(&user.id);
+            if !known_device && let Some(wait) = waiting {
+                return Err(ChatError::RateLimited { retry_after: wait });
+            }
+        }
         match (
             verify_password(password.expose().to_owned(), hash).await?,
             user,
         ) {
-            (true, Some(user)) => self.start_session(user, client).await,
+            (true, Some(user)) => {
+                self.login_backoff().remove(&user.id);
+                self.start_session(user, client).await
+            }
+            (false, Some(user)) => {
+                self.failed_login(&user.id);
+                Err(bad())
+            }
             _ => Err(bad()),
         }
+    }
+
+    fn login_backoff(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, Backoff>> {
+        self.login_backoff
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// How long the account's next sign-in must still wait, if at all.
+    fn backoff_of(&self, user: &UserId) -> Option<std::time::Duration> {
+        let now = std::time::Instant::now();
+        self.login_backoff()
+            .get(user)
+            .and_then(|b| b.until.checked_duration_since(now))
+            .filter(|wait| !wait.is_zero())
+    }
+
+    fn failed_login(&self, user: &UserId) {
+        let now = std::time::Instant::now();
+        let mut backoff = self.login_backoff();
+        let entry = backoff.entry(user.clone()).or_insert(Backoff {
+            failures: 0,
+            until: now,
+        });
+        entry.failures += 1;
+        if entry.failures > FREE_FAILURES {
+            let doublings = (entry.failures - FREE_FAILURES - 1).min(20);
+            let wait = (std::time::Duration::from_secs(1) * (1u32 << doublings)).min(MAX_BACKOFF);
+            entry.until = now + wait;
+        }
+    }
+
+    /// Forgets backoffs of accounts left alone for a while, bounding the map.
+    pub(crate) fn sweep_login_backoff(&self) {
+        let quiet = std::time::Instant::now()
+            .checked_sub(MAX_BACKOFF)
+            .unwrap_or_else(std::time::Instant::now);
+        self.login_backoff().retain(|_, b| b.until > quiet);
     }
 
     async fn start_session(&self, user: User, client: ClientInfo<'_>) -> ChatResult<Session> {
@@ -195,10 +278,19 @@ impl ChatService {
                 self.config.session_life,
             )
             .await?;
+        let device_token = random_token()?;
+        self.store
+            .remember_device(
+                &token_hash(&device_token),
+                &user.id,
+                Timestamp::now().plus_secs(DEVICE_DAYS * 86_400),
+            )
+            .await?;
         Ok(Session {
             user,
             token,
             session_id,
+            device_token,
         })
     }
 

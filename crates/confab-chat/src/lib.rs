@@ -100,6 +100,8 @@ pub struct ChatService {
     change_limiter: KeyedLimiter<UserId>,
     create_limiter: KeyedLimiter<UserId>,
     presence_limiter: KeyedLimiter<UserId>,
+    /// Accounts whose sign-ins are slowed down after failed ones.
+    login_backoff: std::sync::Mutex<std::collections::HashMap<UserId, accounts::Backoff>>,
     /// One typing indicator per user per channel per 3 seconds.
     typing_limiter: KeyedLimiter<(UserId, ChannelId)>,
 }
@@ -128,6 +130,7 @@ impl ChatService {
             change_limiter,
             create_limiter,
             presence_limiter,
+            login_backoff: std::sync::Mutex::new(std::collections::HashMap::new()),
             typing_limiter,
         }
     }
@@ -151,6 +154,7 @@ impl ChatService {
         self.create_limiter.sweep();
         self.presence_limiter.sweep();
         self.typing_limiter.sweep();
+        self.sweep_login_backoff();
     }
 
     /// Checked before anything else a limited call does, so a flood costs no database work.

@@ -47,6 +47,10 @@ pub struct RegisterRequest {
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// The `device_token` an earlier sign-in from this device answered: it passes the
+    /// account's slow-down after failed guesses elsewhere.
+    #[serde(default)]
+    pub device_token: Option<String>,
     /// What the client calls itself, for the user's list of devices (else its User-Agent).
     #[serde(default)]
     #[schema(max_length = 200)]
@@ -98,6 +102,8 @@ pub struct RevokedResponse {
 pub struct AuthResponse {
     pub user: UserWire,
     pub token: String,
+    /// Keep it with the device and send it when signing in again (`LoginRequest`).
+    pub device_token: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -157,6 +157,20 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
     /// The user and their password hash, for login; a deactivated account has none.
     async fn user_credentials(&self, username: &str) -> StoreResult<Option<(User, String)>>;
+    /// Remembers a device the user signed in from, until `expires_at`.
+    async fn remember_device(
+        &self,
+        token_hash: &[u8],
+        user: &UserId,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Whether the user signed in from this device before (and it is still remembered).
+    async fn device_known(
+        &self,
+        token_hash: &[u8],
+        user: &UserId,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
     /// How many accounts the server has (deactivated ones included).
     async fn user_count(&self) -> StoreResult<i64>;
     /// Whether an invite could be accepted now (exists, unexpired, uses left).

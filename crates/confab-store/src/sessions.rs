@@ -76,6 +76,12 @@ pub(crate) const LIVE_BY_ID: &str =
 pub(crate) const SWEEP_TICKETS: &str = "DELETE FROM ws_tickets WHERE expires_at < $1";
 pub(crate) const INSERT_TICKET: &str =
     "INSERT INTO ws_tickets (ticket_hash, user_id, expires_at, session_id) VALUES ($1, $2, $3, $4)";
+pub(crate) const INSERT_DEVICE: &str =
+    "INSERT INTO device_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)";
+pub(crate) const SWEEP_DEVICES: &str =
+    "DELETE FROM device_tokens WHERE user_id = $1 AND expires_at < $2";
+pub(crate) const DEVICE_KNOWN: &str =
+    "SELECT 1 FROM device_tokens WHERE token_hash = $1 AND user_id = $2 AND expires_at >= $3";
 pub(crate) const USER_COUNT: &str = "SELECT COUNT(*) FROM users";
 pub(crate) const INVITE_USABLE: &str =
     "SELECT 1 FROM invites WHERE code_hash = $1 AND expires_at >= $2 AND uses < max_uses";
@@ -252,6 +258,46 @@ macro_rules! session_methods {
                     .await
                     .ctx("voiding password resets")?;
                 Ok(())
+            }
+
+            pub(super) async fn remember_device_in(
+                &self,
+                token_hash: &[u8],
+                user: &confab_core::UserId,
+                expires_at: confab_core::Timestamp,
+            ) -> $crate::StoreResult<()> {
+                use $crate::error::DbContext;
+                sqlx::query($crate::sessions::SWEEP_DEVICES)
+                    .bind(user.as_str())
+                    .bind(confab_core::Timestamp::now().as_micros())
+                    .execute(&self.$write)
+                    .await
+                    .ctx("sweeping devices")?;
+                sqlx::query($crate::sessions::INSERT_DEVICE)
+                    .bind(token_hash)
+                    .bind(user.as_str())
+                    .bind(expires_at.as_micros())
+                    .execute(&self.$write)
+                    .await
+                    .ctx("remembering a device")?;
+                Ok(())
+            }
+
+            pub(super) async fn device_known_in(
+                &self,
+                token_hash: &[u8],
+                user: &confab_core::UserId,
+                now: confab_core::Timestamp,
+            ) -> $crate::StoreResult<bool> {
+                use $crate::error::DbContext;
+                let known: Option<i32> = sqlx::query_scalar($crate::sessions::DEVICE_KNOWN)
+                    .bind(token_hash)
+                    .bind(user.as_str())
+                    .bind(now.as_micros())
+                    .fetch_optional(&self.$read)
+                    .await
+                    .ctx("reading a device")?;
+                Ok(known.is_some())
             }
 
             pub(super) async fn user_count_in(&self) -> $crate::StoreResult<i64> {

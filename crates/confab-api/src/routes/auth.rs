@@ -65,6 +65,7 @@ pub async fn register(
         axum::Json(AuthResponse {
             user: UserWire::own(&session.user),
             token: session.token,
+            device_token: session.device_token,
         }),
     ))
 }
@@ -85,11 +86,13 @@ pub async fn login(
             &req.username,
             &req.password,
             client(req.client_name.as_deref(), &headers, peer),
+            req.device_token.as_deref(),
         )
         .await?;
     Ok(axum::Json(AuthResponse {
         user: UserWire::own(&session.user),
         token: session.token,
+        device_token: session.device_token,
     }))
 }
 

@@ -22,3 +22,10 @@ CREATE TABLE password_resets (
 -- names), and accounts deactivated server-wide (they cannot sign in; their messages stay).
 ALTER TABLE users ADD COLUMN server_admin BOOLEAN NOT NULL DEFAULT false;
 ALTER TABLE users ADD COLUMN deactivated_at BIGINT;
+-- Devices a user signed in from: a device that did may sign in again while the account's
+-- sign-ins are slowed down by someone guessing its password elsewhere.
+CREATE TABLE device_tokens (
+    token_hash BYTEA PRIMARY KEY,
+    user_id    TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+    expires_at BIGINT NOT NULL
+);

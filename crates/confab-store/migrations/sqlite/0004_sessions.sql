@@ -25,3 +25,10 @@ CREATE TABLE password_resets (
 -- names), and accounts deactivated server-wide (they cannot sign in; their messages stay).
 ALTER TABLE users ADD COLUMN server_admin INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN deactivated_at INTEGER;
+-- Devices a user signed in from: a device that did may sign in again while the account's
+-- sign-ins are slowed down by someone guessing its password elsewhere.
+CREATE TABLE device_tokens (
+    token_hash BLOB PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users(id),
+    expires_at INTEGER NOT NULL
+) STRICT;

@@ -415,6 +415,24 @@ impl Store for PgStore {
         }
     }
 
+    async fn remember_device(
+        &self,
+        token_hash: &[u8],
+        user: &UserId,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        self.remember_device_in(token_hash, user, expires_at).await
+    }
+
+    async fn device_known(
+        &self,
+        token_hash: &[u8],
+        user: &UserId,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.device_known_in(token_hash, user, now).await
+    }
+
     async fn user_count(&self) -> StoreResult<i64> {
         self.user_count_in().await
     }

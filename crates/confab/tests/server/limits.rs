@@ -716,3 +716,61 @@ async fn names_cannot_be_blank_reordered_or_lookalikes_but_bodies_are_content() 
     let sent = server.send(&alice, &general, "content", body).await;
     assert_eq!(sent["body"], body);
 }
+
+/// Guessing one account's password from many addresses is slowed down per account (after
+/// five failures each attempt must wait, doubling), while the owner's device that signed in
+/// before still signs in at once, and their open session never notices.
+#[tokio::test]
+async fn guessing_an_account_slows_its_sign_ins_but_not_its_owner_s_device() {
+    let server = Server::start_with(&["--trusted-proxies", "127.0.0.1"]).await;
+    let alice = server.register("alice").await;
+    let (status, first) = server
+        .request(
+            reqwest::Method::POST,
+            None,
+            "/auth/login",
+            Some(json!({"username": "alice", "password": "correct horse"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let device = s(&first["device_token"]);
+    let attempt = |password: &str, from: String, device: Option<&str>| {
+        let mut body = json!({"username": "alice", "password": password});
+        if let Some(device) = device {
+            body["device_token"] = json!(device);
+        }
+        let request = server
+            .http
+            .post(format!("{}/auth/login", server.base))
+            .header("x-forwarded-for", from)
+            .json(&body);
+        async move { request.send().await.expect("request").status().as_u16() }
+    };
+    // Each guess from an address of its own: the per-address limit never sees two.
+    for i in 0..6 {
+        assert_eq!(
+            attempt("wrong guess", format!("198.51.100.{i}"), None).await,
+            401
+        );
+    }
+    assert_eq!(
+        attempt("wrong guess", "198.51.100.50".into(), None).await,
+        429,
+        "the account is slowed down, whatever the address"
+    );
+    assert_eq!(
+        attempt("correct horse", "198.51.100.51".into(), None).await,
+        429,
+        "even the right password waits, from a device never seen"
+    );
+    assert_eq!(
+        attempt("correct horse", "198.51.100.52".into(), Some(&device)).await,
+        200,
+        "the owner's device signs in"
+    );
+    assert_eq!(
+        server.get(&alice.token, "/me").await.0,
+        200,
+        "a held session never noticed"
+    );
+}
