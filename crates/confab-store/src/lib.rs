@@ -10,6 +10,7 @@ mod changes;
 mod error;
 mod feed;
 pub mod postgres;
+mod roster;
 mod rows;
 mod send_queue;
 mod sessions;
@@ -150,67 +151,10 @@ pub struct JoinedWorkspace {
     pub general: Option<Channel>,
 }
 
+/// Accounts' credentials and sessions: sign-in, devices, tickets, password resets, server
+/// administrators. Both backends implement it from one text (`sessions::session_methods!`).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // Accounts.
-    async fn create_user(&self, user: NewUser) -> StoreResult<User>;
-    async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
-    /// The user and their password hash, for login; a deactivated account has none.
-    async fn user_credentials(&self, username: &str) -> StoreResult<Option<(User, String)>>;
-    /// Remembers a device the user signed in from, until `expires_at`.
-    async fn remember_device(
-        &self,
-        token_hash: &[u8],
-        user: &UserId,
-        expires_at: Timestamp,
-    ) -> StoreResult<()>;
-    /// Whether the user signed in from this device before (and it is still remembered).
-    async fn device_known(
-        &self,
-        token_hash: &[u8],
-        user: &UserId,
-        now: Timestamp,
-    ) -> StoreResult<bool>;
-    /// How many accounts the server has (deactivated ones included).
-    async fn user_count(&self) -> StoreResult<i64>;
-    /// Whether an invite could be accepted now (exists, unexpired, uses left).
-    async fn invite_usable(&self, code_hash: &[u8], now: Timestamp) -> StoreResult<bool>;
-    /// Makes `user` a server administrator if it is the server's only account (the first).
-    async fn first_user_admin(&self, user: &UserId) -> StoreResult<()>;
-    /// Whether `user` administers the server (and is not deactivated).
-    async fn is_server_admin(&self, user: &UserId) -> StoreResult<bool>;
-    async fn set_server_admin(&self, user: &UserId, admin: bool) -> StoreResult<()>;
-    /// Deactivates an account server-wide (it can no longer sign in) and signs all its
-    /// sessions out: their IDs, or `None` if it was deactivated already.
-    async fn deactivate_user(
-        &self,
-        user: &UserId,
-        now: Timestamp,
-    ) -> StoreResult<Option<Vec<SessionId>>>;
-    /// Whether a session is live (not signed out, not expired).
-    async fn session_live(
-        &self,
-        session: &SessionId,
-        now: Timestamp,
-        life: SessionLifetime,
-    ) -> StoreResult<bool>;
-    /// Signs every session of the user's out; the IDs.
-    async fn revoke_all_sessions(&self, user: &UserId) -> StoreResult<Vec<SessionId>>;
-    /// Records a one-time password reset for the user, valid until `expires_at`.
-    async fn create_password_reset(
-        &self,
-        token_hash: &[u8],
-        user: &UserId,
-        expires_at: Timestamp,
-    ) -> StoreResult<()>;
-    /// Consumes a password reset: the user it was for, unless used before or expired.
-    async fn redeem_password_reset(
-        &self,
-        token_hash: &[u8],
-        now: Timestamp,
-    ) -> StoreResult<Option<UserId>>;
-    /// Replaces a user's password hash.
-    async fn set_password(&self, user: &UserId, password_hash: &str) -> StoreResult<()>;
+pub trait SessionStore: Send + Sync {
     /// Signs a device in (and sweeps the user's expired sessions).
     async fn create_session(&self, session: NewSession, life: SessionLifetime) -> StoreResult<()>;
     /// The user and session a token names, if the session is live; marks it used now (at
@@ -253,6 +197,86 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         life: SessionLifetime,
     ) -> StoreResult<Option<(UserId, SessionId)>>;
+    /// Replaces a user's password hash.
+    async fn set_password(&self, user: &UserId, password_hash: &str) -> StoreResult<()>;
+    /// Signs every session of the user's out; the IDs.
+    async fn revoke_all_sessions(&self, user: &UserId) -> StoreResult<Vec<SessionId>>;
+    /// Records a one-time password reset for the user, valid until `expires_at`.
+    async fn create_password_reset(
+        &self,
+        token_hash: &[u8],
+        user: &UserId,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Consumes a password reset: the user it was for, unless used before or expired.
+    async fn redeem_password_reset(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> StoreResult<Option<UserId>>;
+    /// Whether a session is live (not signed out, not expired).
+    async fn session_live(
+        &self,
+        session: &SessionId,
+        now: Timestamp,
+        life: SessionLifetime,
+    ) -> StoreResult<bool>;
+    /// Makes `user` a server administrator if it is the server's only account (the first).
+    async fn first_user_admin(&self, user: &UserId) -> StoreResult<()>;
+    /// Whether `user` administers the server (and is not deactivated).
+    async fn is_server_admin(&self, user: &UserId) -> StoreResult<bool>;
+    async fn set_server_admin(&self, user: &UserId, admin: bool) -> StoreResult<()>;
+    /// Deactivates an account server-wide (it can no longer sign in) and signs all its
+    /// sessions out: their IDs, or `None` if it was deactivated already.
+    async fn deactivate_user(
+        &self,
+        user: &UserId,
+        now: Timestamp,
+    ) -> StoreResult<Option<Vec<SessionId>>>;
+    /// Remembers a device the user signed in from, until `expires_at`.
+    async fn remember_device(
+        &self,
+        token_hash: &[u8],
+        user: &UserId,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Whether the user signed in from this device before (and it is still remembered).
+    async fn device_known(
+        &self,
+        token_hash: &[u8],
+        user: &UserId,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// How many accounts the server has (deactivated ones included).
+    async fn user_count(&self) -> StoreResult<i64>;
+    /// Whether an invite could be accepted now (exists, unexpired, uses left).
+    async fn invite_usable(&self, code_hash: &[u8], now: Timestamp) -> StoreResult<bool>;
+}
+
+/// Who is where in a workspace, as offboarding and channel naming need it. Both backends
+/// implement it from one text (`roster::roster_methods!`).
+#[async_trait]
+pub trait RosterStore: Send + Sync {
+    /// Ends a workspace membership (not the channel memberships: those are changes of their
+    /// own); whether there was one.
+    async fn remove_workspace_member(&self, ws: &WorkspaceId, user: &UserId) -> StoreResult<bool>;
+    /// Every channel of the workspace the user is in, DMs included.
+    async fn workspace_channels_of(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+    ) -> StoreResult<Vec<ChannelId>>;
+    /// The names of every named (non-DM) channel of the workspace, whoever is in them.
+    async fn channel_names(&self, ws: &WorkspaceId) -> StoreResult<Vec<(ChannelId, String)>>;
+}
+
+#[async_trait]
+pub trait Store: SessionStore + RosterStore + Send + Sync + 'static {
+    // Accounts.
+    async fn create_user(&self, user: NewUser) -> StoreResult<User>;
+    async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
+    /// The user and their password hash, for login; a deactivated account has none.
+    async fn user_credentials(&self, username: &str) -> StoreResult<Option<(User, String)>>;
 
     // Workspaces.
     /// Creates the workspace, makes `owner` its owner, and creates `#general` with the owner in
@@ -269,15 +293,6 @@ pub trait Store: Send + Sync + 'static {
         role: Role,
         now: Timestamp,
     ) -> StoreResult<Committed<JoinedWorkspace>>;
-    /// Ends a workspace membership (not the channel memberships: those are changes of their
-    /// own); whether there was one.
-    async fn remove_workspace_member(&self, ws: &WorkspaceId, user: &UserId) -> StoreResult<bool>;
-    /// Every channel of the workspace the user is in, DMs included.
-    async fn workspace_channels_of(
-        &self,
-        ws: &WorkspaceId,
-        user: &UserId,
-    ) -> StoreResult<Vec<ChannelId>>;
     async fn create_invite(&self, invite: NewInvite) -> StoreResult<()>;
     /// Uses one use of an invite and adds the user as a member, atomically.
     async fn accept_invite(
@@ -310,8 +325,6 @@ pub trait Store: Send + Sync + 'static {
         user: &UserId,
         include_public: bool,
     ) -> StoreResult<Vec<ChannelView>>;
-    /// The names of every named (non-DM) channel of the workspace, whoever is in them.
-    async fn channel_names(&self, ws: &WorkspaceId) -> StoreResult<Vec<(ChannelId, String)>>;
     /// Every channel the user is in, across workspaces: what a gateway subscribes a socket to.
     async fn user_channel_ids(&self, user: &UserId) -> StoreResult<Vec<ChannelId>>;
     /// Adds a member; `None` when they already are one (nothing changes).

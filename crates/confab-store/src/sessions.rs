@@ -80,6 +80,9 @@ pub(crate) const INSERT_DEVICE: &str =
     "INSERT INTO device_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)";
 pub(crate) const SWEEP_DEVICES: &str =
     "DELETE FROM device_tokens WHERE user_id = $1 AND expires_at < $2";
+/// A user's 20 most recent devices are remembered, however often they sign in.
+pub(crate) const TRIM_DEVICES: &str = "DELETE FROM device_tokens WHERE user_id = $1 AND token_hash NOT IN \
+     (SELECT token_hash FROM device_tokens WHERE user_id = $1 ORDER BY expires_at DESC LIMIT 20)";
 pub(crate) const DEVICE_KNOWN: &str =
     "SELECT 1 FROM device_tokens WHERE token_hash = $1 AND user_id = $2 AND expires_at >= $3";
 pub(crate) const USER_COUNT: &str = "SELECT COUNT(*) FROM users";
@@ -105,11 +108,12 @@ pub(crate) const DELETE_RESETS: &str = "DELETE FROM password_resets WHERE user_i
 pub(crate) const REDEEM_TICKET: &str =
     "DELETE FROM ws_tickets WHERE ticket_hash = $1 RETURNING user_id, expires_at, session_id";
 
-/// The session methods of a backend whose pools are `$store.$write` and `$store.$read`.
+/// The backend `$store`'s `SessionStore`, on its pools `$store.$write` and `$store.$read`.
 macro_rules! session_methods {
     ($store:ty, $write:ident, $read:ident) => {
-        impl $store {
-            pub(super) async fn create_session_in(
+        #[async_trait::async_trait]
+        impl $crate::SessionStore for $store {
+            async fn create_session(
                 &self,
                 s: $crate::sessions::NewSession,
                 life: $crate::sessions::SessionLifetime,
@@ -136,7 +140,7 @@ macro_rules! session_methods {
                 Ok(())
             }
 
-            pub(super) async fn session_in(
+            async fn session(
                 &self,
                 token_hash: &[u8],
                 now: confab_core::Timestamp,
@@ -169,7 +173,7 @@ macro_rules! session_methods {
                 )))
             }
 
-            pub(super) async fn delete_session_in(
+            async fn delete_session(
                 &self,
                 token_hash: &[u8],
             ) -> $crate::StoreResult<Option<confab_core::SessionId>> {
@@ -182,7 +186,7 @@ macro_rules! session_methods {
                 Ok(id.map(confab_core::SessionId::from_trusted))
             }
 
-            pub(super) async fn user_sessions_in(
+            async fn user_sessions(
                 &self,
                 user: &confab_core::UserId,
                 now: confab_core::Timestamp,
@@ -212,7 +216,7 @@ macro_rules! session_methods {
                     .collect())
             }
 
-            pub(super) async fn revoke_sessions_in(
+            async fn revoke_sessions(
                 &self,
                 user: &confab_core::UserId,
                 session: &confab_core::SessionId,
@@ -236,7 +240,7 @@ macro_rules! session_methods {
                     .collect())
             }
 
-            pub(super) async fn set_password_in(
+            async fn set_password(
                 &self,
                 user: &confab_core::UserId,
                 password_hash: &str,
@@ -260,7 +264,7 @@ macro_rules! session_methods {
                 Ok(())
             }
 
-            pub(super) async fn remember_device_in(
+            async fn remember_device(
                 &self,
                 token_hash: &[u8],
                 user: &confab_core::UserId,
@@ -280,10 +284,15 @@ macro_rules! session_methods {
                     .execute(&self.$write)
                     .await
                     .ctx("remembering a device")?;
+                sqlx::query($crate::sessions::TRIM_DEVICES)
+                    .bind(user.as_str())
+                    .execute(&self.$write)
+                    .await
+                    .ctx("forgetting old devices")?;
                 Ok(())
             }
 
-            pub(super) async fn device_known_in(
+            async fn device_known(
                 &self,
                 token_hash: &[u8],
                 user: &confab_core::UserId,
@@ -300,7 +309,7 @@ macro_rules! session_methods {
                 Ok(known.is_some())
             }
 
-            pub(super) async fn user_count_in(&self) -> $crate::StoreResult<i64> {
+            async fn user_count(&self) -> $crate::StoreResult<i64> {
                 use $crate::error::DbContext;
                 sqlx::query_scalar($crate::sessions::USER_COUNT)
                     .fetch_one(&self.$read)
@@ -308,7 +317,7 @@ macro_rules! session_methods {
                     .ctx("counting users")
             }
 
-            pub(super) async fn invite_usable_in(
+            async fn invite_usable(
                 &self,
                 code_hash: &[u8],
                 now: confab_core::Timestamp,
@@ -323,7 +332,7 @@ macro_rules! session_methods {
                 Ok(usable.is_some())
             }
 
-            pub(super) async fn first_user_admin_in(
+            async fn first_user_admin(
                 &self,
                 user: &confab_core::UserId,
             ) -> $crate::StoreResult<()> {
@@ -336,7 +345,7 @@ macro_rules! session_methods {
                 Ok(())
             }
 
-            pub(super) async fn is_server_admin_in(
+            async fn is_server_admin(
                 &self,
                 user: &confab_core::UserId,
             ) -> $crate::StoreResult<bool> {
@@ -349,7 +358,7 @@ macro_rules! session_methods {
                 Ok(admin.unwrap_or(false))
             }
 
-            pub(super) async fn set_server_admin_in(
+            async fn set_server_admin(
                 &self,
                 user: &confab_core::UserId,
                 admin: bool,
@@ -370,7 +379,7 @@ macro_rules! session_methods {
 
             /// Deactivates the account and signs every session of it out; the sessions,
             /// empty when it was deactivated already.
-            pub(super) async fn deactivate_user_in(
+            async fn deactivate_user(
                 &self,
                 user: &confab_core::UserId,
                 now: confab_core::Timestamp,
@@ -386,10 +395,12 @@ macro_rules! session_methods {
                 if changed == 0 {
                     return Ok(None);
                 }
-                Ok(Some(self.revoke_all_sessions_in(user).await?))
+                Ok(Some(
+                    $crate::SessionStore::revoke_all_sessions(self, user).await?,
+                ))
             }
 
-            pub(super) async fn session_live_in(
+            async fn session_live(
                 &self,
                 session: &confab_core::SessionId,
                 now: confab_core::Timestamp,
@@ -407,7 +418,7 @@ macro_rules! session_methods {
                 Ok(live.is_some())
             }
 
-            pub(super) async fn revoke_all_sessions_in(
+            async fn revoke_all_sessions(
                 &self,
                 user: &confab_core::UserId,
             ) -> $crate::StoreResult<Vec<confab_core::SessionId>> {
@@ -423,7 +434,7 @@ macro_rules! session_methods {
                     .collect())
             }
 
-            pub(super) async fn create_password_reset_in(
+            async fn create_password_reset(
                 &self,
                 token_hash: &[u8],
                 user: &confab_core::UserId,
@@ -445,7 +456,7 @@ macro_rules! session_methods {
                 Ok(())
             }
 
-            pub(super) async fn redeem_password_reset_in(
+            async fn redeem_password_reset(
                 &self,
                 token_hash: &[u8],
                 now: confab_core::Timestamp,
@@ -461,7 +472,7 @@ macro_rules! session_methods {
                     .map(|(user, _)| confab_core::UserId::from_trusted(user)))
             }
 
-            pub(super) async fn create_ticket_in(
+            async fn create_ticket(
                 &self,
                 ticket_hash: &[u8],
                 user: &confab_core::UserId,
@@ -486,7 +497,7 @@ macro_rules! session_methods {
                 Ok(())
             }
 
-            pub(super) async fn redeem_ticket_in(
+            async fn redeem_ticket(
                 &self,
                 ticket_hash: &[u8],
                 now: confab_core::Timestamp,

@@ -34,6 +34,7 @@ macro_rules! store_behaviour_suite {
             sessions_expire_idle_and_absolutely,
             sessions_are_listed_and_revoked_one_or_all_others,
             tickets_are_single_use_expire_and_die_with_their_session,
+            devices_are_remembered_twenty_at_most,
             workspace_creation_makes_owner_and_general,
             workspace_members_join_general_but_guests_do_not,
             invites_add_members_until_used_up_or_expired,
@@ -381,6 +382,44 @@ pub async fn tickets_are_single_use_expire_and_die_with_their_session(store: &dy
         ),
         None,
         "a ticket issued before sign-out does not outlive its session"
+    );
+}
+
+/// A user's devices are remembered until they expire, and only the 20 most recent: signing
+/// in over and over cannot grow the table without bound.
+pub async fn devices_are_remembered_twenty_at_most(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let now = Timestamp::now();
+    for i in 0..25i64 {
+        let token = format!("device-{i}");
+        expect(
+            store
+                .remember_device(token.as_bytes(), &alice, now.plus_secs(3600 + i))
+                .await,
+            "remember",
+        );
+    }
+    async fn known(store: &dyn Store, user: &UserId, now: Timestamp, i: i64) -> bool {
+        let token = format!("device-{i}");
+        expect(
+            store.device_known(token.as_bytes(), user, now).await,
+            "known",
+        )
+    }
+    assert!(known(store, &alice, now, 24).await, "the newest");
+    assert!(known(store, &alice, now, 5).await, "the 20th newest");
+    assert!(
+        !known(store, &alice, now, 4).await,
+        "older ones are forgotten"
+    );
+    assert!(
+        !expect(
+            store
+                .device_known(b"device-24", &alice, now.plus_secs(7200))
+                .await,
+            "expired"
+        ),
+        "an expired device is not known"
     );
 }
 

@@ -29,3 +29,5 @@ CREATE TABLE device_tokens (
     user_id    TEXT COLLATE "C" NOT NULL REFERENCES users(id),
     expires_at BIGINT NOT NULL
 );
+CREATE INDEX device_tokens_by_user ON device_tokens(user_id);
+CREATE INDEX sessions_by_user_seen ON sessions(user_id, last_seen_at);

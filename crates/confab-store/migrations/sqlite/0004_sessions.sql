@@ -32,3 +32,5 @@ CREATE TABLE device_tokens (
     user_id    TEXT NOT NULL REFERENCES users(id),
     expires_at INTEGER NOT NULL
 ) STRICT;
+CREATE INDEX device_tokens_by_user ON device_tokens(user_id);
+CREATE INDEX sessions_by_user_seen ON sessions(user_id, last_seen_at);

@@ -21,20 +21,20 @@ use std::time::Duration;
 use async_trait::async_trait;
 use confab_core::{
     Change, Channel, ChannelEvent, ChannelId, ChannelKind, Mentions, Message, MessageId, Role,
-    SessionId, Timestamp, User, UserId, Workspace, WorkspaceId,
+    Timestamp, User, UserId, Workspace, WorkspaceId,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
 
+crate::roster::roster_methods!(SqliteStore, writer, reader);
 crate::sessions::session_methods!(SqliteStore, writer, reader);
 
 use crate::error::{DbContext, is_unique_violation};
 use crate::{
     ChangesPage, ChannelView, Committed, JoinedWorkspace, NewChannel, NewInvite, NewMessage,
-    NewSession, NewUser, NewWorkspace, SendOutcome, SessionInfo, SessionLifetime, Store,
-    StoreError, StoreResult,
+    NewUser, NewWorkspace, SendOutcome, Store, StoreError, StoreResult,
 };
 use rows::{CHANNEL_COLUMNS, USER_COLUMNS, WORKSPACE_COLUMNS};
 
@@ -386,142 +386,6 @@ impl Store for SqliteStore {
         }
     }
 
-    async fn remember_device(
-        &self,
-        token_hash: &[u8],
-        user: &UserId,
-        expires_at: Timestamp,
-    ) -> StoreResult<()> {
-        self.remember_device_in(token_hash, user, expires_at).await
-    }
-
-    async fn device_known(
-        &self,
-        token_hash: &[u8],
-        user: &UserId,
-        now: Timestamp,
-    ) -> StoreResult<bool> {
-        self.device_known_in(token_hash, user, now).await
-    }
-
-    async fn user_count(&self) -> StoreResult<i64> {
-        self.user_count_in().await
-    }
-
-    async fn invite_usable(&self, code_hash: &[u8], now: Timestamp) -> StoreResult<bool> {
-        self.invite_usable_in(code_hash, now).await
-    }
-
-    async fn first_user_admin(&self, user: &UserId) -> StoreResult<()> {
-        self.first_user_admin_in(user).await
-    }
-
-    async fn is_server_admin(&self, user: &UserId) -> StoreResult<bool> {
-        self.is_server_admin_in(user).await
-    }
-
-    async fn set_server_admin(&self, user: &UserId, admin: bool) -> StoreResult<()> {
-        self.set_server_admin_in(user, admin).await
-    }
-
-    async fn deactivate_user(
-        &self,
-        user: &UserId,
-        now: Timestamp,
-    ) -> StoreResult<Option<Vec<SessionId>>> {
-        self.deactivate_user_in(user, now).await
-    }
-
-    async fn session_live(
-        &self,
-        session: &SessionId,
-        now: Timestamp,
-        life: SessionLifetime,
-    ) -> StoreResult<bool> {
-        self.session_live_in(session, now, life).await
-    }
-
-    async fn revoke_all_sessions(&self, user: &UserId) -> StoreResult<Vec<SessionId>> {
-        self.revoke_all_sessions_in(user).await
-    }
-
-    async fn create_password_reset(
-        &self,
-        token_hash: &[u8],
-        user: &UserId,
-        expires_at: Timestamp,
-    ) -> StoreResult<()> {
-        self.create_password_reset_in(token_hash, user, expires_at)
-            .await
-    }
-
-    async fn redeem_password_reset(
-        &self,
-        token_hash: &[u8],
-        now: Timestamp,
-    ) -> StoreResult<Option<UserId>> {
-        self.redeem_password_reset_in(token_hash, now).await
-    }
-
-    async fn set_password(&self, user: &UserId, password_hash: &str) -> StoreResult<()> {
-        self.set_password_in(user, password_hash).await
-    }
-
-    async fn create_session(&self, session: NewSession, life: SessionLifetime) -> StoreResult<()> {
-        self.create_session_in(session, life).await
-    }
-
-    async fn session(
-        &self,
-        token_hash: &[u8],
-        now: Timestamp,
-        life: SessionLifetime,
-    ) -> StoreResult<Option<(UserId, SessionId)>> {
-        self.session_in(token_hash, now, life).await
-    }
-
-    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionId>> {
-        self.delete_session_in(token_hash).await
-    }
-
-    async fn user_sessions(
-        &self,
-        user: &UserId,
-        now: Timestamp,
-        life: SessionLifetime,
-    ) -> StoreResult<Vec<SessionInfo>> {
-        self.user_sessions_in(user, now, life).await
-    }
-
-    async fn revoke_sessions(
-        &self,
-        user: &UserId,
-        session: &SessionId,
-        others: bool,
-    ) -> StoreResult<Vec<SessionId>> {
-        self.revoke_sessions_in(user, session, others).await
-    }
-
-    async fn create_ticket(
-        &self,
-        ticket_hash: &[u8],
-        user: &UserId,
-        session: &SessionId,
-        expires_at: Timestamp,
-    ) -> StoreResult<()> {
-        self.create_ticket_in(ticket_hash, user, session, expires_at)
-            .await
-    }
-
-    async fn redeem_ticket(
-        &self,
-        ticket_hash: &[u8],
-        now: Timestamp,
-        life: SessionLifetime,
-    ) -> StoreResult<Option<(UserId, SessionId)>> {
-        self.redeem_ticket_in(ticket_hash, now, life).await
-    }
-
     async fn create_workspace(&self, ws: NewWorkspace) -> StoreResult<Committed<Workspace>> {
         let mut tx = self.writer.begin().await.ctx("starting a transaction")?;
         sqlx::query(
@@ -798,59 +662,6 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
-    }
-
-    async fn remove_workspace_member(&self, ws: &WorkspaceId, user: &UserId) -> StoreResult<bool> {
-        // One SQL text for both engines. Their invites go first: one made just before
-        // would otherwise let them back in.
-        sqlx::query("DELETE FROM invites WHERE workspace_id = $1 AND created_by = $2")
-            .bind(ws.as_str())
-            .bind(user.as_str())
-            .execute(&self.writer)
-            .await
-            .ctx("removing a member's invites")?;
-        let removed =
-            sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
-                .bind(ws.as_str())
-                .bind(user.as_str())
-                .execute(&self.writer)
-                .await
-                .ctx("removing a workspace member")?
-                .rows_affected();
-        Ok(removed > 0)
-    }
-
-    async fn workspace_channels_of(
-        &self,
-        ws: &WorkspaceId,
-        user: &UserId,
-    ) -> StoreResult<Vec<ChannelId>> {
-        // One SQL text for both engines.
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT cm.channel_id FROM channel_members cm JOIN channels c ON c.id = cm.channel_id \
-             WHERE c.workspace_id = $1 AND cm.user_id = $2",
-        )
-        .bind(ws.as_str())
-        .bind(user.as_str())
-        .fetch_all(&self.writer)
-        .await
-        .ctx("listing a member's channels")?;
-        Ok(ids.into_iter().map(ChannelId::from_trusted).collect())
-    }
-
-    async fn channel_names(&self, ws: &WorkspaceId) -> StoreResult<Vec<(ChannelId, String)>> {
-        // One SQL text for both engines.
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id, name FROM channels WHERE workspace_id = $1 AND kind <> 'dm' AND name IS NOT NULL",
-        )
-        .bind(ws.as_str())
-        .fetch_all(&self.reader)
-        .await
-        .ctx("listing channel names")?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name)| (ChannelId::from_trusted(id), name))
-            .collect())
     }
 
     async fn user_channel_ids(&self, user: &UserId) -> StoreResult<Vec<ChannelId>> {
