@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of confab. On a fresh machine it installs what the tests need first
-# (cargo-nextest; PostgreSQL and Redis, which it also starts when they are not running).
+# (cargo-nextest; schemathesis, in a virtualenv under target/; PostgreSQL and Redis, which it
+# also starts when they are not running).
 # Usage: ./scripts/test.sh [extra nextest arguments]
 #
 # Passes: the whole workspace (store suite on SQLite and PostgreSQL, bus and presence suites
@@ -19,6 +20,22 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 
 ./scripts/services.sh
+
+# The contract test (crates/confab/tests/server/contract.rs) runs schemathesis from PATH.
+SCHEMATHESIS_VERSION=4.32.5
+venv=target/schemathesis-venv
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  echo "== installing schemathesis $SCHEMATHESIS_VERSION into $venv"
+  if ! python3 -m venv --help >/dev/null 2>&1; then
+    as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
+  fi
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+export PATH="$PWD/$venv/bin:$PATH"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -64,22 +64,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        // Every request body is a JSON object. serde would also read a struct from an array
-        // (field by field, in order): `["x", "hi"]` renamed a channel. So: an object first.
-        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
-            Ok(axum::Json(value)) => value,
-            Err(rejection) => return Err(json_rejection(rejection)),
-        };
-        if !value.is_object() {
-            return Err(ApiError::new(
-                ErrorCode::InvalidRequest,
-                "the request body must be a JSON object",
-            ));
-        }
-        serde_json::from_value(value)
-            .map(Json)
-            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))
+        object(json_value(req, state).await?).map(Json)
     }
+}
+
+async fn json_value<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<serde_json::Value, ApiError> {
+    match axum::Json::<serde_json::Value>::from_request(req, state).await {
+        Ok(axum::Json(value)) => Ok(value),
+        Err(rejection) => Err(json_rejection(rejection)),
+    }
+}
+
+/// Every request body is a JSON object. serde would also read a struct from an array (field
+/// by field, in order): `["x", "hi"]` renamed a channel. So: an object first.
+fn object<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "the request body must be a JSON object",
+        ));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.to_string()))
 }
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
@@ -93,7 +102,8 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     ApiError::new(code, rejection.body_text())
 }
 
-/// A JSON body that may be absent altogether (no bytes at all): then `T::default()`.
+/// A JSON body that may be absent altogether (no bytes at all, or JSON `null`): then
+/// `T::default()`.
 pub struct OptionalJson<T>(pub T);
 
 impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
@@ -114,9 +124,10 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
         if empty {
             return Ok(OptionalJson(T::default()));
         }
-        Json::<T>::from_request(req, state)
-            .await
-            .map(|Json(v)| OptionalJson(v))
+        match json_value(req, state).await? {
+            serde_json::Value::Null => Ok(OptionalJson(T::default())),
+            value => object(value).map(OptionalJson),
+        }
     }
 }
 

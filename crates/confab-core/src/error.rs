@@ -83,16 +83,16 @@ impl ErrorCode {
             | InvalidDisplayName | InvalidEmail | InvalidWorkspaceName | InvalidChannelName
             | InvalidTopic | InvalidClientMsgId | InvalidRole | EmptyBody | BodyTooLong
             | InvalidBody | InvalidLimit | InvalidCursor | InvalidThreadRoot | InvalidMembers
-            | InvalidEmoji | InvalidSeq | CannotLeaveDm | NotAllowedForDm | InvalidResetToken => {
-                400
-            }
+            | InvalidEmoji | InvalidSeq | InvalidResetToken => 400,
             Unauthorized | InvalidCredentials => 401,
             Forbidden | NotInChannel | WrongPassword | RegistrationClosed => 403,
             NotFound | UserNotFound | WorkspaceNotFound | ChannelNotFound | MessageNotFound
             | InviteNotFound | FileNotFound | SessionNotFound => 404,
             MethodNotAllowed => 405,
+            // A DM's members and name are fixed: the request is well formed, the channel is
+            // the wrong kind for it.
             UsernameTaken | ChannelNameTaken | AlreadyMember | MessageDeleted
-            | TooManyReactions => 409,
+            | TooManyReactions | CannotLeaveDm | NotAllowedForDm => 409,
             RequestTimeout => 408,
             InviteExpired => 410,
             PayloadTooLarge => 413,

@@ -27,14 +27,21 @@ pub struct RegisterRequest {
     #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 80)]
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*[^\s\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0𝅙𝅳-𝅺󠀀-󠿿][^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$"
+    )]
     pub display_name: Option<String>,
     #[serde(default)]
-    #[schema(max_length = 254)]
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\s\u0000-\u001f\u007f-\u009f]+@[^@\s\u0000-\u001f\u007f-\u009f]*\.[^@\s\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub email: Option<String>,
-    /// What the client calls itself, for the user's list of devices (else its User-Agent).
+    /// What the client calls itself, for the user's list of devices (else its User-Agent);
+    /// kept to its first 200 characters, without control characters.
     #[serde(default)]
-    #[schema(max_length = 200)]
     pub client_name: Option<String>,
     /// A workspace invite code, accepted on registering (required when the server's
     /// `registration` is `invite`).
@@ -51,9 +58,9 @@ pub struct LoginRequest {
     /// account's slow-down after failed guesses elsewhere.
     #[serde(default)]
     pub device_token: Option<String>,
-    /// What the client calls itself, for the user's list of devices (else its User-Agent).
+    /// What the client calls itself, for the user's list of devices (else its User-Agent);
+    /// kept to its first 200 characters, without control characters.
     #[serde(default)]
-    #[schema(max_length = 200)]
     pub client_name: Option<String>,
 }
 
@@ -117,7 +124,11 @@ pub struct MeResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkspaceRequest {
-    #[schema(min_length = 1, max_length = 80)]
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
 }
 
@@ -129,18 +140,24 @@ pub struct WorkspaceResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddWorkspaceMemberRequest {
+    #[schema(format = Uuid)]
     pub user_id: String,
     /// `admin`, `member` (the default) or `guest`.
     #[serde(default)]
+    #[schema(pattern = "^(admin|member|guest)$")]
     pub role: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInviteRequest {
-    #[serde(default)]
+    /// How many people may accept it; 100 when absent.
+    #[serde(default, deserialize_with = "crate::integer::option_i64")]
+    #[schema(minimum = 1, maximum = 10000)]
     pub max_uses: Option<i64>,
-    #[serde(default)]
+    /// How long it stays valid; 7 days when absent.
+    #[serde(default, deserialize_with = "crate::integer::option_i64")]
+    #[schema(minimum = 1, maximum = 720)]
     pub expires_in_hours: Option<i64>,
 }
 
@@ -175,12 +192,20 @@ pub struct ChannelListResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateChannelRequest {
-    #[schema(min_length = 1, max_length = 80)]
+    /// Lowercase letters (of any script), digits, `-` and `_`.
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\s\u0000-\u002c\u002e\u002f\u003a-\u005e\u0060\u007b-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0]+$"
+    )]
     pub name: String,
     #[serde(default)]
     pub private: bool,
     #[serde(default)]
-    #[schema(max_length = 250)]
+    #[schema(
+        max_length = 250,
+        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub topic: Option<String>,
 }
 
@@ -192,25 +217,34 @@ pub struct ChannelResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelMemberRequest {
+    #[schema(format = Uuid)]
     pub user_id: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenDmRequest {
+    /// The others in the conversation: at most 8 besides you; none is a DM with yourself.
+    #[schema(value_type = Vec<uuid::Uuid>, max_items = 8)]
     pub user_ids: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._:-]+$")]
     pub client_msg_id: String,
-    #[schema(min_length = 1, max_length = 40000)]
+    #[schema(
+        min_length = 1,
+        max_length = 40000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\s\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub body: String,
     #[serde(default)]
+    #[schema(format = Uuid)]
     pub thread_root_id: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub file_ids: Vec<String>,
 }
 
@@ -224,9 +258,14 @@ pub struct MessageResponse {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MessagesQuery {
+    /// The changes feed: everything after this cursor (0 from the start).
+    #[param(minimum = 0)]
     pub since: Option<i64>,
+    /// History: the messages before this sequence number.
+    #[param(minimum = 1)]
     pub before: Option<i64>,
-    /// 1 to 200; 50 when absent.
+    /// 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -259,7 +298,11 @@ pub struct ErrorResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditMessageRequest {
-    #[schema(min_length = 1, max_length = 40000)]
+    #[schema(
+        min_length = 1,
+        max_length = 40000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\s\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub body: String,
 }
 
@@ -272,6 +315,8 @@ pub struct ThreadResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadRequest {
+    #[serde(deserialize_with = "crate::integer::i64")]
+    #[schema(minimum = 0)]
     pub seq: i64,
 }
 
@@ -284,10 +329,17 @@ pub struct ReadResponse {
 #[serde(deny_unknown_fields)]
 pub struct UpdateChannelRequest {
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 80)]
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\s\u0000-\u002c\u002e\u002f\u003a-\u005e\u0060\u007b-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0]+$"
+    )]
     pub name: Option<String>,
     #[serde(default)]
-    #[schema(max_length = 250)]
+    #[schema(
+        max_length = 250,
+        pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+    )]
     pub topic: Option<String>,
 }
 
@@ -296,6 +348,9 @@ pub struct UpdateChannelRequest {
 #[serde(deny_unknown_fields)]
 pub struct PresenceQuery {
     /// Comma-separated user IDs, at most 500.
+    #[param(
+        pattern = r"^,*([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,+[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}){0,499})?,*$"
+    )]
     pub ids: String,
 }
 

@@ -39,7 +39,7 @@ fn check_auth_rate(state: &ApiState, peer: IpAddr) -> ApiResult<()> {
 
 /// Create an account and sign in.
 #[utoipa::path(post, path = "/auth/register", request_body = RegisterRequest, security(()),
-    responses((status = 201, body = AuthResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
+    responses((status = 201, body = AuthResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "registration is closed, or needs an invite"), (status = 404, body = ErrorResponse, description = "the invite is unknown, expired or used up"), (status = 409, body = ErrorResponse, description = "the username is taken"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn register(
     State(state): State<ApiState>,
     ClientAddr(peer): ClientAddr,
@@ -144,7 +144,7 @@ pub async fn reset_password(
 /// Deactivate an account server-wide (server administrators only, not their own): it can no
 /// longer sign in, its sessions are signed out and its sockets close; its messages stay.
 #[utoipa::path(post, path = "/admin/users/{user_id}/deactivate",
-    params(("user_id" = String, Path)),
+    params(("user_id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn deactivate_user(
     State(state): State<ApiState>,
@@ -181,7 +181,7 @@ pub async fn sessions(
 
 /// Sign one of the caller's sessions out (its sockets close at once, on every gateway).
 #[utoipa::path(delete, path = "/me/sessions/{session_id}",
-    params(("session_id" = String, Path, description = "a session ID from GET /me/sessions")),
+    params(("session_id" = String, Path, format = Uuid, description = "a session ID from GET /me/sessions")),
     responses((status = 204), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn revoke_session(
     State(state): State<ApiState>,

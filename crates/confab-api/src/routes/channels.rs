@@ -12,7 +12,7 @@ use crate::state::ApiState;
 use confab_protocol::http::ErrorResponse;
 
 /// A channel the caller can see.
-#[utoipa::path(get, path = "/channels/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/channels/{id}", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = ChannelResponse), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn get_channel(
     State(state): State<ApiState>,
@@ -29,7 +29,7 @@ pub async fn get_channel(
 }
 
 /// Join a public channel.
-#[utoipa::path(post, path = "/channels/{id}/join", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/channels/{id}/join", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = ChannelResponse), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn join(
     State(state): State<ApiState>,
@@ -46,8 +46,8 @@ pub async fn join(
 }
 
 /// Leave a channel (not a DM).
-#[utoipa::path(post, path = "/channels/{id}/leave", params(("id" = String, Path)),
-    responses((status = 204), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
+#[utoipa::path(post, path = "/channels/{id}/leave", params(("id" = String, Path, format = Uuid)),
+    responses((status = 204), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn leave(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -62,8 +62,8 @@ pub async fn leave(
 
 /// Add someone to a channel you are in: 201 when added, 200 when already a member.
 #[utoipa::path(post, operation_id = "add_channel_member", path = "/channels/{id}/members", request_body = ChannelMemberRequest,
-    params(("id" = String, Path)),
-    responses((status = 201, body = ChannelResponse), (status = 200, body = ChannelResponse), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 201, body = ChannelResponse), (status = 200, body = ChannelResponse), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn add_member(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -93,8 +93,8 @@ pub async fn add_member(
 /// Remove someone from a channel (workspace admins and the channel's creator; anyone may
 /// remove themselves). Their open sockets stop receiving the channel at once.
 #[utoipa::path(delete, path = "/channels/{id}/members/{user_id}",
-    params(("id" = String, Path), ("user_id" = String, Path)),
-    responses((status = 204), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
+    params(("id" = String, Path, format = Uuid), ("user_id" = String, Path, format = Uuid)),
+    responses((status = 204), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn remove_member(
     State(state): State<ApiState>,
     user: AuthUser,
@@ -110,7 +110,7 @@ pub async fn remove_member(
 }
 
 /// Rename a channel (its creator or an admin) or set its topic (any member).
-#[utoipa::path(patch, path = "/channels/{id}", request_body = UpdateChannelRequest, params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/channels/{id}", request_body = UpdateChannelRequest, params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = ChannelResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn update_channel(
     State(state): State<ApiState>,

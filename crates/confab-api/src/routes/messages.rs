@@ -20,7 +20,7 @@ const DEFAULT_PAGE: u32 = 50;
 /// Send a message: 201 with the stored message, or 200 with the original when this
 /// `client_msg_id` was sent before.
 #[utoipa::path(post, path = "/channels/{id}/messages", request_body = SendMessageRequest,
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = Uuid)),
     responses((status = 201, body = MessageResponse), (status = 200, body = MessageResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn send(
     State(state): State<ApiState>,
@@ -56,7 +56,7 @@ pub async fn send(
 
 /// The changes feed (`since`), or a history page (`before`, newest first; neither means the
 /// newest page).
-#[utoipa::path(get, path = "/channels/{id}/messages", params(("id" = String, Path), MessagesQuery),
+#[utoipa::path(get, path = "/channels/{id}/messages", params(("id" = String, Path, format = Uuid), MessagesQuery),
     responses((status = 200, body = MessagesResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn list(
     State(state): State<ApiState>,
@@ -91,7 +91,7 @@ pub async fn list(
 }
 
 /// One message the caller can read.
-#[utoipa::path(get, path = "/messages/{id}", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/messages/{id}", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = MessageResponse), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn get_message(
     State(state): State<ApiState>,
@@ -108,7 +108,7 @@ pub async fn get_message(
 }
 
 /// Edit a message (its author only).
-#[utoipa::path(patch, path = "/messages/{id}", request_body = EditMessageRequest, params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/messages/{id}", request_body = EditMessageRequest, params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = MessageResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn edit_message(
     State(state): State<ApiState>,
@@ -126,7 +126,7 @@ pub async fn edit_message(
 }
 
 /// Delete a message (its author, a channel or workspace admin): a tombstone remains.
-#[utoipa::path(delete, path = "/messages/{id}", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/messages/{id}", params(("id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn delete_message(
     State(state): State<ApiState>,
@@ -141,7 +141,7 @@ pub async fn delete_message(
 }
 
 /// Add your reaction (idempotent). `emoji` is a Unicode emoji or a `:short_code:`.
-#[utoipa::path(put, path = "/messages/{id}/reactions/{emoji}", params(("id" = String, Path), ("emoji" = String, Path)),
+#[utoipa::path(put, path = "/messages/{id}/reactions/{emoji}", params(("id" = String, Path, format = Uuid), ("emoji" = String, Path, description = "a `:short_code:` or one Unicode emoji", pattern = r"^(:[a-z0-9_+-]{1,64}:|[^\u0000-\u0022\u0024-\u0029\u002b-\u002f\u003a-\u00a8]{1,16})$")),
     responses((status = 200, body = MessageResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn add_reaction(
     State(state): State<ApiState>,
@@ -158,7 +158,7 @@ pub async fn add_reaction(
 }
 
 /// Remove your reaction (idempotent).
-#[utoipa::path(delete, path = "/messages/{id}/reactions/{emoji}", params(("id" = String, Path), ("emoji" = String, Path)),
+#[utoipa::path(delete, path = "/messages/{id}/reactions/{emoji}", params(("id" = String, Path, format = Uuid), ("emoji" = String, Path, description = "a `:short_code:` or one Unicode emoji", pattern = r"^(:[a-z0-9_+-]{1,64}:|[^\u0000-\u0022\u0024-\u0029\u002b-\u002f\u003a-\u00a8]{1,16})$")),
     responses((status = 200, body = MessageResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn remove_reaction(
     State(state): State<ApiState>,
@@ -175,7 +175,7 @@ pub async fn remove_reaction(
 }
 
 /// A thread: its root and live replies, by the root or any reply.
-#[utoipa::path(get, path = "/messages/{id}/thread", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/messages/{id}/thread", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = ThreadResponse), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn thread(
     State(state): State<ApiState>,
@@ -190,7 +190,7 @@ pub async fn thread(
 }
 
 /// Move your read cursor forward (never backwards); all your devices are told.
-#[utoipa::path(post, path = "/channels/{id}/read", request_body = ReadRequest, params(("id" = String, Path)),
+#[utoipa::path(post, path = "/channels/{id}/read", request_body = ReadRequest, params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = ReadResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn mark_read(
     State(state): State<ApiState>,

@@ -34,7 +34,7 @@ pub async fn create_workspace(
 
 /// Add a user to the workspace (admins only).
 #[utoipa::path(post, operation_id = "add_workspace_member", path = "/workspaces/{id}/members", request_body = AddWorkspaceMemberRequest,
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = Uuid)),
     responses((status = 201, body = WorkspaceResponse), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn add_member(
     State(state): State<ApiState>,
@@ -60,7 +60,7 @@ pub async fn add_member(
 /// their messages, and their DMs for the others, remain.
 #[utoipa::path(delete, operation_id = "remove_workspace_member",
     path = "/workspaces/{id}/members/{user_id}",
-    params(("id" = String, Path), ("user_id" = String, Path)),
+    params(("id" = String, Path, format = Uuid), ("user_id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn remove_member(
     State(state): State<ApiState>,
@@ -81,7 +81,7 @@ pub async fn remove_member(
 #[utoipa::path(post, path = "/workspaces/{id}/invites",
     request_body(content = Option<CreateInviteRequest>,
         description = "optional; absent fields take the defaults: 100 uses, 7 days"),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = Uuid)),
     responses((status = 201, body = InviteResponse), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn create_invite(
     State(state): State<ApiState>,
@@ -122,7 +122,7 @@ pub async fn accept_invite(
 }
 
 /// Public channels and those the caller is in, with read state.
-#[utoipa::path(get, path = "/workspaces/{id}/channels", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/workspaces/{id}/channels", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = ChannelListResponse), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn list_channels(
     State(state): State<ApiState>,
@@ -147,7 +147,7 @@ pub async fn list_channels(
 
 /// Create a channel; the caller joins it.
 #[utoipa::path(post, path = "/workspaces/{id}/channels", request_body = CreateChannelRequest,
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = Uuid)),
     responses((status = 201, body = ChannelResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 409, body = ErrorResponse, description = "conflicts with the current state"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn create_channel(
     State(state): State<ApiState>,
@@ -171,7 +171,7 @@ pub async fn create_channel(
 /// Open the DM with exactly these people (1:1 or group); the same set always yields the same
 /// DM: 201 when created, 200 when it existed.
 #[utoipa::path(post, path = "/workspaces/{id}/dms", request_body = OpenDmRequest,
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = Uuid)),
     responses((status = 201, body = ChannelResponse), (status = 200, body = ChannelResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn open_dm(
     State(state): State<ApiState>,

@@ -723,7 +723,7 @@ async fn every_new_call_is_authorized() {
                 json!({"topic": "x"}),
             )
             .await,
-            400,
+            409,
             "not_allowed_for_dm",
         ),
     ];

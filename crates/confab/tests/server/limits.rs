@@ -145,7 +145,7 @@ async fn leaving_a_dm_is_refused() {
         .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
-        (400, Some("cannot_leave_dm"))
+        (409, Some("cannot_leave_dm"))
     );
     let (status, body) = server
         .post(
@@ -156,7 +156,7 @@ async fn leaving_a_dm_is_refused() {
         .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
-        (400, Some("not_allowed_for_dm"))
+        (409, Some("not_allowed_for_dm"))
     );
 }
 

@@ -2,6 +2,7 @@
 
 mod abuse;
 mod access;
+mod contract;
 mod convergence;
 mod conversations;
 mod durability;

@@ -123,6 +123,18 @@ async fn accounts_invites_and_the_channel_list() {
         .await;
     assert_eq!(status, 201, "{invite}");
     let code = s(&invite["invite"]["code"]);
+    // A body of JSON `null` is no body (the document allows it): the defaults. Integers may
+    // be spelt as JSON Schema allows, `2.0` for 2.
+    for (body, max_uses) in [(json!(null), 100), (json!({"max_uses": 2.0}), 2)] {
+        let (status, other) = server
+            .post(&alice.token, &format!("/workspaces/{ws}/invites"), body)
+            .await;
+        assert_eq!(
+            (status, other["invite"]["max_uses"].as_i64()),
+            (201, Some(max_uses)),
+            "{other}"
+        );
+    }
     let (status, joined) = server
         .post(&bob.token, &format!("/invites/{code}/accept"), json!({}))
         .await;
