@@ -37,6 +37,9 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
 fi
 export PATH="$PWD/$venv/bin:$PATH"
 
+echo "== crate graph"
+./scripts/check-graph.sh
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
