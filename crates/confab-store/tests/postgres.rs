@@ -7,7 +7,8 @@ use std::sync::Arc;
 use confab_core::{Change, ChannelId, Mentions, MessageId, Timestamp, UserId, WorkspaceId};
 use confab_store::postgres::PgStore;
 use confab_store::testsuite::Fixture;
-use confab_store::{NewMessage, NewUser, NewWorkspace, Store, StoreError};
+use confab_store::prelude::*;
+use confab_store::{NewMessage, NewUser, NewWorkspace, StoreError};
 use sqlx::{Connection, Executor, PgConnection};
 
 const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";

@@ -6,18 +6,20 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
+use async_trait::async_trait;
 use confab_core::{
     Change, ChannelEvent, ChannelId, Mentions, Message, MessageId, Timestamp, UserId,
 };
 use sqlx::{PgConnection, PgExecutor};
 
+use super::PgStore;
+use super::log::{Logged, channel_in, record_change};
 use super::rows;
 use super::statements;
-use super::{Logged, PgStore, channel_in, record_change};
 use crate::changes::{self, ChangeRow};
 use crate::error::{DbContext, is_unique_violation};
 use crate::feed;
-use crate::{ChangesPage, NewMessage, SendOutcome, StoreError, StoreResult};
+use crate::{ChangesPage, MessageStore, NewMessage, SendOutcome, StoreError, StoreResult};
 
 /// A thread reply in one statement (top-level sends are batched instead: `sends.rs`).
 ///
@@ -233,8 +235,20 @@ impl PgStore {
             created: true,
         })))
     }
+}
 
-    pub(super) async fn edit_message_tx(
+#[async_trait]
+impl MessageStore for PgStore {
+    async fn send_message(&self, m: NewMessage) -> StoreResult<SendOutcome> {
+        // Top-level sends are batched; a reply also changes and returns its thread root, which
+        // the one-statement path does.
+        match m.thread_root_id {
+            None => self.send_batched(m).await,
+            Some(_) => self.send_message_tx(m).await,
+        }
+    }
+
+    async fn edit_message(
         &self,
         id: &MessageId,
         body: &str,
@@ -282,7 +296,7 @@ impl PgStore {
         })
     }
 
-    pub(super) async fn delete_message_tx(
+    async fn delete_message(
         &self,
         id: &MessageId,
         now: Timestamp,
@@ -342,7 +356,7 @@ impl PgStore {
         }))
     }
 
-    pub(super) async fn set_reaction_tx(
+    async fn set_reaction(
         &self,
         id: &MessageId,
         emoji: &str,
@@ -433,10 +447,7 @@ impl PgStore {
         }))
     }
 
-    pub(super) async fn thread_read(
-        &self,
-        root: &MessageId,
-    ) -> StoreResult<Option<(Message, Vec<Message>)>> {
+    async fn thread(&self, root: &MessageId) -> StoreResult<Option<(Message, Vec<Message>)>> {
         // The root and its live replies from one statement, so they agree.
         let rows = sqlx::query(&statements::THREAD)
             .bind(root.as_str())
@@ -451,11 +462,11 @@ impl PgStore {
         Ok(Some((root_message, messages)))
     }
 
-    pub(super) async fn message_read(&self, id: &MessageId) -> StoreResult<Option<Message>> {
+    async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
         message_in(&self.pool, id.as_str()).await
     }
 
-    pub(super) async fn messages_since_read(
+    async fn messages_since(
         &self,
         channel: &ChannelId,
         cursor: i64,
@@ -493,7 +504,7 @@ impl PgStore {
         Ok(page)
     }
 
-    pub(super) async fn messages_before_read(
+    async fn messages_before(
         &self,
         channel: &ChannelId,
         before: i64,
@@ -513,7 +524,7 @@ impl PgStore {
         Ok((messages, has_more))
     }
 
-    pub(super) async fn changes_after_read(
+    async fn changes_after(
         &self,
         channel: &ChannelId,
         after: i64,

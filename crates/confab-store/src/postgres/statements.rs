@@ -73,7 +73,7 @@ pub(super) static CHANNEL_LIST: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Every channel a user is in (what a gateway subscribes a socket to).
-pub(super) const USER_CHANNELS: &str = "SELECT channel_id FROM channel_members WHERE user_id = $1";
+pub(super) use super::channels::USER_CHANNELS;
 
 /// The hot statements by name, each with SQL literals to stand for its parameters (`$1`,
 /// `$2`, … in order), for the plan test.

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
 use confab_core::{
     Change, ChannelEvent, ChannelId, Mentions, Message, MessageId, Reaction, Timestamp, UserId,
     add_reaction, add_replier,
@@ -13,14 +14,15 @@ use confab_core::{
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use tokio::sync::mpsc;
 
+use super::SqliteStore;
+use super::log::{Logged, channel_in, next_seq, record_change};
 use super::rows::{self, MESSAGE_COLUMNS};
-use super::{Logged, SqliteStore, channel_in, next_seq, record_change};
 use crate::changes::{self, ChangeRow};
 use crate::error::DbContext;
 use crate::feed;
 use crate::rows::{MENTIONS_CHANNEL, MENTIONS_HERE};
 use crate::send_queue::{self, MAX_BATCH, PendingSend};
-use crate::{ChangesPage, NewMessage, SendOutcome, StoreError, StoreResult};
+use crate::{ChangesPage, MessageStore, NewMessage, SendOutcome, StoreError, StoreResult};
 
 /// The `mention_ids` and `mentions_channel` columns for `m`: the named users, then, after a
 /// `*`, those `@here` reached (counted as mentioned, never read back; see [`crate::rows`]).
@@ -140,20 +142,21 @@ async fn live_message(conn: &mut SqliteConnection, id: &MessageId) -> StoreResul
     Ok(message)
 }
 
-impl SqliteStore {
+#[async_trait]
+impl MessageStore for SqliteStore {
     /// Hands a send to the group-commit task and waits for its commit.
-    pub(super) async fn send_message_tx(&self, msg: NewMessage) -> StoreResult<SendOutcome> {
+    async fn send_message(&self, msg: NewMessage) -> StoreResult<SendOutcome> {
         send_queue::hand_off(&self.sends, msg).await
     }
 
-    pub(super) async fn edit_message_tx(
+    async fn edit_message(
         &self,
         id: &MessageId,
         body: &str,
         mentions: &Mentions,
         now: Timestamp,
     ) -> StoreResult<ChannelEvent> {
-        let mut tx = self.writer.begin().await.ctx("starting a transaction")?;
+        let mut tx = self.begin().await?;
         let message = live_message(&mut tx, id).await?;
         let seq = next_seq(&mut tx, &message.channel_id).await?;
         let (mention_ids, mention_flags) = mention_columns(mentions);
@@ -188,12 +191,12 @@ impl SqliteStore {
         })
     }
 
-    pub(super) async fn delete_message_tx(
+    async fn delete_message(
         &self,
         id: &MessageId,
         now: Timestamp,
     ) -> StoreResult<Option<ChannelEvent>> {
-        let mut tx = self.writer.begin().await.ctx("starting a transaction")?;
+        let mut tx = self.begin().await?;
         let message = message_in(&mut tx, id.as_str())
             .await?
             .ok_or(StoreError::NotFound("message"))?;
@@ -244,7 +247,7 @@ impl SqliteStore {
         }))
     }
 
-    pub(super) async fn set_reaction_tx(
+    async fn set_reaction(
         &self,
         id: &MessageId,
         emoji: &str,
@@ -253,7 +256,7 @@ impl SqliteStore {
         max_distinct: usize,
         now: Timestamp,
     ) -> StoreResult<Option<ChannelEvent>> {
-        let mut tx = self.writer.begin().await.ctx("starting a transaction")?;
+        let mut tx = self.begin().await?;
         let message = live_message(&mut tx, id).await?;
         let new_emoji = !message.reactions.iter().any(|r| r.emoji == emoji);
         if present && new_emoji && message.reactions.len() >= max_distinct {
@@ -316,10 +319,7 @@ impl SqliteStore {
         }))
     }
 
-    pub(super) async fn thread_read(
-        &self,
-        root: &MessageId,
-    ) -> StoreResult<Option<(Message, Vec<Message>)>> {
+    async fn thread(&self, root: &MessageId) -> StoreResult<Option<(Message, Vec<Message>)>> {
         let mut conn = self.reader.acquire().await.ctx("acquiring a reader")?;
         let Some(root_message) = message_in(&mut conn, root.as_str()).await? else {
             return Ok(None);
@@ -333,12 +333,12 @@ impl SqliteStore {
         Ok(Some((root_message, replies)))
     }
 
-    pub(super) async fn message_read(&self, id: &MessageId) -> StoreResult<Option<Message>> {
+    async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
         let mut conn = self.reader.acquire().await.ctx("acquiring a reader")?;
         message_in(&mut conn, id.as_str()).await
     }
 
-    pub(super) async fn messages_since_read(
+    async fn messages_since(
         &self,
         channel: &ChannelId,
         cursor: i64,
@@ -376,7 +376,7 @@ impl SqliteStore {
         Ok(page)
     }
 
-    pub(super) async fn messages_before_read(
+    async fn messages_before(
         &self,
         channel: &ChannelId,
         before: i64,
@@ -397,7 +397,7 @@ impl SqliteStore {
         Ok((messages, has_more))
     }
 
-    pub(super) async fn changes_after_read(
+    async fn changes_after(
         &self,
         channel: &ChannelId,
         after: i64,

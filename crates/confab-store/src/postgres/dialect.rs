@@ -1,0 +1,59 @@
+//! What PostgreSQL spells its own way, for the `common` files: each item has its SQLite twin
+//! of the same name in `sqlite/dialect.rs`, and a comment on why the two differ.
+
+use confab_core::{UserId, WorkspaceId};
+use sqlx::PgPool;
+
+use crate::StoreResult;
+use crate::error::DbContext;
+
+/// An invite, about to be used. `FOR UPDATE`: concurrent acceptances of the same invite (from
+/// any process) queue here, so the last use is given out once.
+pub(super) const INVITE_FOR_USE: &str =
+    "SELECT workspace_id, expires_at, max_uses, uses FROM invites WHERE code_hash = $1 FOR UPDATE";
+
+/// Moves a read cursor forward only, and never past the channel's end: PostgreSQL's `MAX` and
+/// `MIN` are aggregates only.
+pub(super) const MARK_READ: &str = "UPDATE channel_members SET last_read_seq = GREATEST(last_read_seq, \
+       LEAST($1, (SELECT last_seq FROM channels WHERE id = $2))) \
+     WHERE channel_id = $2 AND user_id = $3 RETURNING last_read_seq";
+
+/// A hot statement, with the plan test's others (`statements.rs`): `mention_ids` is an array.
+pub(super) use super::statements::CHANNEL_LIST;
+
+/// `(id, username)` of the workspace's members with these usernames: the list is one array
+/// parameter.
+pub(super) async fn members_named(
+    pool: &PgPool,
+    ws: &WorkspaceId,
+    usernames: &[String],
+) -> StoreResult<Vec<(String, String)>> {
+    sqlx::query_as(
+        "SELECT u.id, u.username FROM users u JOIN workspace_members wm ON wm.user_id = u.id \
+         WHERE wm.workspace_id = $1 AND u.username = ANY ($2)",
+    )
+    .bind(ws.as_str())
+    .bind(usernames)
+    .fetch_all(pool)
+    .await
+    .ctx("resolving mentions")
+}
+
+/// Which of `others` share a workspace with `user` (as `members_named`, one array).
+pub(super) async fn sharing_a_workspace(
+    pool: &PgPool,
+    user: &UserId,
+    others: &[UserId],
+) -> StoreResult<Vec<String>> {
+    let others: Vec<&str> = others.iter().map(UserId::as_str).collect();
+    sqlx::query_scalar(
+        "SELECT DISTINCT theirs.user_id FROM workspace_members mine \
+         JOIN workspace_members theirs ON theirs.workspace_id = mine.workspace_id \
+         WHERE mine.user_id = $1 AND theirs.user_id = ANY ($2)",
+    )
+    .bind(user.as_str())
+    .bind(others)
+    .fetch_all(pool)
+    .await
+    .ctx("checking shared workspaces")
+}
