@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use confab_core::{Change, ChannelId, Mentions, MessageId, Timestamp, UserId, WorkspaceId};
 use confab_store::postgres::PgStore;
-use confab_store::testsuite::Fixture;
 use confab_store::prelude::*;
+use confab_store::testsuite::Fixture;
 use confab_store::{NewMessage, NewUser, NewWorkspace, StoreError};
 use sqlx::{Connection, Executor, PgConnection};
 

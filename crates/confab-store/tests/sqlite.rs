@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use confab_core::{ChannelId, MessageId, Timestamp, UserId, WorkspaceId};
+use confab_store::prelude::*;
 use confab_store::sqlite::SqliteStore;
 use confab_store::testsuite::Fixture;
-use confab_store::prelude::*;
 use confab_store::{NewMessage, NewUser, NewWorkspace};
 
 async fn sqlite_fixture() -> Fixture {

@@ -13,6 +13,7 @@
 
 mod dialect;
 mod messages;
+mod replies;
 mod rows;
 mod sends;
 mod statements;
@@ -71,7 +72,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub struct PgStore {
     pool: PgPool,
-    send_turns: messages::SendTurns,
+    send_turns: replies::SendTurns,
     /// Top-level sends waiting for the batching workers (see `sends`).
     sends: tokio::sync::mpsc::Sender<crate::send_queue::PendingSend>,
 }
@@ -118,7 +119,7 @@ impl PgStore {
         sends::spawn_workers(&pool, pending);
         Ok(Self {
             pool,
-            send_turns: messages::SendTurns::new(),
+            send_turns: replies::SendTurns::new(),
             sends,
         })
     }

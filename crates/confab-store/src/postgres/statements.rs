@@ -73,7 +73,8 @@ pub(super) static CHANNEL_LIST: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Every channel a user is in (what a gateway subscribes a socket to).
-pub(super) use super::channels::USER_CHANNELS;
+#[cfg(feature = "testsuite")]
+use super::channels::USER_CHANNELS;
 
 /// The hot statements by name, each with SQL literals to stand for its parameters (`$1`,
 /// `$2`, … in order), for the plan test.

@@ -3,7 +3,7 @@
 //! writes (SQLite allows one writer at a time anyway); a small pool serves reads from WAL
 //! snapshots without blocking it.
 //!
-//! Sends are group-committed (`messages::group_commit`) on a thread of their own: each
+//! Sends are group-committed (`group_commit.rs`) on a thread of their own: each
 //! statement is a hand-off to sqlx's SQLite thread and back, and on the shared runtime every
 //! "back" waited behind thousands of socket tasks. The writer keeps a 64 MiB page cache
 //! (a batch touches an index leaf per channel), keeps statement journals in memory, and
@@ -12,6 +12,7 @@
 //! the mark, whose acks wait for it), truncating the WAL file back to 64 MiB after.
 
 mod dialect;
+mod group_commit;
 mod messages;
 mod rows;
 
@@ -67,7 +68,7 @@ use crate::{StoreError, StoreResult};
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
-    /// Sends waiting for the group-commit task (see `messages::group_commit`).
+    /// Sends waiting for the group-commit task (see `group_commit.rs`).
     sends: tokio::sync::mpsc::Sender<crate::send_queue::PendingSend>,
 }
 
@@ -134,7 +135,9 @@ impl SqliteStore {
                     .enable_all()
                     .build()
                 {
-                    Ok(runtime) => runtime.block_on(messages::group_commit(commit_pool, pending)),
+                    Ok(runtime) => {
+                        runtime.block_on(group_commit::group_commit(commit_pool, pending))
+                    }
                     // Dropping `pending` makes every send fail as `Unavailable`, not hang.
                     Err(error) => tracing::error!(%error, "cannot run the group-commit thread"),
                 }
