@@ -1,6 +1,6 @@
-//! Sessions and WebSocket tickets, written once for both backends: every statement here is
-//! one SQL text both engines accept (`$n` placeholders, `RETURNING`), and [`session_methods!`]
-//! expands the same code over each backend's pools.
+//! Sessions and WebSocket tickets: the [`SessionStore`] trait, its types, and its statements,
+//! each one SQL text both engines accept (`$n` placeholders, `RETURNING`), run by
+//! `common/sessions.rs` in each backend.
 //!
 //! A session is one sign-in on one device: its bearer token (stored as a hash), an ID to name
 //! it by, when it was created, when it was last used, what client opened it and from where.

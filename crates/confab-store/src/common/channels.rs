@@ -196,22 +196,21 @@ impl ChannelStore for Backend {
         now: Timestamp,
     ) -> StoreResult<ChannelEvent> {
         let mut tx = self.begin().await?;
-        // The rename and the sequence number in one statement, under one row lock.
-        let result = sqlx::query_scalar(
-            "UPDATE channels SET name = COALESCE($1, name), topic = COALESCE($2, topic), \
-             last_seq = last_seq + 1 WHERE id = $3 RETURNING last_seq",
+        let result = sqlx::query(
+            "UPDATE channels SET name = COALESCE($1, name), topic = COALESCE($2, topic) WHERE id = $3",
         )
         .bind(name)
         .bind(topic)
         .bind(channel.as_str())
-        .fetch_optional(&mut *tx)
+        .execute(&mut *tx)
         .await;
-        let seq: i64 = match result {
-            Ok(Some(seq)) => seq,
-            Ok(None) => return Err(StoreError::NotFound("channel")),
+        match result {
+            Ok(r) if r.rows_affected() == 0 => return Err(StoreError::NotFound("channel")),
+            Ok(_) => {}
             Err(e) if is_unique_violation(&e) => return Err(StoreError::ChannelNameTaken),
             Err(e) => return Err(StoreError::db("updating a channel", e)),
-        };
+        }
+        let seq = next_seq(&mut tx, channel).await?;
         record_change(
             &mut tx,
             channel,
