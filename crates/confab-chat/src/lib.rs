@@ -118,7 +118,8 @@ impl ChatService {
         let create_limiter = KeyedLimiter::new(config.create_rate);
         let presence_limiter = KeyedLimiter::new(config.presence_rate);
         let typing_limiter = KeyedLimiter::new(RateSpec {
-            replenish_every: Some(Duration::from_secs(3)),
+            count: 1,
+            per: Duration::from_secs(3),
             burst: 1,
         });
         Self {

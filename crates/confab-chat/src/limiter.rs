@@ -8,11 +8,12 @@ use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-/// A sustained rate and the burst allowed above it.
+/// A sustained rate (`count` per `per`) and the burst allowed above it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateSpec {
-    /// Time for one unit of allowance to come back; `None` disables the limit.
-    pub replenish_every: Option<Duration>,
+    /// Allowance that comes back every `per`; 0 disables the limit.
+    pub count: u32,
+    pub per: Duration,
     pub burst: u32,
 }
 
@@ -20,7 +21,8 @@ impl RateSpec {
     /// `n` per second sustained; `n == 0` disables the limit.
     pub fn per_second(n: u32, burst: u32) -> Self {
         Self {
-            replenish_every: (n > 0).then(|| Duration::from_secs(1) / n),
+            count: n,
+            per: Duration::from_secs(1),
             burst,
         }
     }
@@ -28,9 +30,15 @@ impl RateSpec {
     /// `n` per minute sustained; `n == 0` disables the limit.
     pub fn per_minute(n: u32, burst: u32) -> Self {
         Self {
-            replenish_every: (n > 0).then(|| Duration::from_secs(60) / n),
+            count: n,
+            per: Duration::from_secs(60),
             burst,
         }
+    }
+
+    /// Time for one unit of allowance to come back; `None` when the limit is off.
+    pub fn replenish_every(&self) -> Option<Duration> {
+        (self.count > 0).then(|| self.per / self.count)
     }
 }
 
@@ -42,7 +50,7 @@ pub struct KeyedLimiter<K: Hash + Eq + Clone> {
 impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
     pub fn new(spec: RateSpec) -> Self {
         let inner = spec
-            .replenish_every
+            .replenish_every()
             .and_then(Quota::with_period)
             .map(|quota| {
                 let burst = NonZeroU32::new(spec.burst).unwrap_or(NonZeroU32::MIN);

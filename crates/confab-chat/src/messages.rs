@@ -71,7 +71,8 @@ impl ChatService {
         let outcome = match outcome {
             Ok(outcome) => outcome,
             // Not a member: say "not found" unless the author could see the channel anyway.
-            Err(StoreError::NotMember) | Err(StoreError::NotFound("channel")) => {
+            Err(StoreError::NotMember)
+            | Err(StoreError::NotFound(confab_store::Missing::Channel)) => {
                 self.access(author, &channel_id).await?;
                 return Err(ChatError::refused(
                     ErrorCode::NotInChannel,

@@ -6,9 +6,22 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A snake_case code that never changes meaning once released.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A snake_case code that never changes meaning once released. Its string (`as_str`) and its
+/// JSON are both derived from the variant's name, and a test pins every one.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ErrorCode {
     // 400: the request itself is wrong.
     InvalidJson,
@@ -109,61 +122,7 @@ impl ErrorCode {
     }
 
     pub fn as_str(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            InvalidJson => "invalid_json",
-            InvalidRequest => "invalid_request",
-            InvalidId => "invalid_id",
-            InvalidUsername => "invalid_username",
-            InvalidPassword => "invalid_password",
-            InvalidDisplayName => "invalid_display_name",
-            InvalidEmail => "invalid_email",
-            InvalidWorkspaceName => "invalid_workspace_name",
-            InvalidChannelName => "invalid_channel_name",
-            InvalidTopic => "invalid_topic",
-            InvalidClientMsgId => "invalid_client_msg_id",
-            InvalidRole => "invalid_role",
-            EmptyBody => "empty_body",
-            BodyTooLong => "body_too_long",
-            InvalidBody => "invalid_body",
-            InvalidLimit => "invalid_limit",
-            InvalidCursor => "invalid_cursor",
-            InvalidThreadRoot => "invalid_thread_root",
-            InvalidMembers => "invalid_members",
-            InvalidEmoji => "invalid_emoji",
-            InvalidSeq => "invalid_seq",
-            MessageDeleted => "message_deleted",
-            CannotLeaveDm => "cannot_leave_dm",
-            NotAllowedForDm => "not_allowed_for_dm",
-            InvalidResetToken => "invalid_reset_token",
-            Unauthorized => "unauthorized",
-            InvalidCredentials => "invalid_credentials",
-            Forbidden => "forbidden",
-            NotInChannel => "not_in_channel",
-            WrongPassword => "wrong_password",
-            RegistrationClosed => "registration_closed",
-            NotFound => "not_found",
-            UserNotFound => "user_not_found",
-            WorkspaceNotFound => "workspace_not_found",
-            ChannelNotFound => "channel_not_found",
-            MessageNotFound => "message_not_found",
-            InviteNotFound => "invite_not_found",
-            FileNotFound => "file_not_found",
-            SessionNotFound => "session_not_found",
-            MethodNotAllowed => "method_not_allowed",
-            UsernameTaken => "username_taken",
-            ChannelNameTaken => "channel_name_taken",
-            AlreadyMember => "already_member",
-            TooManyReactions => "too_many_reactions",
-            RequestTimeout => "request_timeout",
-            InviteExpired => "invite_expired",
-            PayloadTooLarge => "payload_too_large",
-            UnsupportedMediaType => "unsupported_media_type",
-            RateLimited => "rate_limited",
-            TooManySockets => "too_many_sockets",
-            Internal => "internal",
-            Unavailable => "unavailable",
-        }
+        self.into()
     }
 }
 
@@ -228,6 +187,80 @@ impl ValidationError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every code's JSON, as released: renaming a variant must not change what clients match.
+    #[test]
+    fn every_code_keeps_its_json() {
+        use strum::IntoEnumIterator;
+        let json: Vec<String> = ErrorCode::iter()
+            .map(|code| serde_json::to_string(&code).unwrap_or_default())
+            .collect();
+        let pinned = [
+            "invalid_json",
+            "invalid_request",
+            "invalid_id",
+            "invalid_username",
+            "invalid_password",
+            "invalid_display_name",
+            "invalid_email",
+            "invalid_workspace_name",
+            "invalid_channel_name",
+            "invalid_topic",
+            "invalid_client_msg_id",
+            "invalid_role",
+            "empty_body",
+            "body_too_long",
+            "invalid_body",
+            "invalid_limit",
+            "invalid_cursor",
+            "invalid_thread_root",
+            "invalid_members",
+            "invalid_emoji",
+            "invalid_seq",
+            "message_deleted",
+            "cannot_leave_dm",
+            "not_allowed_for_dm",
+            "invalid_reset_token",
+            "unauthorized",
+            "invalid_credentials",
+            "forbidden",
+            "not_in_channel",
+            "wrong_password",
+            "registration_closed",
+            "not_found",
+            "user_not_found",
+            "workspace_not_found",
+            "channel_not_found",
+            "message_not_found",
+            "invite_not_found",
+            "file_not_found",
+            "session_not_found",
+            "method_not_allowed",
+            "username_taken",
+            "channel_name_taken",
+            "already_member",
+            "too_many_reactions",
+            "request_timeout",
+            "invite_expired",
+            "payload_too_large",
+            "unsupported_media_type",
+            "rate_limited",
+            "too_many_sockets",
+            "internal",
+            "unavailable",
+        ];
+        assert_eq!(
+            json,
+            pinned.map(|code| format!("\"{code}\"")).to_vec(),
+            "every code, in order"
+        );
+        for code in ErrorCode::iter() {
+            assert_eq!(
+                serde_json::to_string(&code).unwrap_or_default(),
+                format!("\"{}\"", code.as_str())
+            );
+        }
+    }
 
     #[test]
     fn codes_serialize_as_their_stable_names() {

@@ -9,8 +9,11 @@ use crate::error::ValidationError;
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
+        ///
+        /// Deserializing validates, as `parse` does: an ID from any wire (the HTTP API, the
+        /// internal RPC, a Redis payload) is a well-formed one.
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
         impl $name {
@@ -34,6 +37,24 @@ macro_rules! id_type {
 
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ValidationError;
+
+            /// As `parse`, keeping `raw` when it is canonical already (as every ID we send is).
+            fn try_from(raw: String) -> Result<Self, ValidationError> {
+                let canonical = raw.len() == 36
+                    && !raw.bytes().any(|b| b.is_ascii_uppercase())
+                    && uuid::Uuid::try_parse(&raw).is_ok();
+                if canonical { Ok(Self(raw)) } else { Self::parse(&raw) }
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
             }
         }
 
@@ -71,6 +92,27 @@ mod tests {
         let b = ChannelId::generate();
         assert_eq!(ChannelId::parse(a.as_str()).ok(), Some(a.clone()));
         assert!(a < b);
+    }
+
+    #[test]
+    fn ids_from_a_wire_are_validated() {
+        let id = UserId::generate();
+        let json = serde_json::to_string(&id).unwrap_or_default();
+        assert_eq!(json, format!("\"{id}\""));
+        assert_eq!(serde_json::from_str::<UserId>(&json).ok(), Some(id.clone()));
+        let upper = format!("\"{}\"", id.as_str().to_uppercase());
+        assert_eq!(serde_json::from_str::<UserId>(&upper).ok(), Some(id));
+        for bad in [
+            "\"\"",
+            "\"../etc/passwd\"",
+            "\"zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz\"",
+            "7",
+        ] {
+            assert!(
+                serde_json::from_str::<UserId>(bad).is_err(),
+                "{bad} should be refused"
+            );
+        }
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub(crate) fn events(
                 let message = messages
                     .get(id)
                     .cloned()
-                    .ok_or(StoreError::NotFound("message"))?;
+                    .ok_or(StoreError::NotFound(crate::Missing::Message))?;
                 let root = message
                     .thread_root_id
                     .as_ref()

@@ -2,6 +2,21 @@
 
 use confab_core::ErrorCode;
 
+/// What a write found missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Missing {
+    #[error("user")]
+    User,
+    #[error("workspace")]
+    Workspace,
+    #[error("channel")]
+    Channel,
+    #[error("message")]
+    Message,
+    #[error("invite")]
+    Invite,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("username is taken")]
@@ -20,7 +35,7 @@ pub enum StoreError {
     #[error("the message has {0} distinct reactions, the most it may have")]
     TooManyReactions(usize),
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(Missing),
     #[error("invite has expired or is used up")]
     InviteExpired,
     /// The database could not be reached; the same call may succeed later.
@@ -56,7 +71,7 @@ impl StoreError {
             StoreError::AlreadyMember => StoreError::AlreadyMember,
             StoreError::NotMember => StoreError::NotMember,
             StoreError::InvalidThreadRoot => StoreError::InvalidThreadRoot,
-            StoreError::NotFound(what) => StoreError::NotFound(what),
+            StoreError::NotFound(what) => StoreError::NotFound(*what),
             StoreError::InviteExpired => StoreError::InviteExpired,
         }
     }
@@ -70,12 +85,11 @@ impl StoreError {
             StoreError::InvalidThreadRoot => ErrorCode::InvalidThreadRoot,
             StoreError::MessageDeleted => ErrorCode::MessageDeleted,
             StoreError::TooManyReactions(_) => ErrorCode::TooManyReactions,
-            StoreError::NotFound("user") => ErrorCode::UserNotFound,
-            StoreError::NotFound("workspace") => ErrorCode::WorkspaceNotFound,
-            StoreError::NotFound("channel") => ErrorCode::ChannelNotFound,
-            StoreError::NotFound("message") => ErrorCode::MessageNotFound,
-            StoreError::NotFound("invite") => ErrorCode::InviteNotFound,
-            StoreError::NotFound(_) => ErrorCode::NotFound,
+            StoreError::NotFound(Missing::User) => ErrorCode::UserNotFound,
+            StoreError::NotFound(Missing::Workspace) => ErrorCode::WorkspaceNotFound,
+            StoreError::NotFound(Missing::Channel) => ErrorCode::ChannelNotFound,
+            StoreError::NotFound(Missing::Message) => ErrorCode::MessageNotFound,
+            StoreError::NotFound(Missing::Invite) => ErrorCode::InviteNotFound,
             StoreError::InviteExpired => ErrorCode::InviteExpired,
             StoreError::Unavailable { .. } => ErrorCode::Unavailable,
             StoreError::Internal { .. } => ErrorCode::Internal,

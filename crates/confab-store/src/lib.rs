@@ -26,7 +26,7 @@ use confab_core::ChannelEvent;
 
 pub use accounts::{AccountStore, NewUser};
 pub use channels::{ChannelStore, NewChannel};
-pub use error::StoreError;
+pub use error::{Missing, StoreError};
 pub use messages::{ChangesPage, MessageStore, NewMessage, SendOutcome};
 pub use reads::{ChannelView, ReadStore};
 pub use sessions::{NewSession, SessionInfo, SessionLifetime, SessionStore};

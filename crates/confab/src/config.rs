@@ -14,302 +14,228 @@ use serde::{Deserialize, Serialize};
 
 const DAY_MICROS: i64 = 86_400 * 1_000_000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What this process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// Every part, in one process.
     All,
+    /// The HTTP API and the chat service.
     Chat,
+    /// WebSockets only, calling the chat services at `chat_url`.
     Gateway,
 }
 
-/// The effective configuration. Field names are the TOML keys; each has a `--kebab-case`
-/// flag and a `CONFAB_UPPER_CASE` environment variable.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Config {
-    /// Address to listen on; port 0 picks a free port (printed at start).
-    pub listen: String,
-    /// Where the SQLite database lives.
-    pub data_dir: PathBuf,
-    /// `all` runs every part in one process; `chat` the HTTP API and chat logic; `gateway`
-    /// WebSockets only, calling the chat services at `chat_url`.
-    pub role: String,
-    /// `postgres://…` to use PostgreSQL as the store; unset keeps SQLite in `data_dir`.
-    pub database_url: Option<String>,
-    /// PostgreSQL connections this process may hold.
-    pub database_max_connections: u32,
-    /// `redis://…` for the bus and presence shared between processes; unset keeps both
-    /// in-process (role `all` only).
-    pub redis_url: Option<String>,
-    /// Namespace of confab's Redis keys and channels, so deployments can share a Redis.
-    pub redis_prefix: String,
-    /// Presence outlives a gateway's last heartbeat by this much (a dead gateway's users go
-    /// offline within it plus one heartbeat), and the heartbeat period.
-    pub presence_ttl_ms: u64,
-    pub presence_heartbeat_ms: u64,
-    /// Role `gateway`: the chat services' base URLs, tried in turn.
-    pub chat_url: Vec<String>,
-    /// Roles `chat` and `gateway`: the shared secret gateways present to chat services.
-    pub cluster_secret: Option<String>,
-    /// `text` or `json`.
-    pub log_format: String,
-    /// Largest WebSocket frame a client may send (bytes); larger ones close with 1009.
-    pub max_frame_bytes: usize,
-    /// Longest message body in characters. The body's encoded size is also bounded by the
-    /// frame limit, so that every valid send fits one frame.
-    pub max_body_chars: usize,
-    /// Frames queued per socket before it is cut off as a slow consumer.
-    pub ws_send_queue: usize,
-    pub ws_ping_interval_ms: u64,
-    pub ws_idle_timeout_ms: u64,
-    /// How long an out-of-order event waits before the gateway fills the hole from the store.
-    pub ws_reorder_wait_ms: u64,
-    pub max_connections: usize,
-    /// Bus deliveries a gateway may queue before it must catch up from the store instead.
-    pub bus_queue: usize,
-    /// With Redis: bytes of publishes that may wait for it (during an outage, say); past it
-    /// publishes are refused and subscribers catch up from the store.
-    pub bus_publish_queue_bytes: usize,
-    /// Browser origins allowed to open WebSockets besides the server's own; `*` for any.
-    pub allowed_origins: Vec<String>,
-    /// The URL people open confab at (e.g. `https://chat.example.com`): its origin is the
-    /// server's own. Unset, only `http://` to an IP address or `localhost` is.
-    pub public_url: Option<String>,
-    /// Message sends per user per second (sustained), and the burst above it. 0 disables.
-    pub send_rate_per_sec: u32,
-    pub send_rate_burst: u32,
-    /// Login and registration attempts per client address per minute, and the burst.
-    pub auth_rate_per_min: u32,
-    pub auth_rate_burst: u32,
-    /// Edits, deletes and reactions per user per second (together), and the burst. 0 disables.
-    pub change_rate_per_sec: u32,
-    pub change_rate_burst: u32,
-    /// Channels, DMs and invites created per user per minute (together), and the burst.
-    pub create_rate_per_min: u32,
-    pub create_rate_burst: u32,
-    /// Presence queries and `presence_subscribe` frames per user per minute, and the burst.
-    pub presence_rate_per_min: u32,
-    pub presence_rate_burst: u32,
-    /// Distinct emoji on one message.
-    pub max_reactions_per_message: usize,
-    /// `@name`s resolved in one message; later ones stay text.
-    pub max_mentions_per_message: usize,
-    /// WebSockets one user may hold at once on one gateway.
-    pub max_sockets_per_user: usize,
-    /// Events a gateway holds for one channel ahead of a hole it cannot fill yet; past it
-    /// they are dropped and read back from the store.
-    pub hub_pending_limit: usize,
-    /// An HTTP connection must send a request's headers within this, and an idle keep-alive
-    /// connection is closed after it.
-    pub http_header_timeout_ms: u64,
-    /// An HTTP request's body must arrive whole within this (else 408).
-    pub http_body_timeout_ms: u64,
-    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Vec<String>,
-    /// A bearer token that reads `/metrics` from anywhere; unset, only this machine may.
-    pub metrics_token: Option<String>,
-    /// Who may create an account: `open`, `invite` (with a workspace invite) or `closed`.
-    pub registration: String,
-    /// A session not used for this long is signed out.
-    pub session_idle_days: u32,
-    /// A session is signed out this long after sign-in, however much it is used.
-    pub session_lifetime_days: u32,
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::All => "all",
+            Role::Chat => "chat",
+            Role::Gateway => "gateway",
+        })
+    }
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        let gw = GatewayConfig::default();
-        let chat = ChatConfig::default();
-        Self {
-            listen: "127.0.0.1:8080".into(),
-            data_dir: "./confab-data".into(),
-            role: "all".into(),
-            database_url: None,
-            database_max_connections: 16,
-            redis_url: None,
-            redis_prefix: "confab".into(),
-            presence_ttl_ms: 6_000,
-            presence_heartbeat_ms: gw.presence_heartbeat.as_millis() as u64,
-            chat_url: Vec::new(),
-            cluster_secret: None,
-            log_format: "text".into(),
-            max_frame_bytes: gw.max_frame_bytes,
-            max_body_chars: chat.limits.max_body_chars,
-            ws_send_queue: gw.send_queue,
-            ws_ping_interval_ms: gw.ping_interval.as_millis() as u64,
-            ws_idle_timeout_ms: gw.idle_timeout.as_millis() as u64,
-            ws_reorder_wait_ms: gw.reorder_wait.as_millis() as u64,
-            max_connections: gw.max_connections,
-            bus_queue: gw.bus_queue,
-            bus_publish_queue_bytes: confab_bus::DEFAULT_PUBLISH_QUEUE_BYTES,
-            allowed_origins: Vec::new(),
-            public_url: None,
-            send_rate_per_sec: 10,
-            send_rate_burst: chat.send_rate.burst,
-            auth_rate_per_min: 10,
-            auth_rate_burst: 20,
-            change_rate_per_sec: 10,
-            change_rate_burst: chat.change_rate.burst,
-            create_rate_per_min: 20,
-            create_rate_burst: chat.create_rate.burst,
-            presence_rate_per_min: 30,
-            presence_rate_burst: chat.presence_rate.burst,
-            max_reactions_per_message: chat.limits.max_reactions_per_message,
-            max_mentions_per_message: chat.limits.max_mentions_per_message,
-            max_sockets_per_user: gw.max_sockets_per_user,
-            hub_pending_limit: gw.hub_pending_limit,
-            http_header_timeout_ms: 15_000,
-            http_body_timeout_ms: 30_000,
-            trusted_proxies: Vec::new(),
-            metrics_token: None,
-            registration: "open".into(),
-            session_idle_days: 30,
-            session_lifetime_days: 90,
+/// How the log is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Who may create an account (`confab_chat::RegistrationMode`, spelt for configuration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    Open,
+    Invite,
+    Closed,
+}
+
+impl From<Registration> for confab_chat::RegistrationMode {
+    fn from(r: Registration) -> Self {
+        match r {
+            Registration::Open => Self::Open,
+            Registration::Invite => Self::Invite,
+            Registration::Closed => Self::Closed,
         }
     }
 }
 
-/// `confab serve` flags. Unset flags are skipped, so they do not override the file.
-#[derive(Args, Debug, Default, Serialize)]
-pub struct ServeArgs {
-    /// A TOML file with any of the keys below.
-    #[arg(long, env = "CONFAB_CONFIG")]
-    #[serde(skip)]
-    pub config: Option<PathBuf>,
-    #[arg(long, env = "CONFAB_LISTEN")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub listen: Option<String>,
-    #[arg(long, env = "CONFAB_DATA_DIR")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data_dir: Option<PathBuf>,
-    #[arg(long, env = "CONFAB_ROLE")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
-    #[arg(long, env = "CONFAB_DATABASE_URL")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub database_url: Option<String>,
-    #[arg(long, env = "CONFAB_DATABASE_MAX_CONNECTIONS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub database_max_connections: Option<u32>,
-    #[arg(long, env = "CONFAB_REDIS_URL")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub redis_url: Option<String>,
-    #[arg(long, env = "CONFAB_REDIS_PREFIX")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub redis_prefix: Option<String>,
-    #[arg(long, env = "CONFAB_PRESENCE_TTL_MS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub presence_ttl_ms: Option<u64>,
-    #[arg(long, env = "CONFAB_PRESENCE_HEARTBEAT_MS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub presence_heartbeat_ms: Option<u64>,
-    /// Comma-separated, or the flag repeated.
-    #[arg(long, env = "CONFAB_CHAT_URL", value_delimiter = ',')]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub chat_url: Option<Vec<String>>,
+/// Declares every configuration key once: its doc, its type (and, where clap must see it
+/// written out, the flag's type in brackets: an optional key's inner type, a list), its
+/// default, and its environment variable. From that come [`Config`] (the TOML keys, defaults
+/// filled in) and [`ServeArgs`] (a `--kebab-case` flag and a `CONFAB_*` variable per key, unset
+/// ones left out so they do not override the file). `$gw` and `$chat` name the gateway's and
+/// chat service's own defaults inside the default expressions.
+macro_rules! config_keys {
+    // Each key is first put in one shape, its flag's type spelt out: clap recognises a list
+    // flag only by the tokens `Vec<…>`, which a `ty` fragment hides.
+    (@keys [$($done:tt)*]) => { config_keys!(@emit $($done)*); };
+    (@keys [$($done:tt)*]
+        $(#[doc = $doc:literal])* $(#[arg($($arg:tt)*)])*
+        $name:ident : $ty:ty | [$($flag:tt)*] = $default:expr, env $env:literal;
+        $($rest:tt)*
+    ) => {
+        config_keys!(@keys [$($done)* {
+            [$($doc)*] [$($($arg)*),*] $name ($ty) [$($flag)*] ($default) $env
+        }] $($rest)*);
+    };
+    (@keys [$($done:tt)*]
+        $(#[doc = $doc:literal])* $(#[arg($($arg:tt)*)])*
+        $name:ident : $ty:ty = $default:expr, env $env:literal;
+        $($rest:tt)*
+    ) => {
+        config_keys!(@keys [$($done)* {
+            [$($doc)*] [$($($arg)*),*] $name ($ty) [$ty] ($default) $env
+        }] $($rest)*);
+    };
+    (@emit [$gw:ident, $chat:ident] $({
+        [$($doc:literal)*] [$($arg:tt)*] $name:ident ($ty:ty) [$($flag:tt)*] ($default:expr) $env:literal
+    })*) => {
+        /// The effective configuration. Field names are the TOML keys; each has a
+        /// `--kebab-case` flag and a `CONFAB_UPPER_CASE` environment variable.
+        #[derive(Clone, Debug, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct Config {
+            $( $(#[doc = $doc])* pub $name: $ty, )*
+        }
+
+        impl Default for Config {
+            fn default() -> Self {
+                let $gw = GatewayConfig::default();
+                let $chat = ChatConfig::default();
+                Self { $( $name: $default, )* }
+            }
+        }
+
+        /// `confab serve` flags. Unset flags are skipped, so they do not override the file.
+        #[derive(Args, Debug, Default, Serialize)]
+        pub struct ServeArgs {
+            /// A TOML file with any of the keys below.
+            #[arg(long, env = "CONFAB_CONFIG")]
+            #[serde(skip)]
+            pub config: Option<PathBuf>,
+            $(
+                $(#[doc = $doc])*
+                #[arg(long, env = $env, $($arg)*)]
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $name: Option<$($flag)*>,
+            )*
+        }
+    };
+    ([$gw:ident, $chat:ident] $($keys:tt)*) => {
+        config_keys!(@keys [[$gw, $chat]] $($keys)*);
+    };
+}
+
+config_keys! {
+    [gw, chat]
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    listen: String = "127.0.0.1:8080".into(), env "CONFAB_LISTEN";
+    /// Where the SQLite database lives.
+    data_dir: PathBuf = "./confab-data".into(), env "CONFAB_DATA_DIR";
+    /// `all` runs every part in one process; `chat` the HTTP API and chat logic; `gateway`
+    /// WebSockets only, calling the chat services at `chat_url`.
+    role: Role = Role::All, env "CONFAB_ROLE";
+    /// `postgres://…` to use PostgreSQL as the store; unset keeps SQLite in `data_dir`.
+    database_url: Option<String> | [String] = None, env "CONFAB_DATABASE_URL";
+    /// PostgreSQL connections this process may hold.
+    database_max_connections: u32 = 16, env "CONFAB_DATABASE_MAX_CONNECTIONS";
+    /// `redis://…` for the bus and presence shared between processes; unset keeps both
+    /// in-process (role `all` only).
+    redis_url: Option<String> | [String] = None, env "CONFAB_REDIS_URL";
+    /// Namespace of confab's Redis keys and channels, so deployments can share a Redis.
+    redis_prefix: String = "confab".into(), env "CONFAB_REDIS_PREFIX";
+    /// Presence outlives a gateway's last heartbeat by this much (a dead gateway's users go
+    /// offline within it plus one heartbeat).
+    presence_ttl_ms: u64 = 6_000, env "CONFAB_PRESENCE_TTL_MS";
+    /// How often a gateway renews its users' presence.
+    presence_heartbeat_ms: u64 = gw.presence_heartbeat.as_millis() as u64, env "CONFAB_PRESENCE_HEARTBEAT_MS";
+    /// Role `gateway`: the chat services' base URLs, tried in turn (comma-separated, or the
+    /// flag repeated).
+    #[arg(value_delimiter = ',')]
+    chat_url: Vec<String> | [Vec<String>] = Vec::new(), env "CONFAB_CHAT_URL";
+    /// Roles `chat` and `gateway`: the shared secret gateways present to chat services.
     /// Prefer the environment or the file: flags show in process listings.
-    #[arg(long, env = "CONFAB_CLUSTER_SECRET", hide_env_values = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cluster_secret: Option<String>,
-    #[arg(long, env = "CONFAB_LOG_FORMAT")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub log_format: Option<String>,
-    #[arg(long, env = "CONFAB_MAX_FRAME_BYTES")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_frame_bytes: Option<usize>,
-    #[arg(long, env = "CONFAB_MAX_BODY_CHARS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_body_chars: Option<usize>,
-    #[arg(long, env = "CONFAB_WS_SEND_QUEUE")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ws_send_queue: Option<usize>,
-    #[arg(long, env = "CONFAB_WS_PING_INTERVAL_MS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ws_ping_interval_ms: Option<u64>,
-    #[arg(long, env = "CONFAB_WS_IDLE_TIMEOUT_MS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ws_idle_timeout_ms: Option<u64>,
-    #[arg(long, env = "CONFAB_WS_REORDER_WAIT_MS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ws_reorder_wait_ms: Option<u64>,
-    #[arg(long, env = "CONFAB_MAX_CONNECTIONS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_connections: Option<usize>,
-    #[arg(long, env = "CONFAB_BUS_QUEUE")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bus_queue: Option<usize>,
-    /// Comma-separated.
-    #[arg(long, env = "CONFAB_ALLOWED_ORIGINS", value_delimiter = ',')]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_origins: Option<Vec<String>>,
-    #[arg(long, env = "CONFAB_PUBLIC_URL")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub public_url: Option<String>,
-    #[arg(long, env = "CONFAB_SEND_RATE_PER_SEC")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub send_rate_per_sec: Option<u32>,
-    #[arg(long, env = "CONFAB_SEND_RATE_BURST")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub send_rate_burst: Option<u32>,
-    #[arg(long, env = "CONFAB_AUTH_RATE_PER_MIN")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth_rate_per_min: Option<u32>,
-    #[arg(long, env = "CONFAB_AUTH_RATE_BURST")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth_rate_burst: Option<u32>,
-    #[arg(long, env = "CONFAB_CHANGE_RATE_PER_SEC")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub change_rate_per_sec: Option<u32>,
-    #[arg(long, env = "CONFAB_CHANGE_RATE_BURST")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub change_rate_burst: Option<u32>,
-    #[arg(long, env = "CONFAB_CREATE_RATE_PER_MIN")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub create_rate_per_min: Option<u32>,
-    #[arg(long, env = "CONFAB_CREATE_RATE_BURST")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub create_rate_burst: Option<u32>,
-    #[arg(long, env = "CONFAB_PRESENCE_RATE_PER_MIN")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub presence_rate_per_min: Option<u32>,
-    #[arg(long, env = "CONFAB_PRESENCE_RATE_BURST")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub presence_rate_burst: Option<u32>,
-    #[arg(long, env = "CONFAB_MAX_REACTIONS_PER_MESSAGE")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_reactions_per_message: Option<usize>,
-    #[arg(long, env = "CONFAB_MAX_MENTIONS_PER_MESSAGE")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_mentions_per_message: Option<usize>,
-    #[arg(long, env = "CONFAB_MAX_SOCKETS_PER_USER")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_sockets_per_user: Option<usize>,
-    #[arg(long, env = "CONFAB_BUS_PUBLISH_QUEUE_BYTES")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bus_publish_queue_bytes: Option<usize>,
-    #[arg(long, env = "CONFAB_HUB_PENDING_LIMIT")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hub_pending_limit: Option<usize>,
-    #[arg(long, env = "CONFAB_REGISTRATION")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub registration: Option<String>,
-    #[arg(long, env = "CONFAB_METRICS_TOKEN")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metrics_token: Option<String>,
-    #[arg(long, env = "CONFAB_TRUSTED_PROXIES", value_delimiter = ',')]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trusted_proxies: Option<Vec<String>>,
-    #[arg(long, env = "CONFAB_SESSION_IDLE_DAYS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_idle_days: Option<u32>,
-    #[arg(long, env = "CONFAB_SESSION_LIFETIME_DAYS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_lifetime_days: Option<u32>,
-    #[arg(long, env = "CONFAB_HTTP_BODY_TIMEOUT_MS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_body_timeout_ms: Option<u64>,
-    #[arg(long, env = "CONFAB_HTTP_HEADER_TIMEOUT_MS")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_header_timeout_ms: Option<u64>,
+    #[arg(hide_env_values = true)]
+    cluster_secret: Option<String> | [String] = None, env "CONFAB_CLUSTER_SECRET";
+    /// `text` or `json`.
+    log_format: LogFormat = LogFormat::Text, env "CONFAB_LOG_FORMAT";
+    /// Largest WebSocket frame a client may send (bytes); larger ones close with 1009.
+    max_frame_bytes: usize = gw.max_frame_bytes, env "CONFAB_MAX_FRAME_BYTES";
+    /// Longest message body in characters. The body's encoded size is also bounded by the
+    /// frame limit, so that every valid send fits one frame.
+    max_body_chars: usize = chat.limits.max_body_chars, env "CONFAB_MAX_BODY_CHARS";
+    /// Frames queued per socket before it is cut off as a slow consumer.
+    ws_send_queue: usize = gw.send_queue, env "CONFAB_WS_SEND_QUEUE";
+    /// How often a socket is pinged.
+    ws_ping_interval_ms: u64 = gw.ping_interval.as_millis() as u64, env "CONFAB_WS_PING_INTERVAL_MS";
+    /// A socket silent for this long is closed.
+    ws_idle_timeout_ms: u64 = gw.idle_timeout.as_millis() as u64, env "CONFAB_WS_IDLE_TIMEOUT_MS";
+    /// How long an out-of-order event waits before the gateway fills the hole from the store.
+    ws_reorder_wait_ms: u64 = gw.reorder_wait.as_millis() as u64, env "CONFAB_WS_REORDER_WAIT_MS";
+    /// WebSockets one gateway holds at most.
+    max_connections: usize = gw.max_connections, env "CONFAB_MAX_CONNECTIONS";
+    /// Bus deliveries a gateway may queue before it must catch up from the store instead.
+    bus_queue: usize = gw.bus_queue, env "CONFAB_BUS_QUEUE";
+    /// With Redis: bytes of publishes that may wait for it (during an outage, say); past it
+    /// publishes are refused and subscribers catch up from the store.
+    bus_publish_queue_bytes: usize = confab_bus::DEFAULT_PUBLISH_QUEUE_BYTES, env "CONFAB_BUS_PUBLISH_QUEUE_BYTES";
+    /// Browser origins allowed to open WebSockets besides the server's own; `*` for any
+    /// (comma-separated).
+    #[arg(value_delimiter = ',')]
+    allowed_origins: Vec<String> | [Vec<String>] = Vec::new(), env "CONFAB_ALLOWED_ORIGINS";
+    /// The URL people open confab at (e.g. `https://chat.example.com`): its origin is the
+    /// server's own. Unset, only `http://` to an IP address or `localhost` is.
+    public_url: Option<String> | [String] = None, env "CONFAB_PUBLIC_URL";
+    /// Message sends per user per second (sustained). 0 disables.
+    send_rate_per_sec: u32 = chat.send_rate.count, env "CONFAB_SEND_RATE_PER_SEC";
+    /// Sends above the sustained rate a user may burst.
+    send_rate_burst: u32 = chat.send_rate.burst, env "CONFAB_SEND_RATE_BURST";
+    /// Login and registration attempts per client address per minute.
+    auth_rate_per_min: u32 = 10, env "CONFAB_AUTH_RATE_PER_MIN";
+    /// Login and registration attempts a client address may burst.
+    auth_rate_burst: u32 = 20, env "CONFAB_AUTH_RATE_BURST";
+    /// Edits, deletes and reactions per user per second (together). 0 disables.
+    change_rate_per_sec: u32 = chat.change_rate.count, env "CONFAB_CHANGE_RATE_PER_SEC";
+    /// Edits, deletes and reactions a user may burst.
+    change_rate_burst: u32 = chat.change_rate.burst, env "CONFAB_CHANGE_RATE_BURST";
+    /// Channels, DMs and invites created per user per minute (together).
+    create_rate_per_min: u32 = chat.create_rate.count, env "CONFAB_CREATE_RATE_PER_MIN";
+    /// Channels, DMs and invites a user may create in a burst.
+    create_rate_burst: u32 = chat.create_rate.burst, env "CONFAB_CREATE_RATE_BURST";
+    /// Presence queries and `presence_subscribe` frames per user per minute.
+    presence_rate_per_min: u32 = chat.presence_rate.count, env "CONFAB_PRESENCE_RATE_PER_MIN";
+    /// Presence queries a user may burst.
+    presence_rate_burst: u32 = chat.presence_rate.burst, env "CONFAB_PRESENCE_RATE_BURST";
+    /// Distinct emoji on one message.
+    max_reactions_per_message: usize = chat.limits.max_reactions_per_message, env "CONFAB_MAX_REACTIONS_PER_MESSAGE";
+    /// `@name`s resolved in one message; later ones stay text.
+    max_mentions_per_message: usize = chat.limits.max_mentions_per_message, env "CONFAB_MAX_MENTIONS_PER_MESSAGE";
+    /// WebSockets one user may hold at once on one gateway.
+    max_sockets_per_user: usize = gw.max_sockets_per_user, env "CONFAB_MAX_SOCKETS_PER_USER";
+    /// Events a gateway holds for one channel ahead of a hole it cannot fill yet; past it
+    /// they are dropped and read back from the store.
+    hub_pending_limit: usize = gw.hub_pending_limit, env "CONFAB_HUB_PENDING_LIMIT";
+    /// An HTTP connection must send a request's headers within this, and an idle keep-alive
+    /// connection is closed after it.
+    http_header_timeout_ms: u64 = 15_000, env "CONFAB_HTTP_HEADER_TIMEOUT_MS";
+    /// An HTTP request's body must arrive whole within this (else 408).
+    http_body_timeout_ms: u64 = 30_000, env "CONFAB_HTTP_BODY_TIMEOUT_MS";
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` names the client
+    /// (comma-separated).
+    #[arg(value_delimiter = ',')]
+    trusted_proxies: Vec<String> | [Vec<String>] = Vec::new(), env "CONFAB_TRUSTED_PROXIES";
+    /// A bearer token that reads `/metrics` from anywhere; unset, only this machine may.
+    metrics_token: Option<String> | [String] = None, env "CONFAB_METRICS_TOKEN";
+    /// Who may create an account: `open`, `invite` (with a workspace invite) or `closed`.
+    registration: Registration = Registration::Open, env "CONFAB_REGISTRATION";
+    /// A session not used for this long is signed out.
+    session_idle_days: u32 = (chat.session_life.idle_micros / DAY_MICROS) as u32, env "CONFAB_SESSION_IDLE_DAYS";
+    /// A session is signed out this long after sign-in, however much it is used.
+    session_lifetime_days: u32 = (chat.session_life.absolute_micros / DAY_MICROS) as u32, env "CONFAB_SESSION_LIFETIME_DAYS";
 }
 
 impl Config {
@@ -329,7 +255,7 @@ impl Config {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        let role = self.role()?;
+        let role = self.role;
         if let Some(url) = &self.database_url {
             anyhow::ensure!(
                 url.starts_with("postgres://") || url.starts_with("postgresql://"),
@@ -370,10 +296,6 @@ impl Config {
             "presence_ttl_ms must be at least twice presence_heartbeat_ms, which must be positive"
         );
         anyhow::ensure!(
-            matches!(self.log_format.as_str(), "text" | "json"),
-            "log_format must be text or json"
-        );
-        anyhow::ensure!(
             self.max_frame_bytes >= 4096,
             "max_frame_bytes must be at least 4096"
         );
@@ -407,10 +329,6 @@ impl Config {
             self.http_header_timeout_ms >= 100 && self.http_body_timeout_ms >= 100,
             "http_header_timeout_ms and http_body_timeout_ms must be at least 100"
         );
-        anyhow::ensure!(
-            confab_chat::RegistrationMode::parse(&self.registration).is_some(),
-            "registration must be open, invite or closed"
-        );
         if let Some(url) = &self.public_url {
             anyhow::ensure!(
                 confab_gateway::origin_of(url).is_some(),
@@ -438,15 +356,6 @@ impl Config {
              (both size every socket's largest frame)"
         );
         Ok(())
-    }
-
-    pub fn role(&self) -> anyhow::Result<Role> {
-        match self.role.as_str() {
-            "all" => Ok(Role::All),
-            "chat" => Ok(Role::Chat),
-            "gateway" => Ok(Role::Gateway),
-            other => anyhow::bail!("role must be all, chat or gateway, not {other:?}"),
-        }
     }
 
     /// The cluster secret, which must be long enough not to be guessed.
@@ -484,8 +393,7 @@ impl Config {
                 idle_micros: i64::from(self.session_idle_days) * DAY_MICROS,
                 absolute_micros: i64::from(self.session_lifetime_days) * DAY_MICROS,
             },
-            registration: confab_chat::RegistrationMode::parse(&self.registration)
-                .unwrap_or(confab_chat::RegistrationMode::Closed),
+            registration: self.registration.into(),
             ..ChatConfig::default()
         }
     }
@@ -551,38 +459,74 @@ mod tests {
         );
     }
 
+    /// Keys with a fixed set of values are enums: anything else is refused where it is read,
+    /// from a flag or from the file.
+    #[test]
+    fn unknown_roles_formats_and_modes_are_refused() {
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        use clap::Parser;
+        for (flag, value) in [
+            ("--role", "router"),
+            ("--log-format", "xml"),
+            ("--registration", "sometimes"),
+        ] {
+            assert!(
+                Flags::try_parse_from(["confab", flag, value]).is_err(),
+                "{flag} {value} was accepted"
+            );
+        }
+        let parsed = Flags::try_parse_from(["confab", "--role", "chat", "--log-format", "json"])
+            .expect("valid flags");
+        assert_eq!(parsed.serve.role, Some(Role::Chat));
+        assert_eq!(parsed.serve.log_format, Some(LogFormat::Json));
+        let dir = tempfile::tempdir().expect("temp dir");
+        for toml in [
+            "role = \"router\"",
+            "log_format = \"xml\"",
+            "registration = \"maybe\"",
+        ] {
+            let path = dir.path().join("confab.toml");
+            std::fs::write(&path, toml).expect("write");
+            let args = ServeArgs {
+                config: Some(path),
+                ..ServeArgs::default()
+            };
+            assert!(Config::load(&args).is_err(), "{toml} was accepted");
+        }
+    }
+
     #[test]
     fn bad_values_are_refused() {
         for bad in [
-            ServeArgs {
-                role: Some("router".into()),
-                ..ServeArgs::default()
-            },
             // Split roles need Redis and the secret; a gateway needs chat services.
             ServeArgs {
-                role: Some("chat".into()),
+                role: Some(Role::Chat),
                 cluster_secret: Some("0123456789abcdef".into()),
                 ..ServeArgs::default()
             },
             ServeArgs {
-                role: Some("chat".into()),
+                role: Some(Role::Chat),
                 redis_url: Some("redis://127.0.0.1".into()),
                 ..ServeArgs::default()
             },
             ServeArgs {
-                role: Some("chat".into()),
+                role: Some(Role::Chat),
                 redis_url: Some("redis://127.0.0.1".into()),
                 cluster_secret: Some("short".into()),
                 ..ServeArgs::default()
             },
             ServeArgs {
-                role: Some("chat".into()),
+                role: Some(Role::Chat),
                 redis_url: Some("redis://127.0.0.1".into()),
                 cluster_secret: Some("0123456789abcdef ".into()),
                 ..ServeArgs::default()
             },
             ServeArgs {
-                role: Some("gateway".into()),
+                role: Some(Role::Gateway),
                 redis_url: Some("redis://127.0.0.1".into()),
                 cluster_secret: Some("0123456789abcdef".into()),
                 ..ServeArgs::default()
@@ -605,7 +549,7 @@ mod tests {
                 ..ServeArgs::default()
             },
             ServeArgs {
-                role: Some("gateway".into()),
+                role: Some(Role::Gateway),
                 redis_url: Some("redis://127.0.0.1".into()),
                 cluster_secret: Some("0123456789abcdef".into()),
                 chat_url: Some(vec!["10.0.0.1:8080".into()]),
@@ -615,7 +559,7 @@ mod tests {
             assert!(Config::load(&bad).is_err(), "{bad:?} was accepted");
         }
         let gateway = ServeArgs {
-            role: Some("gateway".into()),
+            role: Some(Role::Gateway),
             redis_url: Some("redis://127.0.0.1".into()),
             cluster_secret: Some("0123456789abcdef".into()),
             chat_url: Some(vec![
@@ -624,10 +568,7 @@ mod tests {
             ]),
             ..ServeArgs::default()
         };
-        assert_eq!(
-            Config::load(&gateway).expect("valid").role().expect("role"),
-            Role::Gateway
-        );
+        assert_eq!(Config::load(&gateway).expect("valid").role, Role::Gateway);
         let args = ServeArgs {
             ws_ping_interval_ms: Some(10_000),
             ..ServeArgs::default()

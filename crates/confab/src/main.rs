@@ -52,7 +52,7 @@ fn init_logging(config: &Config) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if config.log_format == "json" {
+    if config.log_format == confab::config::LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();

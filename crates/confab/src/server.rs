@@ -166,7 +166,7 @@ pub async fn start_announcing(
     render_metrics: Arc<dyn Fn() -> String + Send + Sync>,
     on_bound: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<Running> {
-    let role = config.role()?;
+    let role = config.role;
     let listener = bind(&config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

@@ -205,7 +205,9 @@ impl ChannelStore for Backend {
         .execute(&mut *tx)
         .await;
         match result {
-            Ok(r) if r.rows_affected() == 0 => return Err(StoreError::NotFound("channel")),
+            Ok(r) if r.rows_affected() == 0 => {
+                return Err(StoreError::NotFound(crate::Missing::Channel));
+            }
             Ok(_) => {}
             Err(e) if is_unique_violation(&e) => return Err(StoreError::ChannelNameTaken),
             Err(e) => return Err(StoreError::db("updating a channel", e)),

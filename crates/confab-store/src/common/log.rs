@@ -21,7 +21,7 @@ pub(super) async fn next_seq(conn: &mut Conn, channel: &ChannelId) -> StoreResul
     .fetch_optional(&mut *conn)
     .await
     .ctx("taking the next sequence number")?
-    .ok_or(StoreError::NotFound("channel"))
+    .ok_or(StoreError::NotFound(crate::Missing::Channel))
 }
 
 /// What a change-log row names besides its channel and sequence number.
@@ -152,6 +152,6 @@ pub(super) async fn channel_in(conn: &mut Conn, id: &ChannelId) -> StoreResult<C
     .fetch_optional(&mut *conn)
     .await
     .ctx("reading a channel")?
-    .ok_or(StoreError::NotFound("channel"))?;
+    .ok_or(StoreError::NotFound(crate::Missing::Channel))?;
     rows::channel(&row)
 }

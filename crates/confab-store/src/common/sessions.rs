@@ -143,7 +143,7 @@ impl crate::SessionStore for super::Backend {
             .ctx("setting a password")?
             .rows_affected();
         if changed == 0 {
-            return Err(crate::StoreError::NotFound("user"));
+            return Err(crate::StoreError::NotFound(crate::Missing::User));
         }
         sqlx::query(crate::sessions::DELETE_RESETS)
             .bind(user.as_str())
@@ -255,7 +255,7 @@ impl crate::SessionStore for super::Backend {
             .ctx("granting admin")?
             .rows_affected();
         if changed == 0 {
-            return Err(crate::StoreError::NotFound("user"));
+            return Err(crate::StoreError::NotFound(crate::Missing::User));
         }
         Ok(())
     }

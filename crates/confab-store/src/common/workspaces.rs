@@ -26,7 +26,7 @@ async fn workspace_in(conn: &mut Conn, id: &WorkspaceId) -> StoreResult<Workspac
     .fetch_optional(&mut *conn)
     .await
     .ctx("reading a workspace")?
-    .ok_or(StoreError::NotFound("workspace"))?;
+    .ok_or(StoreError::NotFound(crate::Missing::Workspace))?;
     rows::workspace(&row)
 }
 
@@ -52,7 +52,7 @@ async fn add_member_in(
         Ok(_) => {}
         Err(e) if is_unique_violation(&e) => return Err(StoreError::AlreadyMember),
         Err(e) if matches!(&e, sqlx::Error::Database(d) if d.is_foreign_key_violation()) => {
-            return Err(StoreError::NotFound("user"));
+            return Err(StoreError::NotFound(crate::Missing::User));
         }
         Err(e) => return Err(StoreError::db("adding a workspace member", e)),
     }
@@ -208,7 +208,7 @@ impl WorkspaceStore for Backend {
                 .fetch_optional(&mut *tx)
                 .await
                 .ctx("reading an invite")?
-                .ok_or(StoreError::NotFound("invite"))?;
+                .ok_or(StoreError::NotFound(crate::Missing::Invite))?;
         if expires_at < now.as_micros() || uses >= max_uses {
             return Err(StoreError::InviteExpired);
         }

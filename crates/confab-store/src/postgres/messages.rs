@@ -43,7 +43,7 @@ pub(super) async fn with_root(
     let at = messages
         .iter()
         .position(|m| m.id.as_str() == id)
-        .ok_or(StoreError::NotFound("message"))?;
+        .ok_or(StoreError::NotFound(crate::Missing::Message))?;
     let message = messages.swap_remove(at);
     let root = message
         .thread_root_id
@@ -80,7 +80,7 @@ async fn not_live(conn: &mut PgConnection, id: &MessageId) -> StoreResult<StoreE
         .ctx("reading a message")?;
     Ok(match deleted {
         Some(true) => StoreError::MessageDeleted,
-        _ => StoreError::NotFound("message"),
+        _ => StoreError::NotFound(crate::Missing::Message),
     })
 }
 
@@ -134,7 +134,7 @@ impl MessageStore for PgStore {
         .await?;
         let message = message_in(&mut *tx, id.as_str())
             .await?
-            .ok_or(StoreError::NotFound("message"))?;
+            .ok_or(StoreError::NotFound(crate::Missing::Message))?;
         tx.commit().await.ctx("committing an edit")?;
         Ok(ChannelEvent {
             channel_id: channel,
@@ -283,7 +283,7 @@ impl MessageStore for PgStore {
         .await?;
         let message = message_in(&mut *tx, id.as_str())
             .await?
-            .ok_or(StoreError::NotFound("message"))?;
+            .ok_or(StoreError::NotFound(crate::Missing::Message))?;
         tx.commit().await.ctx("committing a reaction")?;
         let (emoji, user_id) = (emoji.to_owned(), user.clone());
         let change = Change::reaction(present, message, emoji, user_id);
@@ -327,7 +327,7 @@ impl MessageStore for PgStore {
             .fetch_optional(&mut *tx)
             .await
             .ctx("reading a channel's last_seq")?
-            .ok_or(StoreError::NotFound("channel"))?;
+            .ok_or(StoreError::NotFound(crate::Missing::Channel))?;
         let rows = sqlx::query(&statements::FEED_PAGE)
             .bind(channel.as_str())
             .bind(cursor)

@@ -283,7 +283,7 @@ fn outcomes(
                     created: false,
                 }),
                 // Only a created send is a retry's original: not reached.
-                _ => Err(StoreError::NotFound("message")),
+                _ => Err(StoreError::NotFound(crate::Missing::Message)),
             },
             Decision::Original(id) => match &originals {
                 Ok(originals) => match originals.get(&id) {
@@ -297,7 +297,7 @@ fn outcomes(
                         created: false,
                     }),
                     // Messages are never removed, only tombstoned: not reached.
-                    None => Err(StoreError::NotFound("message")),
+                    None => Err(StoreError::NotFound(crate::Missing::Message)),
                 },
                 Err(e) => Err(e.for_each_caller()),
             },

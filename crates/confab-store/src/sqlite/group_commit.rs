@@ -133,7 +133,7 @@ async fn send_all(
             continue;
         }
         let Some(seq) = last_seq.get_mut(m.channel_id.as_str()) else {
-            results.push(Err(StoreError::NotFound("channel")));
+            results.push(Err(StoreError::NotFound(crate::Missing::Channel)));
             continue;
         };
         *seq += 1;
@@ -283,7 +283,7 @@ async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<Sen
     .fetch_optional(&mut *conn)
     .await
     .ctx("storing a message")?
-    .ok_or(StoreError::NotFound("channel"))?;
+    .ok_or(StoreError::NotFound(crate::Missing::Channel))?;
     let root = match &thread_root_id {
         None => None,
         Some(root) => {

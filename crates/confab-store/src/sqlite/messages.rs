@@ -123,7 +123,7 @@ pub(super) async fn with_root(
 ) -> StoreResult<(Message, Option<Message>)> {
     let message = message_in(conn, id)
         .await?
-        .ok_or(StoreError::NotFound("message"))?;
+        .ok_or(StoreError::NotFound(crate::Missing::Message))?;
     let root = match &message.thread_root_id {
         Some(root) => message_in(conn, root.as_str()).await?,
         None => None,
@@ -135,7 +135,7 @@ pub(super) async fn with_root(
 async fn live_message(conn: &mut SqliteConnection, id: &MessageId) -> StoreResult<Message> {
     let message = message_in(conn, id.as_str())
         .await?
-        .ok_or(StoreError::NotFound("message"))?;
+        .ok_or(StoreError::NotFound(crate::Missing::Message))?;
     if message.deleted {
         return Err(StoreError::MessageDeleted);
     }
@@ -182,7 +182,7 @@ impl MessageStore for SqliteStore {
         .await?;
         let message = message_in(&mut tx, id.as_str())
             .await?
-            .ok_or(StoreError::NotFound("message"))?;
+            .ok_or(StoreError::NotFound(crate::Missing::Message))?;
         tx.commit().await.ctx("committing an edit")?;
         Ok(ChannelEvent {
             channel_id: message.channel_id.clone(),
@@ -199,7 +199,7 @@ impl MessageStore for SqliteStore {
         let mut tx = self.begin().await?;
         let message = message_in(&mut tx, id.as_str())
             .await?
-            .ok_or(StoreError::NotFound("message"))?;
+            .ok_or(StoreError::NotFound(crate::Missing::Message))?;
         if message.deleted {
             return Ok(None);
         }
@@ -307,7 +307,7 @@ impl MessageStore for SqliteStore {
         .await?;
         let message = message_in(&mut tx, id.as_str())
             .await?
-            .ok_or(StoreError::NotFound("message"))?;
+            .ok_or(StoreError::NotFound(crate::Missing::Message))?;
         tx.commit().await.ctx("committing a reaction")?;
         let channel_id = message.channel_id.clone();
         let (emoji, user_id) = (emoji.to_owned(), user.clone());
@@ -352,7 +352,7 @@ impl MessageStore for SqliteStore {
             .fetch_optional(&mut *tx)
             .await
             .ctx("reading a channel's last_seq")?
-            .ok_or(StoreError::NotFound("channel"))?;
+            .ok_or(StoreError::NotFound(crate::Missing::Channel))?;
         let (cursor_s, limit_s) = (cursor.to_string(), (i64::from(limit) + 1).to_string());
         let messages = load(
             &mut tx,

@@ -39,7 +39,7 @@ pub async fn changes_feed_pages_and_cursor(store: &dyn Store) {
     assert_eq!(page.next_cursor, 7);
     let unknown = store.messages_since(&ChannelId::generate(), 0, 3).await;
     assert!(
-        matches!(unknown, Err(StoreError::NotFound("channel"))),
+        matches!(unknown, Err(StoreError::NotFound(crate::Missing::Channel))),
         "{unknown:?}"
     );
 }

@@ -70,7 +70,7 @@ pub async fn workspace_members_join_general_but_guests_do_not(store: &dyn Store)
         .add_workspace_member(&ws, &UserId::generate(), Role::Member, now)
         .await;
     assert!(
-        matches!(ghost, Err(StoreError::NotFound("user"))),
+        matches!(ghost, Err(StoreError::NotFound(crate::Missing::User))),
         "{ghost:?}"
     );
 }
@@ -117,7 +117,7 @@ pub async fn invites_add_members_until_used_up_or_expired(store: &dyn Store) {
     ));
     assert!(matches!(
         store.accept_invite(b"nope", &carol, now).await,
-        Err(StoreError::NotFound("invite"))
+        Err(StoreError::NotFound(crate::Missing::Invite))
     ));
     assert_eq!(
         expect(store.workspace_role(&ws, &carol).await, "role"),
