@@ -3,10 +3,15 @@
 //! calls from its own in-process backend). One mapping, so `--role all` and a fleet behave
 //! alike.
 //!
+//! Both are generated from the one list of calls, [`confab_protocol::gateway_calls!`]: a
+//! call's wire form is its arguments, owned, and its reply is the JSON of its answer.
+//!
 //! A call that cannot reach a chat service (refused, reset, timed out, or answered
-//! `unavailable`) is tried on the next configured one; sends are safe to retry anywhere since
-//! `(author, client_msg_id)` is unique. When none answers, the client gets a retryable
-//! `unavailable` error frame and its socket stays open.
+//! `unavailable`) is tried on the next configured one when the list marks it `retry` (reads,
+//! and sends, which `(author, client_msg_id)` makes idempotent). A `once` call (redeeming a
+//! ticket) may have taken effect before its answer was lost, so it goes elsewhere only when
+//! the connection to the first was never made. When none answers, the client gets a
+//! retryable `unavailable` error frame and its socket stays open.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,7 +24,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use confab_core::{ChannelEvent, ChannelId, ErrorCode, SessionId, UserId};
-use confab_protocol::internal::{GatewayCall, GatewayReply, RPC_PATH, RpcError};
+use confab_protocol::internal::{GatewayCall, RPC_PATH, RpcError};
+use serde::de::DeserializeOwned;
 
 use crate::{BackendError, ChatBackend, SendAck, SendCommand};
 
@@ -34,15 +40,6 @@ fn unavailable(message: String) -> BackendError {
         code: ErrorCode::Unavailable,
         message,
         retry_after: Some(UNAVAILABLE_RETRY),
-    }
-}
-
-fn unexpected(reply: GatewayReply) -> BackendError {
-    tracing::error!(?reply, "chat service answered with the wrong reply");
-    BackendError {
-        code: ErrorCode::Internal,
-        message: "internal error".into(),
-        retry_after: None,
     }
 }
 
@@ -83,9 +80,12 @@ impl RemoteBackend {
         })
     }
 
-    async fn call(&self, call: GatewayCall) -> Result<GatewayReply, BackendError> {
+    /// Makes `call` on one chat service after another until one answers (see the module's
+    /// doc for when a call moves on); its answer, read as `T`.
+    async fn call<T: DeserializeOwned>(&self, call: GatewayCall) -> Result<T, BackendError> {
         let n = self.urls.len();
         let first = self.next.fetch_add(1, Ordering::Relaxed);
+        let retryable = call.retryable();
         let mut last = unavailable("no chat service is reachable".into());
         for i in 0..n {
             let url = &self.urls[(first + i) % n];
@@ -98,17 +98,24 @@ impl RemoteBackend {
                 .await
             {
                 Ok(r) => r,
-                Err(error) => {
+                Err(error) if error.is_connect() || retryable => {
                     tracing::warn!(%url, %error, "chat service unreachable; trying the next");
                     last = unavailable("no chat service is reachable".into());
                     continue;
+                }
+                Err(error) => {
+                    tracing::warn!(%url, %error, "chat service did not answer a call that is not repeated");
+                    return Err(unavailable("the chat service did not answer".into()));
                 }
             };
             let ok = response.status().is_success();
             let body = match response.bytes().await {
                 Ok(body) => body,
                 Err(error) => {
-                    tracing::warn!(%url, %error, "chat service answer cut off; trying the next");
+                    tracing::warn!(%url, %error, "chat service answer cut off");
+                    if !retryable {
+                        return Err(unavailable("the chat service's answer was cut off".into()));
+                    }
                     continue;
                 }
             };
@@ -121,8 +128,13 @@ impl RemoteBackend {
             let err: RpcError = match serde_json::from_slice(&body) {
                 Ok(err) => err,
                 Err(error) => {
-                    // Not our answer (a proxy's error page, say): try elsewhere.
+                    // Not our answer (a proxy's error page, say): try elsewhere, if it may be.
                     tracing::warn!(%url, %error, "unexpected error answer from a chat service");
+                    if !retryable {
+                        return Err(unavailable(
+                            "unexpected answer from the chat service".into(),
+                        ));
+                    }
                     continue;
                 }
             };
@@ -131,7 +143,7 @@ impl RemoteBackend {
                 message: err.message,
                 retry_after: err.retry_after_ms.map(Duration::from_millis),
             };
-            if err.code != ErrorCode::Unavailable {
+            if err.code != ErrorCode::Unavailable || !retryable {
                 return Err(refused);
             }
             last = refused;
@@ -140,167 +152,55 @@ impl RemoteBackend {
     }
 }
 
-#[async_trait]
-impl ChatBackend for RemoteBackend {
-    async fn authenticate(&self, token: &str) -> Result<(UserId, SessionId), BackendError> {
-        match self
-            .call(GatewayCall::Authenticate {
-                token: token.to_owned(),
-            })
-            .await?
-        {
-            GatewayReply::User {
-                user_id,
-                session_id,
-            } => Ok((user_id, session_id)),
-            other => Err(unexpected(other)),
+macro_rules! remote_backend {
+    ($(
+        $(#[doc = $doc:literal])*
+        $policy:ident $variant:ident $method:ident(
+            $($arg:ident : $ty:ty $(=> $owned:ty)?),* $(,)?
+        ) -> $answer:ty;
+    )*) => {
+        #[async_trait]
+        impl ChatBackend for RemoteBackend {
+            $(
+                async fn $method(&self, $($arg: $ty),*) -> Result<$answer, BackendError> {
+                    self.call(GatewayCall::$variant {
+                        $($arg: remote_backend!(@owned $arg $(=> $owned)?)),*
+                    })
+                    .await
+                }
+            )*
         }
-    }
 
-    async fn redeem_ticket(&self, ticket: &str) -> Result<(UserId, SessionId), BackendError> {
-        match self
-            .call(GatewayCall::RedeemTicket {
-                ticket: ticket.to_owned(),
+        /// Answers one call from `b`: the JSON of what the method returned.
+        async fn answer(
+            b: &dyn ChatBackend,
+            call: GatewayCall,
+        ) -> Result<serde_json::Value, BackendError> {
+            let answer = match call {
+                $(
+                    GatewayCall::$variant { $($arg),* } => serde_json::to_value(
+                        b.$method($(remote_backend!(@borrowed $arg $(=> $owned)?)),*).await?,
+                    ),
+                )*
+            };
+            answer.map_err(|error| {
+                tracing::error!(%error, "an answer that cannot be written as JSON");
+                BackendError {
+                    code: ErrorCode::Internal,
+                    message: "internal error".into(),
+                    retry_after: None,
+                }
             })
-            .await?
-        {
-            GatewayReply::User {
-                user_id,
-                session_id,
-            } => Ok((user_id, session_id)),
-            other => Err(unexpected(other)),
         }
-    }
-
-    async fn session_live(&self, session: &SessionId) -> Result<bool, BackendError> {
-        match self
-            .call(GatewayCall::SessionLive {
-                session_id: session.clone(),
-            })
-            .await?
-        {
-            GatewayReply::Live { live } => Ok(live),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    async fn user_channel_ids(&self, user: &UserId) -> Result<Vec<ChannelId>, BackendError> {
-        match self
-            .call(GatewayCall::UserChannelIds {
-                user_id: user.clone(),
-            })
-            .await?
-        {
-            GatewayReply::Channels { channel_ids } => Ok(channel_ids),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    async fn last_seq(&self, channel: &ChannelId) -> Result<i64, BackendError> {
-        match self
-            .call(GatewayCall::LastSeq {
-                channel_id: channel.clone(),
-            })
-            .await?
-        {
-            GatewayReply::Seq { seq } => Ok(seq),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    async fn changes_after(
-        &self,
-        channel: &ChannelId,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<ChannelEvent>, BackendError> {
-        match self
-            .call(GatewayCall::ChangesAfter {
-                channel_id: channel.clone(),
-                after,
-                limit,
-            })
-            .await?
-        {
-            GatewayReply::Events { events } => Ok(events),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    async fn send(&self, user: &UserId, cmd: SendCommand) -> Result<SendAck, BackendError> {
-        match self
-            .call(GatewayCall::Send {
-                user_id: user.clone(),
-                channel_id: cmd.channel_id,
-                client_msg_id: cmd.client_msg_id,
-                body: cmd.body,
-                thread_root_id: cmd.thread_root_id,
-                file_ids: cmd.file_ids,
-            })
-            .await?
-        {
-            GatewayReply::Ack {
-                message_id,
-                seq,
-                ts,
-            } => Ok(SendAck {
-                message_id,
-                seq,
-                ts,
-            }),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    async fn typing(&self, user: &UserId, channel_id: &str) -> Result<(), BackendError> {
-        match self
-            .call(GatewayCall::Typing {
-                user_id: user.clone(),
-                channel_id: channel_id.to_owned(),
-            })
-            .await?
-        {
-            GatewayReply::Done => Ok(()),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    async fn mark_read(
-        &self,
-        user: &UserId,
-        channel_id: &str,
-        seq: i64,
-    ) -> Result<i64, BackendError> {
-        match self
-            .call(GatewayCall::MarkRead {
-                user_id: user.clone(),
-                channel_id: channel_id.to_owned(),
-                seq,
-            })
-            .await?
-        {
-            GatewayReply::Seq { seq } => Ok(seq),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    async fn presence_visible(
-        &self,
-        user: &UserId,
-        users: &[UserId],
-    ) -> Result<Vec<UserId>, BackendError> {
-        match self
-            .call(GatewayCall::PresenceVisible {
-                user_id: user.clone(),
-                users: users.to_vec(),
-            })
-            .await?
-        {
-            GatewayReply::Users { user_ids } => Ok(user_ids),
-            other => Err(unexpected(other)),
-        }
-    }
+    };
+    // An argument the method borrows travels owned.
+    (@owned $arg:ident) => { $arg };
+    (@owned $arg:ident => $owned:ty) => { $arg.to_owned() };
+    (@borrowed $arg:ident) => { $arg };
+    (@borrowed $arg:ident => $owned:ty) => { &$arg };
 }
+
+confab_protocol::gateway_calls!(remote_backend);
 
 struct RpcState {
     backend: Arc<dyn ChatBackend>,
@@ -371,80 +271,122 @@ async fn rpc(
     }
 }
 
-async fn answer(b: &dyn ChatBackend, call: GatewayCall) -> Result<GatewayReply, BackendError> {
-    Ok(match call {
-        GatewayCall::Authenticate { token } => {
-            let (user_id, session_id) = b.authenticate(&token).await?;
-            GatewayReply::User {
-                user_id,
-                session_id,
+#[cfg(test)]
+mod tests {
+    //! Failover against chat services that misbehave on the wire: one that takes a call and
+    //! hangs up without answering (as one killed mid-call does), one that answers.
+
+    use std::sync::atomic::AtomicUsize;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A chat service that reads each request whole, then either answers `body` or, with
+    /// `None`, closes the connection without a word; and how many requests it read.
+    async fn chat_service(body: Option<&'static str>) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counter = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    // Headers, then the body its content-length announces.
+                    loop {
+                        let Ok(n) = conn.read(&mut buf).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        request.extend_from_slice(&buf[..n]);
+                        let text = String::from_utf8_lossy(&request);
+                        if let Some(end) = text.find("\r\n\r\n") {
+                            let length = text[..end]
+                                .lines()
+                                .find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .strip_prefix("content-length:")
+                                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                                })
+                                .unwrap_or(0);
+                            if request.len() >= end + 4 + length {
+                                break;
+                            }
+                        }
+                    }
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    if let Some(body) = body {
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = conn.write_all(answer.as_bytes()).await;
+                    }
+                });
             }
-        }
-        GatewayCall::RedeemTicket { ticket } => {
-            let (user_id, session_id) = b.redeem_ticket(&ticket).await?;
-            GatewayReply::User {
-                user_id,
-                session_id,
-            }
-        }
-        GatewayCall::SessionLive { session_id } => GatewayReply::Live {
-            live: b.session_live(&session_id).await?,
-        },
-        GatewayCall::UserChannelIds { user_id } => GatewayReply::Channels {
-            channel_ids: b.user_channel_ids(&user_id).await?,
-        },
-        GatewayCall::LastSeq { channel_id } => GatewayReply::Seq {
-            seq: b.last_seq(&channel_id).await?,
-        },
-        GatewayCall::ChangesAfter {
-            channel_id,
-            after,
-            limit,
-        } => GatewayReply::Events {
-            events: b.changes_after(&channel_id, after, limit).await?,
-        },
-        GatewayCall::Send {
-            user_id,
-            channel_id,
-            client_msg_id,
-            body,
-            thread_root_id,
-            file_ids,
-        } => {
-            let ack = b
-                .send(
-                    &user_id,
-                    SendCommand {
-                        channel_id,
-                        client_msg_id,
-                        body,
-                        thread_root_id,
-                        file_ids,
-                    },
-                )
-                .await?;
-            GatewayReply::Ack {
-                message_id: ack.message_id,
-                seq: ack.seq,
-                ts: ack.ts,
-            }
-        }
-        GatewayCall::Typing {
-            user_id,
-            channel_id,
-        } => {
-            b.typing(&user_id, &channel_id).await?;
-            GatewayReply::Done
-        }
-        GatewayCall::MarkRead {
-            user_id,
-            channel_id,
-            seq,
-        } => GatewayReply::Seq {
-            seq: b.mark_read(&user_id, &channel_id, seq).await?,
-        },
-        GatewayCall::PresenceVisible { user_id, users } => GatewayReply::Users {
-            user_ids: b.presence_visible(&user_id, &users).await?,
-        },
-    })
+        });
+        (url, seen)
+    }
+
+    /// A port nothing listens on.
+    async fn closed_port() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        drop(listener);
+        url
+    }
+
+    fn backend(urls: &[&str]) -> RemoteBackend {
+        RemoteBackend::new(
+            urls.iter().map(|u| u.to_string()).collect(),
+            "0123456789abcdef".into(),
+        )
+        .expect("backend")
+    }
+
+    #[tokio::test]
+    async fn a_ticket_lost_after_it_was_sent_is_not_redeemed_again_elsewhere() {
+        let (user, session) = (UserId::generate(), SessionId::generate());
+        let redeemed: &'static str =
+            Box::leak(format!("[\"{user}\",\"{session}\"]").into_boxed_str());
+        let (silent, silent_seen) = chat_service(None).await;
+        let (answering, answering_seen) = chat_service(Some(redeemed)).await;
+        let err = backend(&[&silent, &answering])
+            .redeem_ticket("ticket")
+            .await
+            .expect_err("the first chat service may have spent the ticket");
+        assert_eq!(err.code, ErrorCode::Unavailable);
+        assert_eq!(silent_seen.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            answering_seen.load(Ordering::SeqCst),
+            0,
+            "the call went to a second chat service"
+        );
+        // Never sent at all (nothing listening): then the next one may have it.
+        let refused = closed_port().await;
+        let answer = backend(&[&refused, &answering])
+            .redeem_ticket("ticket")
+            .await
+            .expect("redeemed by the second");
+        assert_eq!(answer, (user, session));
+    }
+
+    #[tokio::test]
+    async fn a_read_lost_after_it_was_sent_is_asked_again_elsewhere() {
+        let (silent, silent_seen) = chat_service(None).await;
+        let (answering, answering_seen) = chat_service(Some("5")).await;
+        let seq = backend(&[&silent, &answering])
+            .last_seq(&ChannelId::generate())
+            .await
+            .expect("the second chat service answers");
+        assert_eq!(seq, 5);
+        assert_eq!(silent_seen.load(Ordering::SeqCst), 1);
+        assert_eq!(answering_seen.load(Ordering::SeqCst), 1);
+    }
 }
