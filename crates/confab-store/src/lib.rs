@@ -17,6 +17,7 @@ mod reads;
 mod rows;
 mod send_queue;
 mod sessions;
+mod sql;
 pub mod sqlite;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;

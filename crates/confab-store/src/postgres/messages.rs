@@ -169,7 +169,7 @@ impl MessageStore for PgStore {
         let Some(thread_root_id) = deleted else {
             return Ok(None); // a concurrent delete got there first
         };
-        sqlx::query("DELETE FROM reactions WHERE message_id = $1")
+        sqlx::query(crate::sql::DELETE_REACTIONS)
             .bind(id.as_str())
             .execute(&mut *tx)
             .await
@@ -242,25 +242,20 @@ impl MessageStore for PgStore {
             return Err(StoreError::MessageDeleted); // deleted while this waited for the lock
         }
         let changed = if present {
-            sqlx::query(
-                "INSERT INTO reactions (message_id, emoji, user_id, created_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            )
-            .bind(id.as_str())
-            .bind(emoji)
-            .bind(user.as_str())
-            .bind(now.as_micros())
-            .execute(&mut *tx)
-            .await
+            sqlx::query(crate::sql::ADD_REACTION)
+                .bind(id.as_str())
+                .bind(emoji)
+                .bind(user.as_str())
+                .bind(now.as_micros())
+                .execute(&mut *tx)
+                .await
         } else {
-            sqlx::query(
-                "DELETE FROM reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3",
-            )
-            .bind(id.as_str())
-            .bind(emoji)
-            .bind(user.as_str())
-            .execute(&mut *tx)
-            .await
+            sqlx::query(crate::sql::REMOVE_REACTION)
+                .bind(id.as_str())
+                .bind(emoji)
+                .bind(user.as_str())
+                .execute(&mut *tx)
+                .await
         }
         .ctx("changing a reaction")?
         .rows_affected();
@@ -322,7 +317,7 @@ impl MessageStore for PgStore {
         // One snapshot: the page and the channel's last_seq agree, so next_cursor never skips
         // a change committed in between.
         let mut tx = self.begin_snapshot().await?;
-        let last_seq: i64 = sqlx::query_scalar("SELECT last_seq FROM channels WHERE id = $1")
+        let last_seq: i64 = sqlx::query_scalar(crate::sql::LAST_SEQ)
             .bind(channel.as_str())
             .fetch_optional(&mut *tx)
             .await
@@ -378,7 +373,7 @@ impl MessageStore for PgStore {
         limit: u32,
     ) -> StoreResult<Vec<ChannelEvent>> {
         let mut tx = self.begin_snapshot().await?;
-        let changes: Vec<ChangeRow> = sqlx::query_as(statements::CHANGE_LOG)
+        let changes: Vec<ChangeRow> = sqlx::query_as(crate::sql::CHANGE_LOG)
             .bind(channel.as_str())
             .bind(after)
             .bind(i64::from(limit))

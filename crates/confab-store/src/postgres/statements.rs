@@ -46,9 +46,8 @@ pub(super) static HISTORY_PAGE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The channel's log after a sequence number.
-pub(super) const CHANGE_LOG: &str = "SELECT seq, kind, message_id, user_id, detail \
-     FROM channel_changes WHERE channel_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+#[cfg(feature = "testsuite")]
+use crate::sql::CHANGE_LOG;
 
 /// The channels of a workspace one user sees, with their unread and mention counts: unread
 /// are others' live top-level messages after the read cursor; mentions those of them that

@@ -213,7 +213,7 @@ impl MessageStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .ctx("deleting a message")?;
-        sqlx::query("DELETE FROM reactions WHERE message_id = ?")
+        sqlx::query(crate::sql::DELETE_REACTIONS)
             .bind(id.as_str())
             .execute(&mut *tx)
             .await
@@ -263,17 +263,15 @@ impl MessageStore for SqliteStore {
             return Err(StoreError::TooManyReactions(max_distinct));
         }
         let changed = if present {
-            sqlx::query(
-                "INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            )
-            .bind(id.as_str())
-            .bind(emoji)
-            .bind(user.as_str())
-            .bind(now.as_micros())
-            .execute(&mut *tx)
-            .await
+            sqlx::query(crate::sql::ADD_REACTION)
+                .bind(id.as_str())
+                .bind(emoji)
+                .bind(user.as_str())
+                .bind(now.as_micros())
+                .execute(&mut *tx)
+                .await
         } else {
-            sqlx::query("DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?")
+            sqlx::query(crate::sql::REMOVE_REACTION)
                 .bind(id.as_str())
                 .bind(emoji)
                 .bind(user.as_str())
@@ -347,7 +345,7 @@ impl MessageStore for SqliteStore {
         // One read transaction: the page and the channel's last_seq come from one snapshot, so
         // next_cursor never skips a change committed in between.
         let mut tx = self.reader.begin().await.ctx("starting a read")?;
-        let last_seq: i64 = sqlx::query_scalar("SELECT last_seq FROM channels WHERE id = ?")
+        let last_seq: i64 = sqlx::query_scalar(crate::sql::LAST_SEQ)
             .bind(channel.as_str())
             .fetch_optional(&mut *tx)
             .await
@@ -404,16 +402,13 @@ impl MessageStore for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<ChannelEvent>> {
         let mut tx = self.reader.begin().await.ctx("starting a read")?;
-        let changes: Vec<ChangeRow> = sqlx::query_as(
-            "SELECT seq, kind, message_id, user_id, detail FROM channel_changes \
-             WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-        )
-        .bind(channel.as_str())
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await
-        .ctx("reading channel changes")?;
+        let changes: Vec<ChangeRow> = sqlx::query_as(crate::sql::CHANGE_LOG)
+            .bind(channel.as_str())
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await
+            .ctx("reading channel changes")?;
         // Every message the changes name, and their thread roots, in one read (it was a few
         // statements per change, each a hand-off to the database thread).
         let ids = changes::message_ids(&changes);
