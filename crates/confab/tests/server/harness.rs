@@ -414,6 +414,21 @@ impl Server {
             .await
     }
 
+    pub async fn patch(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        self.request(reqwest::Method::PATCH, Some(token), path, Some(body))
+            .await
+    }
+
+    pub async fn put(&self, token: &str, path: &str) -> (u16, Value) {
+        self.request(reqwest::Method::PUT, Some(token), path, None)
+            .await
+    }
+
+    pub async fn delete(&self, token: &str, path: &str) -> (u16, Value) {
+        self.request(reqwest::Method::DELETE, Some(token), path, None)
+            .await
+    }
+
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
         self.request(reqwest::Method::GET, Some(token), path, None)
             .await

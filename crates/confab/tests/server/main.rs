@@ -2,9 +2,9 @@
 
 mod abuse;
 mod access;
+mod authorization;
 mod contract;
 mod convergence;
-mod conversations;
 mod durability;
 mod harness;
 mod limits;
@@ -12,4 +12,7 @@ mod messaging;
 mod ops;
 mod ordering;
 mod people;
+mod presence;
 mod sessions;
+mod threads;
+mod websocket_limits;
