@@ -24,7 +24,8 @@ declare -A allowed=(
   [confab-api]="confab-core confab-chat confab-protocol"
   [confab-gateway]="confab-core confab-bus confab-protocol"
   [confab]="confab-core confab-store confab-bus confab-protocol confab-chat confab-api confab-gateway"
-  [confab-bench]="confab-protocol"
+  [confab-bench]="confab-protocol confab-testkit"
+  [confab-testkit]=""
 )
 for crate in "${!allowed[@]}"; do
   deps=$(direct "$crate")
@@ -37,7 +38,7 @@ for crate in "${!allowed[@]}"; do
 done
 
 # Not even through another crate.
-for crate in confab-core confab-bus confab-protocol confab-gateway confab-bench; do
+for crate in confab-core confab-bus confab-protocol confab-gateway confab-bench confab-testkit; do
   for banned in sqlx confab-store confab-chat; do
     if closure "$crate" | grep -qx "$banned"; then fail "$crate reaches $banned"; fi
   done

@@ -11,14 +11,14 @@
 //! duplicate); a dropped socket reconnects to either gateway with a jittered backoff.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use confab_testkit::{PrivatePostgres, PrivateRedis, free_port};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -56,12 +56,6 @@ const KINDS: [&str; 6] = [
     "gateway SIGTERM",
     "Redis kill -9",
 ];
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
 
 /// A small random fraction in [0, 1), for jitter.
 fn unit_random() -> f64 {
@@ -143,177 +137,6 @@ impl Node {
             let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
             let _ = child.start_kill();
         }
-    }
-}
-
-/// `program` run as the `postgres` user (PostgreSQL refuses root).
-fn as_postgres(program: &Path) -> anyhow::Result<std::process::Command> {
-    let id = |flag: &str| -> anyhow::Result<u32> {
-        let out = std::process::Command::new("id")
-            .args([flag, "postgres"])
-            .output()?;
-        Ok(String::from_utf8_lossy(&out.stdout).trim().parse()?)
-    };
-    let mut c = std::process::Command::new(program);
-    c.uid(id("-u")?).gid(id("-g")?);
-    Ok(c)
-}
-
-fn pg_bin(name: &str) -> anyhow::Result<PathBuf> {
-    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .context("PostgreSQL is installed")?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    versions.sort();
-    Ok(versions
-        .last()
-        .context("a PostgreSQL version")?
-        .join("bin")
-        .join(name))
-}
-
-/// A PostgreSQL of the run's own, so that it can be crashed.
-struct PrivatePg {
-    port: u16,
-    dir: tempfile::TempDir,
-    child: Option<std::process::Child>,
-}
-
-impl PrivatePg {
-    fn start() -> anyhow::Result<PrivatePg> {
-        let dir = tempfile::Builder::new()
-            .prefix("confab-bench-pg")
-            .tempdir()?;
-        std::process::Command::new("chown")
-            .arg("postgres:postgres")
-            .arg(dir.path())
-            .status()?;
-        let out = as_postgres(&pg_bin("initdb")?)?
-            .args(["-A", "trust", "-U", "postgres", "-D"])
-            .arg(dir.path().join("data"))
-            .output()?;
-        if !out.status.success() {
-            bail!("initdb: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        let mut pg = PrivatePg {
-            port: free_port()?,
-            dir,
-            child: None,
-        };
-        pg.restart()?;
-        Ok(pg)
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    /// Immediate shutdown: no checkpoint, crash recovery on the next start.
-    fn crash(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            signal(child.id(), "-QUIT");
-            let _ = child.wait();
-        }
-    }
-
-    fn restart(&mut self) -> anyhow::Result<()> {
-        self.crash();
-        let child = as_postgres(&pg_bin("postgres")?)?
-            .arg("-D")
-            .arg(self.dir.path().join("data"))
-            .args([
-                "-p",
-                &self.port.to_string(),
-                "-c",
-                "listen_addresses=127.0.0.1",
-            ])
-            .arg("-c")
-            .arg(format!(
-                "unix_socket_directories={}",
-                self.dir.path().display()
-            ))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !std::process::Command::new(pg_bin("pg_isready")?)
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            if Instant::now() > deadline {
-                bail!("postgres did not start");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(())
-    }
-}
-
-impl Drop for PrivatePg {
-    fn drop(&mut self) {
-        self.crash();
-    }
-}
-
-/// A Redis of the run's own, keeping nothing on disk.
-struct PrivateRedis {
-    port: u16,
-    child: Option<std::process::Child>,
-}
-
-impl PrivateRedis {
-    fn start() -> anyhow::Result<PrivateRedis> {
-        let mut redis = PrivateRedis {
-            port: free_port()?,
-            child: None,
-        };
-        redis.restart()?;
-        Ok(redis)
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn restart(&mut self) -> anyhow::Result<()> {
-        self.kill();
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting redis-server")?;
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if Instant::now() > deadline {
-                bail!("redis did not start");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(())
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 
@@ -447,7 +270,7 @@ async fn stored_messages(api: &Api, user: &User, channel: &str) -> anyhow::Resul
 }
 
 pub async fn faults(binary: &Path, params: Params) -> anyhow::Result<Report> {
-    let mut pg = PrivatePg::start()?;
+    let mut pg = PrivatePostgres::start()?;
     let mut redis = PrivateRedis::start()?;
     let common = |role: &str| -> Vec<String> {
         [

@@ -26,7 +26,7 @@ pub struct Server {
     gateways: Vec<Proc>,
     /// The all-role process or the chat service: where HTTP goes.
     pub addr: String,
-    database: Option<ScratchDb>,
+    database: Option<confab_testkit::ScratchDb>,
     pub topology: Topology,
 }
 
@@ -35,66 +35,6 @@ struct Proc {
     pid: u32,
     addr: String,
     _dir: tempfile::TempDir,
-}
-
-/// A database created for one run on the given server, dropped afterwards.
-struct ScratchDb {
-    server_url: String,
-    name: String,
-}
-
-fn psql(server_url: &str, sql: &str) -> anyhow::Result<()> {
-    let out = std::process::Command::new("psql")
-        .args([
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            server_url,
-            "-c",
-            sql,
-        ])
-        .output()
-        .context("running psql")?;
-    if !out.status.success() {
-        bail!("psql: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(())
-}
-
-impl ScratchDb {
-    fn create(server_url: &str) -> anyhow::Result<Self> {
-        let name = format!(
-            "confab_bench_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_millis()
-        );
-        psql(server_url, &format!("CREATE DATABASE {name}"))?;
-        Ok(Self {
-            server_url: server_url.to_owned(),
-            name,
-        })
-    }
-
-    fn url(&self) -> anyhow::Result<String> {
-        let (base, _) = self
-            .server_url
-            .rsplit_once('/')
-            .context("a postgres URL ends in a database name")?;
-        Ok(format!("{base}/{}", self.name))
-    }
-}
-
-impl Drop for ScratchDb {
-    fn drop(&mut self) {
-        let _ = psql(
-            &self.server_url,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-    }
 }
 
 const SECRET: &str = "confab-bench-cluster-secret";
@@ -110,11 +50,11 @@ impl Server {
         let database = topology
             .postgres
             .as_deref()
-            .map(ScratchDb::create)
+            .map(confab_testkit::ScratchDb::create)
             .transpose()?;
         let mut main_args: Vec<String> = extra.to_vec();
         if let Some(db) = &database {
-            main_args.extend(["--database-url".into(), db.url()?]);
+            main_args.extend(["--database-url".into(), db.url()]);
         }
         let prefix = format!("confab-bench-{}", std::process::id());
         let shared: Vec<String> = match &topology.redis {

@@ -6,9 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use confab_bus::testsuite::{Fixture, RedisServer, member_event, next, next_message};
+use confab_bus::testsuite::{Fixture, member_event, next, next_message};
 use confab_bus::{Bus, Delivery, PresenceRegistry, RedisBus, RedisPresence};
 use confab_core::{BusMessage, ChannelId, Presence, Topic, UserId};
+use confab_testkit::PrivateRedis as RedisServer;
 
 fn redis_url() -> String {
     std::env::var("CONFAB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
@@ -62,7 +63,7 @@ async fn next_seq_from(sub: &Arc<dyn confab_bus::Subscription>, from: i64) -> i6
 
 #[tokio::test]
 async fn a_restarted_redis_is_resubscribed_and_resync_is_asked() {
-    let mut server = RedisServer::start();
+    let mut server = RedisServer::start().expect("a private redis-server");
     let bus = RedisBus::connect(&server.url(), "confab")
         .await
         .expect("connect");
@@ -86,7 +87,7 @@ async fn a_restarted_redis_is_resubscribed_and_resync_is_asked() {
         assert!(probe < 50, "never live");
     }
 
-    server.restart();
+    server.restart().expect("redis restarts");
     // The subscription notices, reconnects, subscribes again, and says deliveries were lost.
     loop {
         match next(&sub).await {
@@ -121,7 +122,7 @@ async fn a_restarted_redis_is_resubscribed_and_resync_is_asked() {
 
 #[tokio::test]
 async fn publishing_while_redis_is_down_returns_at_once_and_is_delivered_after() {
-    let mut server = RedisServer::start();
+    let mut server = RedisServer::start().expect("a private redis-server");
     let bus = RedisBus::connect(&server.url(), "confab")
         .await
         .expect("connect");
@@ -140,7 +141,7 @@ async fn publishing_while_redis_is_down_returns_at_once_and_is_delivered_after()
     })
     .await
     .expect("publish never waits for redis");
-    server.restart();
+    server.restart().expect("redis restarts");
     // Whatever the subscriber missed, it is told to resync; the queued publishes then arrive
     // once the publisher is back (duplicates are dropped by sequence number downstream).
     let mut resynced = false;
@@ -199,13 +200,13 @@ async fn a_silent_gateway_s_users_go_offline_after_its_ttl() {
 
 #[tokio::test]
 async fn a_gateway_registers_its_sockets_again_after_redis_forgets_them() {
-    let mut server = RedisServer::start();
+    let mut server = RedisServer::start().expect("a private redis-server");
     let p = RedisPresence::connect(&server.url(), "confab", Duration::from_secs(6))
         .await
         .expect("connect");
     let u = UserId::generate();
     assert_eq!(p.set(&u, 1, false).await, Some(Presence::Online));
-    server.restart();
+    server.restart().expect("redis restarts");
     // Redis keeps nothing: the user reads offline until the next heartbeat puts them back.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
@@ -236,7 +237,7 @@ fn redis_cli(server: &RedisServer, args: &[&str]) {
 
 #[tokio::test]
 async fn presence_writes_redis_missed_are_replayed_by_the_next_heartbeat() {
-    let server = RedisServer::start();
+    let server = RedisServer::start().expect("a private redis-server");
     let ttl = Duration::from_secs(60);
     let gateway = RedisPresence::connect(&server.url(), "confab", ttl)
         .await
@@ -287,7 +288,7 @@ async fn presence_writes_redis_missed_are_replayed_by_the_next_heartbeat() {
 /// and the queue drains, publishing is accepted again.
 #[tokio::test]
 async fn the_publish_queue_is_bounded_in_bytes_while_redis_is_down() {
-    let mut server = RedisServer::start();
+    let mut server = RedisServer::start().expect("a private redis-server");
     let bus = RedisBus::connect_with_budget(&server.url(), "confab", 64 * 1024)
         .await
         .expect("connect");
@@ -305,7 +306,7 @@ async fn the_publish_queue_is_bounded_in_bytes_while_redis_is_down() {
         accepted > 100 && refused > 0,
         "accepted {accepted}, refused {refused}"
     );
-    server.restart();
+    server.restart().expect("redis restarts");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while bus.publish(member_event(&channel, 0)).await.is_err() {
         assert!(

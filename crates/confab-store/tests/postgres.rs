@@ -9,6 +9,7 @@ use confab_store::postgres::PgStore;
 use confab_store::prelude::*;
 use confab_store::testsuite::Fixture;
 use confab_store::{NewMessage, NewUser, NewWorkspace, StoreError};
+use confab_testkit::ScratchDb;
 use sqlx::{Connection, Executor, PgConnection};
 
 const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -19,88 +20,20 @@ fn server_url() -> String {
     std::env::var("CONFAB_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_SERVER.to_owned())
 }
 
-/// `url` with its database replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.find('?') {
-        Some(at) => url.split_at(at),
-        None => (url, ""),
-    };
-    let authority = base.find("://").map_or(0, |at| at + 3);
-    let base = match base[authority..].find('/') {
-        Some(at) => &base[..authority + at],
-        None => base,
-    };
-    format!("{base}/{database}{query}")
+/// A scratch database on the test server, dropped (whoever is still connected) with the value.
+fn scratch() -> ScratchDb {
+    ScratchDb::create(&server_url()).expect("a scratch database on CONFAB_TEST_DATABASE_URL")
 }
 
-/// A database of its own, dropped (whoever is still connected) when this is.
-struct ScratchDb {
-    server: String,
-    name: String,
-}
-
-impl ScratchDb {
-    async fn create() -> Self {
-        let server = server_url();
-        let name = format!(
-            "confab_test_{}",
-            MessageId::generate().as_str().replace('-', "")
-        );
-        let mut admin = PgConnection::connect(&server)
-            .await
-            .expect("connect to the test server (CONFAB_TEST_DATABASE_URL)");
-        admin
-            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
-            .await
-            .expect("create a scratch database");
-        let _ = admin.close().await;
-        Self { server, name }
-    }
-
-    fn url(&self) -> String {
-        with_database(&self.server, &self.name)
-    }
-
-    async fn admin(&self) -> PgConnection {
-        PgConnection::connect(&self.server)
-            .await
-            .expect("connect to the test server")
-    }
-}
-
-impl Drop for ScratchDb {
-    fn drop(&mut self) {
-        // Drop is synchronous and may run inside the test's runtime: the drop gets a thread
-        // and a runtime of its own.
-        let (server, name) = (self.server.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || -> Result<(), String> {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            runtime.block_on(async {
-                let mut admin = PgConnection::connect(&server)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                admin
-                    .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let _ = admin.close().await;
-                Ok(())
-            })
-        })
-        .join();
-        match dropped {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("could not drop scratch database {}: {e}", self.name),
-            Err(_) => eprintln!("dropping scratch database {} panicked", self.name),
-        }
-    }
+/// A connection to the test server itself, for what a test does beside the store.
+async fn admin() -> PgConnection {
+    PgConnection::connect(&server_url())
+        .await
+        .expect("connect to the test server")
 }
 
 async fn pg_fixture() -> Fixture {
-    let db = ScratchDb::create().await;
+    let db = scratch();
     let store = PgStore::connect(&db.url(), POOL_SIZE)
         .await
         .expect("connect a store");
@@ -115,7 +48,7 @@ confab_store::store_behaviour_suite!(pg_fixture());
 /// Two stores on one scratch database, as two processes would have, started at the same
 /// moment so that both run the migrations at once.
 async fn two_stores() -> (Arc<PgStore>, Arc<PgStore>, ScratchDb) {
-    let db = ScratchDb::create().await;
+    let db = scratch();
     let url = db.url();
     let (a, b) = tokio::join!(
         PgStore::connect(&url, POOL_SIZE),
@@ -320,16 +253,16 @@ async fn a_member_removed_by_another_process_sends_nothing_after_leaving() {
 
 #[tokio::test]
 async fn lost_connections_are_replaced_and_their_errors_are_retryable() {
-    let db = ScratchDb::create().await;
+    let db = scratch();
     let store = PgStore::connect(&db.url(), 2).await.expect("connect");
     let alice = user(&store, "alice").await;
     // Kill every session on the database, as a server restart would.
-    let mut admin = db.admin().await;
+    let mut admin = admin().await;
     sqlx::query(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
          WHERE datname = $1 AND pid <> pg_backend_pid()",
     )
-    .bind(&db.name)
+    .bind(db.name())
     .execute(&mut admin)
     .await
     .expect("terminate sessions");
@@ -391,7 +324,7 @@ async fn cancel_after_polls<F: std::future::Future>(fut: F, polls: usize) -> boo
 /// and after each a send must be visible to another process.
 #[tokio::test]
 async fn calls_cancelled_mid_transaction_never_poison_the_pool() {
-    let db = ScratchDb::create().await;
+    let db = scratch();
     let store = PgStore::connect(&db.url(), 1).await.expect("store");
     let other = PgStore::connect(&db.url(), 1)
         .await
@@ -448,7 +381,7 @@ async fn calls_cancelled_mid_transaction_never_poison_the_pool() {
 /// gateways' hole-filling did, at 376 ms a call.
 #[tokio::test]
 async fn hot_statements_never_scan_a_table() {
-    let db = ScratchDb::create().await;
+    let db = scratch();
     let store = PgStore::connect(&db.url(), 1).await.expect("migrate");
     // Nor are they compiled: JIT cost more than the statement itself.
     assert_eq!(store.session_setting("jit").await.expect("jit"), "off");

@@ -5,7 +5,9 @@ use std::collections::HashSet;
 
 use serde_json::json;
 
-use crate::fleet::{Backing, Fleet, PgServer, assert_gap_free, created_events, private_redis};
+use crate::fleet::{
+    Backing, Fleet, assert_gap_free, created_events, private_postgres, private_redis,
+};
 use crate::harness::{WAIT, s};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,7 +40,7 @@ async fn a_redis_restart_mid_stream_loses_nothing_and_live_delivery_resumes() {
         let mut acked = Vec::new();
         for i in 0..TOTAL {
             if i == 50 {
-                redis.restart();
+                redis.restart().expect("redis restarts");
             }
             // Every send is acknowledged, Redis or not: the bus is not on the write path.
             let m = fleet.chats[i % 2]
@@ -59,7 +61,7 @@ async fn a_redis_restart_mid_stream_loses_nothing_and_live_delivery_resumes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_restart_is_survived_without_restarting_confab() {
-    let mut pg = PgServer::start();
+    let mut pg = private_postgres();
     let fleet = Fleet::start(
         1,
         1,
@@ -129,7 +131,7 @@ async fn a_postgres_restart_is_survived_without_restarting_confab() {
     sender.send_message(&general, "ws-during", "during").await;
     let refusal = sender.next_of("error").await;
     assert_eq!(refusal["code"], "unavailable", "{refusal}");
-    pg.restart();
+    pg.restart().expect("postgres restarts");
 
     // confab reconnects by itself: the same request, retried, succeeds.
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -177,7 +179,7 @@ async fn probe(server: &crate::harness::Server, path: &str) -> u16 {
 /// are back the fleet works end to end without being restarted again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fleet_started_while_postgres_and_redis_are_down_comes_up_once_they_are_back() {
-    let mut pg = PgServer::start();
+    let mut pg = private_postgres();
     let mut redis = private_redis();
     let mut fleet = Fleet::start(
         1,
@@ -212,8 +214,8 @@ async fn a_fleet_started_while_postgres_and_redis_are_down_comes_up_once_they_ar
     );
     assert_eq!(probe(&fleet.gateways[0], "/healthz").await, 200);
 
-    pg.restart();
-    redis.restart();
+    pg.restart().expect("postgres restarts");
+    redis.restart().expect("redis restarts");
     let deadline = tokio::time::Instant::now() + WAIT;
     while probe(api, "/readyz").await != 200 {
         assert!(tokio::time::Instant::now() < deadline, "never became ready");

@@ -29,7 +29,7 @@ pub struct Server {
     pub dir: PathBuf,
     args: Vec<String>,
     _tmp: Option<tempfile::TempDir>,
-    _db: Option<std::sync::Arc<PgDatabase>>,
+    _db: Option<std::sync::Arc<ScratchDb>>,
     pub http: reqwest::Client,
 }
 
@@ -42,81 +42,13 @@ pub fn redis_url() -> String {
     std::env::var("CONFAB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
-/// A name no other test (or test run) uses.
-pub fn unique_name(what: &str) -> String {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!(
-        "{what}_{}_{}_{}",
-        std::process::id(),
-        nanos,
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    )
-}
-
-fn psql(server_url: &str, sql: &str) -> std::process::Output {
-    std::process::Command::new("psql")
-        .args([
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            server_url,
-            "-c",
-            sql,
-        ])
-        .output()
-        .expect("psql is installed (the test command installs PostgreSQL)")
-}
-
-/// A fresh PostgreSQL database, dropped with the value.
-pub struct PgDatabase {
-    server_url: String,
-    name: String,
-}
-
-impl PgDatabase {
-    pub fn create(server_url: &str) -> PgDatabase {
-        let name = unique_name("confab_t");
-        let out = psql(server_url, &format!("CREATE DATABASE {name}"));
-        assert!(
-            out.status.success(),
-            "create database: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PgDatabase {
-            server_url: server_url.to_owned(),
-            name,
-        }
-    }
-
-    /// The database's URL: the server's URL with its database name replaced.
-    pub fn url(&self) -> String {
-        match self.server_url.rsplit_once('/') {
-            Some((base, _)) => format!("{base}/{}", self.name),
-            None => panic!("unexpected database url {}", self.server_url),
-        }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let _ = psql(
-            &self.server_url,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-    }
-}
+pub use confab_testkit::{ScratchDb, unique_name};
 
 /// Flags that put a server on the stack `CONFAB_TEST_STACK` names, and the database to keep.
-fn stack_args() -> (Vec<String>, Option<std::sync::Arc<PgDatabase>>) {
+fn stack_args() -> (Vec<String>, Option<std::sync::Arc<ScratchDb>>) {
     match std::env::var("CONFAB_TEST_STACK").as_deref() {
         Ok("postgres-redis") => {
-            let db = PgDatabase::create(&database_url());
+            let db = ScratchDb::create(&database_url()).expect("a scratch database");
             let args = vec![
                 "--database-url".into(),
                 db.url(),

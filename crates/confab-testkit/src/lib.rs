@@ -1,0 +1,33 @@
+//! What confab's tests and its bench run beside confab, done once: scratch PostgreSQL
+//! databases ([`ScratchDb`]), private PostgreSQL and Redis servers that a test may crash and
+//! restart ([`PrivatePostgres`], [`PrivateRedis`]), and names and ports no other test uses.
+//! It drives the servers' own tools (`psql`, `initdb`, `redis-server`), so it needs no
+//! confab crate and no SQL driver.
+
+mod postgres;
+mod redis;
+
+pub use postgres::{PrivatePostgres, ScratchDb, psql};
+pub use redis::PrivateRedis;
+
+/// A name no other test (or test run) uses.
+pub fn unique_name(what: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{what}_{}_{}_{}",
+        std::process::id(),
+        nanos,
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+/// A loopback port free now (the OS picked it; nothing holds it after this returns).
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
