@@ -12,7 +12,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -21,7 +20,6 @@ use anyhow::Context;
 use confab_testkit::{PrivatePostgres, PrivateRedis, free_port};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -99,25 +97,17 @@ impl Node {
     }
 
     async fn spawn(&mut self) -> anyhow::Result<()> {
-        let mut child = Command::new(&self.binary)
+        let mut command = Command::new(&self.binary);
+        command
             .arg("serve")
             .args(["--listen", &self.addr(), "--data-dir"])
             .arg(self.dir.path().join("data"))
             .args(&self.args)
             .env("CONFAB_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting confab")?;
-        let stdout = child.stdout.take().context("stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        // "listening", then "ready" once it serves its whole API.
-        for _ in 0..2 {
-            tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-                .await
-                .context("confab was not ready in 30 s")??;
-        }
+            .stderr(std::process::Stdio::inherit());
+        let child = confab_testkit::serve::start(command, true, Duration::from_secs(30))
+            .await?
+            .child;
         self.child = Some(child);
         Ok(())
     }

@@ -3,11 +3,9 @@
 //! PostgreSQL database, and what `/proc` says about its processes.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// How to deploy confab for a run.
@@ -161,7 +159,8 @@ impl Server {
 impl Proc {
     async fn start(binary: &Path, extra: &[String]) -> anyhow::Result<Proc> {
         let dir = tempfile::tempdir()?;
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path().join("data"))
@@ -185,33 +184,12 @@ impl Proc {
             ])
             .args(extra)
             .env("CONFAB_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
+            .stderr(std::process::Stdio::inherit());
+        let started = confab_testkit::serve::start(command, true, Duration::from_secs(30))
+            .await
             .with_context(|| format!("starting {}", binary.display()))?;
+        let (child, addr) = (started.child, started.addr);
         let pid = child.id().context("server pid")?;
-        let stdout = child.stdout.take().context("server stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .context("server did not start in 30 s")??
-            .context("server exited before listening")?;
-        // The second line says it serves its whole API.
-        let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .context("server not ready in 30 s")??;
-        if ready.as_deref() != Some("confab ready") {
-            bail!("unexpected second line {ready:?}");
-        }
-        let Some(addr) = line
-            .rsplit("http://")
-            .next()
-            .map(str::trim)
-            .map(str::to_owned)
-        else {
-            bail!("unexpected first line {line:?}");
-        };
         Ok(Proc {
             child,
             pid,

@@ -1,11 +1,13 @@
 //! What confab's tests and its bench run beside confab, done once: scratch PostgreSQL
 //! databases ([`ScratchDb`]), private PostgreSQL and Redis servers that a test may crash and
-//! restart ([`PrivatePostgres`], [`PrivateRedis`]), and names and ports no other test uses.
+//! restart ([`PrivatePostgres`], [`PrivateRedis`]), starting `confab serve` and reading its
+//! address ([`serve::start`]), and names and ports no other test uses.
 //! It drives the servers' own tools (`psql`, `initdb`, `redis-server`), so it needs no
 //! confab crate and no SQL driver.
 
 mod postgres;
 mod redis;
+pub mod serve;
 
 pub use postgres::{PrivatePostgres, ScratchDb, psql};
 pub use redis::PrivateRedis;

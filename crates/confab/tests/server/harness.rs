@@ -6,12 +6,10 @@
 //! a fresh key prefix per server) instead of SQLite and the in-process bus.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -125,36 +123,16 @@ impl Server {
         if !args.iter().any(|a| a == "--listen") {
             command.args(["--listen", "127.0.0.1:0"]);
         }
-        let mut child = command
+        command
             .arg("--data-dir")
             .arg(dir.join("data"))
             .args(&args)
             .env("CONFAB_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn confab");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(WAIT, lines.next_line())
+            .stderr(log);
+        let started = confab_testkit::serve::start(command, ready, WAIT)
             .await
-            .expect("confab printed its address in time")
-            .expect("read stdout")
-            .expect("a line");
-        let addr = line
-            .rsplit("http://")
-            .next()
-            .expect("an address")
-            .trim()
-            .to_owned();
-        if ready {
-            let line = tokio::time::timeout(WAIT, lines.next_line())
-                .await
-                .expect("confab was ready in time")
-                .expect("read stdout");
-            assert_eq!(line.as_deref(), Some("confab ready"));
-        }
+            .expect("confab started");
+        let (child, addr) = (started.child, started.addr);
         Server {
             child,
             base: format!("http://{addr}/api/v1"),
