@@ -30,11 +30,6 @@ macro_rules! id_type {
                     .map_err(|_| ValidationError::InvalidId { what: $what })
             }
 
-            /// For values read back from our own store, which only ever holds canonical IDs.
-            pub fn from_trusted(raw: String) -> Self {
-                Self(raw)
-            }
-
             pub fn as_str(&self) -> &str {
                 &self.0
             }

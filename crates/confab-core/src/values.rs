@@ -23,10 +23,6 @@ macro_rules! string_value {
             pub fn into_inner(self) -> String {
                 self.0
             }
-            /// For values read back from our own store, which validated them on the way in.
-            pub fn from_trusted(raw: String) -> Self {
-                Self(raw)
-            }
         }
 
         impl AsRef<str> for $name {

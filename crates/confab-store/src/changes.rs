@@ -35,10 +35,8 @@ pub(crate) fn events(
             context: "reading a channel change",
             source: sqlx::Error::Decode(format!("{kind} change without {what}").into()),
         };
-        let user = || {
-            user.clone()
-                .map(UserId::from_trusted)
-                .ok_or_else(|| corrupt("a user"))
+        let user = || -> StoreResult<UserId> {
+            crate::rows::stored_id(user.clone().ok_or_else(|| corrupt("a user"))?)
         };
         let message = || -> StoreResult<Message> {
             let id = message_id.as_deref().ok_or_else(|| corrupt("a message"))?;

@@ -3,15 +3,14 @@
 //! whose reactions and mentions each dialect aggregates its own way).
 
 use confab_core::{
-    Channel, ChannelId, ChannelKind, Mentions, Role, Timestamp, User, UserId, Workspace,
-    WorkspaceId,
+    Channel, ChannelKind, Mentions, Role, Timestamp, User, UserId, ValidationError, Workspace,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 
-use crate::StoreError;
 use crate::error::DbContext;
+use crate::{StoreError, StoreResult};
 
 pub(crate) const USER_COLUMNS: &str = "id, username, display_name, email, created_at";
 pub(crate) const WORKSPACE_COLUMNS: &str = "w.id, w.name, w.general_channel_id, w.created_at";
@@ -36,11 +35,24 @@ pub(crate) fn mention_id_list(m: &Mentions) -> Vec<&str> {
     ids
 }
 
+/// An ID read back from the store, validated as one from any wire is: a damaged row is an
+/// internal error, never an ID nobody issued.
+pub(crate) fn stored_id<T: TryFrom<String, Error = ValidationError>>(
+    raw: String,
+) -> StoreResult<T> {
+    T::try_from(raw).map_err(|e| StoreError::Internal {
+        context: "reading a stored id",
+        source: sqlx::Error::Decode(Box::new(e)),
+    })
+}
+
 /// The named mentions of a stored `mention_ids` list.
-pub(crate) fn named_mentions<S: AsRef<str>>(ids: impl IntoIterator<Item = S>) -> Vec<UserId> {
+pub(crate) fn named_mentions<S: AsRef<str>>(
+    ids: impl IntoIterator<Item = S>,
+) -> StoreResult<Vec<UserId>> {
     ids.into_iter()
         .take_while(|id| id.as_ref() != HERE_SEPARATOR)
-        .map(|id| UserId::from_trusted(id.as_ref().to_owned()))
+        .map(|id| stored_id(id.as_ref().to_owned()))
         .collect()
 }
 
@@ -72,7 +84,7 @@ domain_row!(PgRow);
 
 pub(crate) fn user<R: DomainRow>(row: &R) -> Result<User, StoreError> {
     Ok(User {
-        id: UserId::from_trusted(row.text("id").ctx("reading a user")?),
+        id: stored_id(row.text("id").ctx("reading a user")?)?,
         username: row.text("username").ctx("reading a user")?,
         display_name: row.text("display_name").ctx("reading a user")?,
         email: row.opt_text("email").ctx("reading a user")?,
@@ -82,11 +94,9 @@ pub(crate) fn user<R: DomainRow>(row: &R) -> Result<User, StoreError> {
 
 pub(crate) fn workspace<R: DomainRow>(row: &R) -> Result<Workspace, StoreError> {
     Ok(Workspace {
-        id: WorkspaceId::from_trusted(row.text("id").ctx("reading a workspace")?),
+        id: stored_id(row.text("id").ctx("reading a workspace")?)?,
         name: row.text("name").ctx("reading a workspace")?,
-        general_channel_id: ChannelId::from_trusted(
-            row.text("general_channel_id").ctx("reading a workspace")?,
-        ),
+        general_channel_id: stored_id(row.text("general_channel_id").ctx("reading a workspace")?)?,
         created_at: Timestamp::from_micros(row.int("created_at").ctx("reading a workspace")?),
     })
 }
@@ -106,20 +116,43 @@ pub(crate) fn channel<R: DomainRow>(row: &R) -> Result<Channel, StoreError> {
     })?;
     let dm_key = row.opt_text("dm_key").ctx("reading a channel")?;
     Ok(Channel {
-        id: ChannelId::from_trusted(row.text("id").ctx("reading a channel")?),
-        workspace_id: WorkspaceId::from_trusted(row.text("workspace_id").ctx("reading a channel")?),
+        id: stored_id(row.text("id").ctx("reading a channel")?)?,
+        workspace_id: stored_id(row.text("workspace_id").ctx("reading a channel")?)?,
         kind,
         name: row.opt_text("name").ctx("reading a channel")?,
         topic: row.text("topic").ctx("reading a channel")?,
-        created_by: UserId::from_trusted(row.text("created_by").ctx("reading a channel")?),
+        created_by: stored_id(row.text("created_by").ctx("reading a channel")?)?,
         created_at: Timestamp::from_micros(row.int("created_at").ctx("reading a channel")?),
         last_seq: row.int("last_seq").ctx("reading a channel")?,
         dm_members: dm_key
-            .map(|k| {
-                k.split(',')
-                    .map(|id| UserId::from_trusted(id.to_owned()))
-                    .collect()
-            })
+            .map(|k| k.split(',').map(|id| stored_id(id.to_owned())).collect())
+            .transpose()?
             .unwrap_or_default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use confab_core::UserId;
+
+    use super::stored_id;
+    use crate::StoreError;
+
+    /// An ID read back is validated like one from a wire: a damaged one is an internal
+    /// error, and a stored uppercase one reads as the canonical ID.
+    #[test]
+    fn stored_ids_are_validated() {
+        let id = UserId::generate();
+        assert_eq!(stored_id::<UserId>(id.to_string()).ok(), Some(id.clone()));
+        assert_eq!(
+            stored_id::<UserId>(id.as_str().to_uppercase()).ok(),
+            Some(id)
+        );
+        for damaged in ["", "general", "../etc/passwd"] {
+            assert!(matches!(
+                stored_id::<UserId>(damaged.to_owned()),
+                Err(StoreError::Internal { .. })
+            ));
+        }
+    }
 }

@@ -10,6 +10,7 @@ use sqlx::Row;
 use super::log::{Logged, channel_in, join_channel, next_seq, record_change};
 use super::{Backend, Conn, rows};
 use crate::error::{DbContext, is_unique_violation};
+use crate::rows::stored_id;
 use crate::{ChannelStore, Committed, NewChannel, StoreError, StoreResult};
 
 /// Every channel a user is in (what a gateway subscribes a socket to).
@@ -133,7 +134,7 @@ impl ChannelStore for Backend {
             .fetch_all(self.read_pool())
             .await
             .ctx("listing a user's channels")?;
-        Ok(ids.into_iter().map(ChannelId::from_trusted).collect())
+        ids.into_iter().map(stored_id).collect()
     }
 
     async fn add_channel_member(
@@ -237,6 +238,6 @@ impl ChannelStore for Backend {
                 .fetch_all(self.read_pool())
                 .await
                 .ctx("listing channel members")?;
-        Ok(ids.into_iter().map(UserId::from_trusted).collect())
+        ids.into_iter().map(stored_id).collect()
     }
 }

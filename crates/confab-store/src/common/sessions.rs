@@ -1,6 +1,8 @@
 //! [`crate::SessionStore`] for one backend, from one text: this file compiles once in each
 //! backend module (`super` is that backend), and its statements are `crate::sessions`'.
 
+use crate::rows::stored_id;
+
 #[async_trait::async_trait]
 impl crate::SessionStore for super::Backend {
     async fn create_session(
@@ -56,10 +58,7 @@ impl crate::SessionStore for super::Backend {
                 .await
                 .ctx("marking a session seen")?;
         }
-        Ok(Some((
-            confab_core::UserId::from_trusted(user),
-            confab_core::SessionId::from_trusted(id),
-        )))
+        Ok(Some((stored_id(user)?, stored_id(id)?)))
     }
 
     async fn delete_session(
@@ -72,7 +71,7 @@ impl crate::SessionStore for super::Backend {
             .fetch_optional(self.write_pool())
             .await
             .ctx("deleting a session")?;
-        Ok(id.map(confab_core::SessionId::from_trusted))
+        id.map(stored_id).transpose()
     }
 
     async fn user_sessions(
@@ -91,18 +90,17 @@ impl crate::SessionStore for super::Backend {
                 .fetch_all(self.read_pool())
                 .await
                 .ctx("listing sessions")?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, client_name, created_from, created, seen)| crate::sessions::SessionInfo {
-                    id: confab_core::SessionId::from_trusted(id),
+        rows.into_iter()
+            .map(|(id, client_name, created_from, created, seen)| {
+                Ok(crate::sessions::SessionInfo {
+                    id: stored_id(id)?,
                     client_name,
                     created_from,
                     created_at: confab_core::Timestamp::from_micros(created),
                     last_seen_at: confab_core::Timestamp::from_micros(seen),
-                },
-            )
-            .collect())
+                })
+            })
+            .collect()
     }
 
     async fn revoke_sessions(
@@ -123,10 +121,7 @@ impl crate::SessionStore for super::Backend {
             .fetch_all(self.write_pool())
             .await
             .ctx("revoking sessions")?;
-        Ok(ids
-            .into_iter()
-            .map(confab_core::SessionId::from_trusted)
-            .collect())
+        ids.into_iter().map(stored_id).collect()
     }
 
     async fn set_password(
@@ -311,10 +306,7 @@ impl crate::SessionStore for super::Backend {
             .fetch_all(self.write_pool())
             .await
             .ctx("revoking sessions")?;
-        Ok(ids
-            .into_iter()
-            .map(confab_core::SessionId::from_trusted)
-            .collect())
+        ids.into_iter().map(stored_id).collect()
     }
 
     async fn create_password_reset(
@@ -350,9 +342,9 @@ impl crate::SessionStore for super::Backend {
             .fetch_optional(self.write_pool())
             .await
             .ctx("redeeming a password reset")?;
-        Ok(row
-            .filter(|(_, expires_at)| *expires_at >= now.as_micros())
-            .map(|(user, _)| confab_core::UserId::from_trusted(user)))
+        row.filter(|(_, expires_at)| *expires_at >= now.as_micros())
+            .map(|(user, _)| stored_id(user))
+            .transpose()
     }
 
     async fn create_ticket(
@@ -407,11 +399,7 @@ impl crate::SessionStore for super::Backend {
             .fetch_optional(self.write_pool())
             .await
             .ctx("redeeming a ticket")?;
-        Ok(live.map(|_| {
-            (
-                confab_core::UserId::from_trusted(user),
-                confab_core::SessionId::from_trusted(session),
-            )
-        }))
+        live.map(|_| Ok((stored_id(user)?, stored_id(session)?)))
+            .transpose()
     }
 }

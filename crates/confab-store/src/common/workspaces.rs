@@ -12,6 +12,7 @@ use super::channels::insert_channel;
 use super::log::{channel_in, join_channel};
 use super::{Backend, Conn, dialect, rows};
 use crate::error::{DbContext, is_unique_violation};
+use crate::rows::stored_id;
 use crate::{
     Committed, JoinedWorkspace, NewChannel, NewInvite, NewWorkspace, StoreError, StoreResult,
     WorkspaceStore,
@@ -212,7 +213,7 @@ impl WorkspaceStore for Backend {
         if expires_at < now.as_micros() || uses >= max_uses {
             return Err(StoreError::InviteExpired);
         }
-        let ws = WorkspaceId::from_trusted(ws);
+        let ws: WorkspaceId = stored_id(ws)?;
         let committed = add_member_in(&mut tx, &ws, user, Role::Member, now).await?;
         sqlx::query("UPDATE invites SET uses = uses + 1 WHERE code_hash = $1")
             .bind(code_hash)
@@ -256,7 +257,7 @@ impl WorkspaceStore for Backend {
         .fetch_all(self.write_pool())
         .await
         .ctx("listing a member's channels")?;
-        Ok(ids.into_iter().map(ChannelId::from_trusted).collect())
+        ids.into_iter().map(stored_id).collect()
     }
 
     async fn channel_names(&self, ws: &WorkspaceId) -> StoreResult<Vec<(ChannelId, String)>> {
@@ -267,10 +268,9 @@ impl WorkspaceStore for Backend {
         .fetch_all(self.read_pool())
         .await
         .ctx("listing channel names")?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name)| (ChannelId::from_trusted(id), name))
-            .collect())
+        rows.into_iter()
+            .map(|(id, name)| Ok((stored_id(id)?, name)))
+            .collect()
     }
 
     async fn workspace_users_by_name(
@@ -282,13 +282,12 @@ impl WorkspaceStore for Backend {
             return Ok(Vec::new());
         }
         let rows = dialect::members_named(self.read_pool(), ws, usernames).await?;
-        let mut found: Vec<(usize, UserId)> = rows
-            .into_iter()
-            .filter_map(|(id, name)| {
-                let pos = usernames.iter().position(|n| *n == name)?;
-                Some((pos, UserId::from_trusted(id)))
-            })
-            .collect();
+        let mut found: Vec<(usize, UserId)> = Vec::with_capacity(rows.len());
+        for (id, name) in rows {
+            if let Some(pos) = usernames.iter().position(|n| *n == name) {
+                found.push((pos, stored_id(id)?));
+            }
+        }
         // In the order the names were mentioned.
         found.sort_by_key(|(pos, _)| *pos);
         Ok(found.into_iter().map(|(_, id)| id).collect())
@@ -303,6 +302,6 @@ impl WorkspaceStore for Backend {
             return Ok(Vec::new());
         }
         let ids = dialect::sharing_a_workspace(self.read_pool(), user, others).await?;
-        Ok(ids.into_iter().map(UserId::from_trusted).collect())
+        ids.into_iter().map(stored_id).collect()
     }
 }

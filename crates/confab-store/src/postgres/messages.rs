@@ -68,7 +68,8 @@ async fn lock_channel_of(
     .fetch_optional(&mut *conn)
     .await
     .ctx("taking the next sequence number")?;
-    Ok(row.map(|(channel, seq)| (ChannelId::from_trusted(channel), seq)))
+    row.map(|(channel, seq)| Ok((crate::rows::stored_id(channel)?, seq)))
+        .transpose()
 }
 
 /// Why [`lock_channel_of`] found nothing: no such message, or it was deleted.

@@ -157,7 +157,7 @@ impl PgStore {
             None => None,
         };
         tx.commit().await.ctx("committing a message")?;
-        let message = m.stored(seq, thread_root_id.map(MessageId::from_trusted));
+        let message = m.stored(seq, thread_root_id.map(crate::rows::stored_id).transpose()?);
         Ok(Sent::Created(Box::new(SendOutcome {
             message,
             root,

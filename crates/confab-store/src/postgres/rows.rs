@@ -1,13 +1,12 @@
 //! Turning PostgreSQL rows into domain values, and the column lists the queries select.
 
-use confab_core::{
-    ChannelId, Mentions, Message, MessageId, Reaction, Timestamp, UserId, add_reaction, add_replier,
-};
+use confab_core::{Mentions, Message, Reaction, Timestamp, UserId, add_reaction, add_replier};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use crate::StoreError;
 use crate::error::DbContext;
+use crate::rows::stored_id;
 
 pub(super) use crate::rows::{CHANNEL_COLUMNS, USER_COLUMNS, WORKSPACE_COLUMNS};
 
@@ -48,24 +47,24 @@ pub(super) fn message(row: &PgRow) -> Result<Message, StoreError> {
     let reacted: Vec<String> = row.try_get("reaction_users").ctx(CTX)?;
     let mut reactions: Vec<Reaction> = Vec::new();
     for (emoji, user) in emoji.into_iter().zip(reacted) {
-        add_reaction(&mut reactions, emoji, UserId::from_trusted(user));
+        add_reaction(&mut reactions, emoji, stored_id(user)?);
     }
     let mut reply_users: Vec<UserId> = Vec::new();
     for author in row.try_get::<Vec<String>, _>("reply_authors").ctx(CTX)? {
-        add_replier(&mut reply_users, UserId::from_trusted(author));
+        add_replier(&mut reply_users, stored_id(author)?);
     }
     let flags: i64 = row.try_get("mentions_channel").ctx(CTX)?;
     Ok(Message {
-        id: MessageId::from_trusted(row.try_get("id").ctx(CTX)?),
-        channel_id: ChannelId::from_trusted(row.try_get("channel_id").ctx(CTX)?),
+        id: stored_id(row.try_get("id").ctx(CTX)?)?,
+        channel_id: stored_id(row.try_get("channel_id").ctx(CTX)?)?,
         seq: row.try_get("seq").ctx(CTX)?,
         version: row.try_get("version").ctx(CTX)?,
-        author_id: UserId::from_trusted(row.try_get("author_id").ctx(CTX)?),
+        author_id: stored_id(row.try_get("author_id").ctx(CTX)?)?,
         body: if deleted { None } else { body },
         ts: Timestamp::from_micros(row.try_get("created_at").ctx(CTX)?),
         edited_at: edited_at.map(Timestamp::from_micros),
         deleted,
-        thread_root_id: root.map(MessageId::from_trusted),
+        thread_root_id: root.map(stored_id).transpose()?,
         reply_count: row.try_get("reply_count").ctx(CTX)?,
         last_reply_at: row
             .try_get::<Option<i64>, _>("last_reply_at")
@@ -76,7 +75,7 @@ pub(super) fn message(row: &PgRow) -> Result<Message, StoreError> {
         mentions: Mentions {
             user_ids: crate::rows::named_mentions(
                 row.try_get::<Vec<String>, _>("mention_ids").ctx(CTX)?,
-            ),
+            )?,
             channel: flags & MENTIONS_CHANNEL != 0,
             here: flags & MENTIONS_HERE != 0,
             here_ids: Vec::new(),

@@ -257,7 +257,8 @@ async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<Sen
             let parent_root: Option<String> = row.try_get(1).ctx("reading a thread root")?;
             Some(
                 parent_root
-                    .map(MessageId::from_trusted)
+                    .map(crate::rows::stored_id)
+                    .transpose()?
                     .unwrap_or_else(|| root.clone()),
             )
         }

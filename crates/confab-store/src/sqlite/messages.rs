@@ -20,6 +20,7 @@ use super::rows::{self, MESSAGE_COLUMNS};
 use crate::changes::{self, ChangeRow};
 use crate::error::DbContext;
 use crate::feed;
+use crate::rows::stored_id;
 use crate::rows::{MENTIONS_CHANNEL, MENTIONS_HERE};
 use crate::send_queue;
 use crate::{ChangesPage, MessageStore, NewMessage, SendOutcome, StoreError, StoreResult};
@@ -94,7 +95,7 @@ async fn hydrate(conn: &mut SqliteConnection, messages: &mut [Message]) -> Store
     for row in rows_for_ids(conn, sql, &live, "reading reactions").await? {
         let message: String = row.try_get(0).ctx("reading reactions")?;
         let emoji: String = row.try_get(1).ctx("reading reactions")?;
-        let user = UserId::from_trusted(row.try_get(2).ctx("reading reactions")?);
+        let user: UserId = stored_id(row.try_get(2).ctx("reading reactions")?)?;
         add_reaction(reactions.entry(message).or_default(), emoji, user);
     }
     let roots: Vec<&str> = messages
@@ -106,7 +107,7 @@ async fn hydrate(conn: &mut SqliteConnection, messages: &mut [Message]) -> Store
     let sql = "SELECT thread_root_id, author_id FROM messages WHERE thread_root_id IN ({ids}) AND deleted = 0 ORDER BY seq";
     for row in rows_for_ids(conn, sql, &roots, "reading repliers").await? {
         let root: String = row.try_get(0).ctx("reading repliers")?;
-        let user = UserId::from_trusted(row.try_get(1).ctx("reading repliers")?);
+        let user: UserId = stored_id(row.try_get(1).ctx("reading repliers")?)?;
         add_replier(repliers.entry(root).or_default(), user);
     }
     for m in messages.iter_mut() {

@@ -1,11 +1,12 @@
 //! Turning SQLite rows into domain values.
 
-use confab_core::{ChannelId, Mentions, Message, MessageId, Timestamp, UserId};
+use confab_core::{Mentions, Message, Timestamp, UserId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use crate::StoreError;
 use crate::error::DbContext;
+use crate::rows::stored_id;
 
 pub(super) use crate::rows::{CHANNEL_COLUMNS, USER_COLUMNS, WORKSPACE_COLUMNS};
 use crate::rows::{MENTIONS_CHANNEL, MENTIONS_HERE};
@@ -26,16 +27,16 @@ pub(super) fn message(row: &SqliteRow) -> Result<Message, StoreError> {
     let root: Option<String> = row.try_get("thread_root_id").ctx("reading a message")?;
     let edited_at: Option<i64> = row.try_get("edited_at").ctx("reading a message")?;
     Ok(Message {
-        id: MessageId::from_trusted(row.try_get("id").ctx("reading a message")?),
-        channel_id: ChannelId::from_trusted(row.try_get("channel_id").ctx("reading a message")?),
+        id: stored_id(row.try_get("id").ctx("reading a message")?)?,
+        channel_id: stored_id(row.try_get("channel_id").ctx("reading a message")?)?,
         seq: row.try_get("seq").ctx("reading a message")?,
         version: row.try_get("version").ctx("reading a message")?,
-        author_id: UserId::from_trusted(row.try_get("author_id").ctx("reading a message")?),
+        author_id: stored_id(row.try_get("author_id").ctx("reading a message")?)?,
         body: if deleted { None } else { body },
         ts: Timestamp::from_micros(row.try_get("created_at").ctx("reading a message")?),
         edited_at: edited_at.map(Timestamp::from_micros),
         deleted,
-        thread_root_id: root.map(MessageId::from_trusted),
+        thread_root_id: root.map(stored_id).transpose()?,
         reply_count: row.try_get("reply_count").ctx("reading a message")?,
         last_reply_at: row
             .try_get::<Option<i64>, _>("last_reply_at")
@@ -47,7 +48,7 @@ pub(super) fn message(row: &SqliteRow) -> Result<Message, StoreError> {
             let ids: String = row.try_get("mention_ids").ctx("reading a message")?;
             let flags: i64 = row.try_get("mentions_channel").ctx("reading a message")?;
             Mentions {
-                user_ids: crate::rows::named_mentions(ids.split_whitespace()),
+                user_ids: crate::rows::named_mentions(ids.split_whitespace())?,
                 channel: flags & MENTIONS_CHANNEL != 0,
                 here: flags & MENTIONS_HERE != 0,
                 here_ids: Vec::new(),
