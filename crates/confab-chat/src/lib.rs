@@ -62,17 +62,6 @@ pub enum RegistrationMode {
     Closed,
 }
 
-impl RegistrationMode {
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "open" => Some(Self::Open),
-            "invite" => Some(Self::Invite),
-            "closed" => Some(Self::Closed),
-            _ => None,
-        }
-    }
-}
-
 impl Default for ChatConfig {
     fn default() -> Self {
         Self {

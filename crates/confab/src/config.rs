@@ -53,6 +53,16 @@ pub enum Registration {
     Closed,
 }
 
+impl From<confab_chat::RegistrationMode> for Registration {
+    fn from(r: confab_chat::RegistrationMode) -> Self {
+        match r {
+            confab_chat::RegistrationMode::Open => Self::Open,
+            confab_chat::RegistrationMode::Invite => Self::Invite,
+            confab_chat::RegistrationMode::Closed => Self::Closed,
+        }
+    }
+}
+
 impl From<Registration> for confab_chat::RegistrationMode {
     fn from(r: Registration) -> Self {
         match r {
@@ -231,7 +241,7 @@ config_keys! {
     /// A bearer token that reads `/metrics` from anywhere; unset, only this machine may.
     metrics_token: Option<String> | [String] = None, env "CONFAB_METRICS_TOKEN";
     /// Who may create an account: `open`, `invite` (with a workspace invite) or `closed`.
-    registration: Registration = Registration::Open, env "CONFAB_REGISTRATION";
+    registration: Registration = chat.registration.into(), env "CONFAB_REGISTRATION";
     /// A session not used for this long is signed out.
     session_idle_days: u32 = (chat.session_life.idle_micros / DAY_MICROS) as u32, env "CONFAB_SESSION_IDLE_DAYS";
     /// A session is signed out this long after sign-in, however much it is used.

@@ -1,5 +1,5 @@
-//! Messages in PostgreSQL: thread replies, edits, deletes, reactions, threads, and reading them
-//! back (top-level sends are batched: `sends.rs`).
+//! Messages in PostgreSQL: edits, deletes, reactions, threads, and reading them back (thread
+//! replies are `replies.rs`, top-level sends are batched in `sends.rs`).
 //! Every write takes the channel's next sequence number, bumps the message's `version` to it
 //! and logs the change, in one transaction; what the event carries is read back inside it.
 

@@ -9,7 +9,8 @@ use confab_core::MessageId;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use tokio::sync::mpsc;
 
-use super::messages::{mention_columns, message_in, with_root};
+use super::hydrate::{message_in, with_root};
+use super::messages::mention_columns;
 use crate::error::DbContext;
 use crate::send_queue::{self, MAX_BATCH, PendingSend};
 use crate::{NewMessage, SendOutcome, StoreError, StoreResult};

@@ -1,5 +1,5 @@
-//! Messages in SQLite: sends, edits, deletes, reactions, threads, and reading them back with
-//! their reactions and repliers. Every write takes the channel's next sequence number, bumps
+//! Messages in SQLite: sends, edits, deletes, reactions, threads and history (reading a
+//! message back with its reactions and repliers is `hydrate.rs`). Every write takes the channel's next sequence number, bumps
 //! the message's `version` to it and logs the change, in one transaction; the message is then
 //! read back inside that transaction, so the event published for a change is exactly what a
 //! later read of that version returns.
@@ -8,19 +8,16 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use confab_core::{
-    Change, ChannelEvent, ChannelId, Mentions, Message, MessageId, Reaction, Timestamp, UserId,
-    add_reaction, add_replier,
+    Change, ChannelEvent, ChannelId, Mentions, Message, MessageId, Timestamp, UserId,
 };
-use sqlx::{Row, SqliteConnection};
 
 use super::SqliteStore;
 use super::group_commit::json;
+use super::hydrate::{live_message, load, message_in, with_root};
 use super::log::{Logged, channel_in, next_seq, record_change};
-use super::rows::{self, MESSAGE_COLUMNS};
 use crate::changes::{self, ChangeRow};
 use crate::error::DbContext;
 use crate::feed;
-use crate::rows::stored_id;
 use crate::rows::{MENTIONS_CHANNEL, MENTIONS_HERE};
 use crate::send_queue;
 use crate::{ChangesPage, MessageStore, NewMessage, SendOutcome, StoreError, StoreResult};
@@ -32,115 +29,6 @@ pub(super) fn mention_columns(m: &Mentions) -> (String, i64) {
     let flags =
         if m.channel { MENTIONS_CHANNEL } else { 0 } | if m.here { MENTIONS_HERE } else { 0 };
     (ids, flags)
-}
-
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(",")
-}
-
-/// Loads messages matching `where_sql` (which binds only `binds`), with reactions and repliers.
-async fn load(
-    conn: &mut SqliteConnection,
-    where_sql: &str,
-    binds: &[&str],
-) -> StoreResult<Vec<Message>> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE {where_sql}");
-    let mut query = sqlx::query(&sql);
-    for b in binds {
-        query = query.bind(*b);
-    }
-    let rows = query.fetch_all(&mut *conn).await.ctx("reading messages")?;
-    let mut messages = rows
-        .iter()
-        .map(rows::message)
-        .collect::<StoreResult<Vec<_>>>()?;
-    hydrate(conn, &mut messages).await?;
-    Ok(messages)
-}
-
-pub(super) async fn message_in(
-    conn: &mut SqliteConnection,
-    id: &str,
-) -> StoreResult<Option<Message>> {
-    Ok(load(conn, "m.id = ?", &[id]).await?.pop())
-}
-
-/// Runs `sql` with `{ids}` replaced by one placeholder per ID; no IDs, no query.
-async fn rows_for_ids(
-    conn: &mut SqliteConnection,
-    sql: &str,
-    ids: &[&str],
-    context: &'static str,
-) -> StoreResult<Vec<sqlx::sqlite::SqliteRow>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = sql.replace("{ids}", &placeholders(ids.len()));
-    let mut query = sqlx::query(&sql);
-    for id in ids {
-        query = query.bind(*id);
-    }
-    query.fetch_all(&mut *conn).await.ctx(context)
-}
-
-/// Fills in reactions (live messages) and repliers (thread roots) for a batch of messages.
-async fn hydrate(conn: &mut SqliteConnection, messages: &mut [Message]) -> StoreResult<()> {
-    let live: Vec<&str> = messages
-        .iter()
-        .filter(|m| !m.deleted)
-        .map(|m| m.id.as_str())
-        .collect();
-    let mut reactions: HashMap<String, Vec<Reaction>> = HashMap::new();
-    let sql = "SELECT message_id, emoji, user_id FROM reactions WHERE message_id IN ({ids}) ORDER BY created_at, rowid";
-    for row in rows_for_ids(conn, sql, &live, "reading reactions").await? {
-        let message: String = row.try_get(0).ctx("reading reactions")?;
-        let emoji: String = row.try_get(1).ctx("reading reactions")?;
-        let user: UserId = stored_id(row.try_get(2).ctx("reading reactions")?)?;
-        add_reaction(reactions.entry(message).or_default(), emoji, user);
-    }
-    let roots: Vec<&str> = messages
-        .iter()
-        .filter(|m| m.reply_count > 0)
-        .map(|m| m.id.as_str())
-        .collect();
-    let mut repliers: HashMap<String, Vec<UserId>> = HashMap::new();
-    let sql = "SELECT thread_root_id, author_id FROM messages WHERE thread_root_id IN ({ids}) AND deleted = 0 ORDER BY seq";
-    for row in rows_for_ids(conn, sql, &roots, "reading repliers").await? {
-        let root: String = row.try_get(0).ctx("reading repliers")?;
-        let user: UserId = stored_id(row.try_get(1).ctx("reading repliers")?)?;
-        add_replier(repliers.entry(root).or_default(), user);
-    }
-    for m in messages.iter_mut() {
-        m.reactions = reactions.remove(m.id.as_str()).unwrap_or_default();
-        m.reply_users = repliers.remove(m.id.as_str()).unwrap_or_default();
-    }
-    Ok(())
-}
-
-/// A message and, for a thread reply, its root, both as they are now.
-pub(super) async fn with_root(
-    conn: &mut SqliteConnection,
-    id: &str,
-) -> StoreResult<(Message, Option<Message>)> {
-    let message = message_in(conn, id)
-        .await?
-        .ok_or(StoreError::NotFound(crate::Missing::Message))?;
-    let root = match &message.thread_root_id {
-        Some(root) => message_in(conn, root.as_str()).await?,
-        None => None,
-    };
-    Ok((message, root))
-}
-
-/// A live (not deleted) message, for a change to it.
-async fn live_message(conn: &mut SqliteConnection, id: &MessageId) -> StoreResult<Message> {
-    let message = message_in(conn, id.as_str())
-        .await?
-        .ok_or(StoreError::NotFound(crate::Missing::Message))?;
-    if message.deleted {
-        return Err(StoreError::MessageDeleted);
-    }
-    Ok(message)
 }
 
 #[async_trait]

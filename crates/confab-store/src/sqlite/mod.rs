@@ -13,6 +13,7 @@
 
 mod dialect;
 mod group_commit;
+mod hydrate;
 mod messages;
 mod rows;
 
