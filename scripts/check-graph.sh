@@ -23,9 +23,10 @@ declare -A allowed=(
   [confab-chat]="confab-core confab-store confab-bus"
   [confab-api]="confab-core confab-chat confab-protocol"
   [confab-gateway]="confab-core confab-bus confab-protocol"
-  [confab]="confab-core confab-store confab-bus confab-protocol confab-chat confab-api confab-gateway"
+  [confab]="confab-core confab-store confab-bus confab-protocol confab-chat confab-api confab-gateway confab-web"
   [confab-bench]="confab-protocol confab-testkit"
   [confab-testkit]=""
+  [confab-web]=""
 )
 for crate in "${!allowed[@]}"; do
   deps=$(direct "$crate")
@@ -38,7 +39,7 @@ for crate in "${!allowed[@]}"; do
 done
 
 # Not even through another crate.
-for crate in confab-core confab-bus confab-protocol confab-gateway confab-bench confab-testkit; do
+for crate in confab-core confab-bus confab-protocol confab-gateway confab-bench confab-testkit confab-web; do
   for banned in sqlx confab-store confab-chat; do
     if closure "$crate" | grep -qx "$banned"; then fail "$crate reaches $banned"; fi
   done

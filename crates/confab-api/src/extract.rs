@@ -11,12 +11,15 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::state::ApiState;
 
-/// The authenticated caller, from `Authorization: Bearer <token>`.
+/// The authenticated caller, from `Authorization: Bearer <token>` or, for the web client, the
+/// session cookie (`browser.rs`).
 pub struct AuthUser {
     pub id: UserId,
     /// The session (device) the token belongs to.
     pub session: SessionId,
     pub token: String,
+    /// Whether the session cookie, not a header, named the session.
+    pub by_cookie: bool,
 }
 
 impl AuthUser {
@@ -44,14 +47,22 @@ impl FromRequestParts<ApiState> for AuthUser {
         parts: &mut Parts,
         state: &ApiState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts)
-            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "missing bearer token"))?
-            .to_owned();
+        let (token, by_cookie) = match bearer_token(parts) {
+            Some(token) => (token.to_owned(), false),
+            None => {
+                let token = crate::browser::cookie(&parts.headers, crate::browser::SESSION_COOKIE)
+                    .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "missing bearer token"))?
+                    .to_owned();
+                state.browser.check_origin(parts)?;
+                (token, true)
+            }
+        };
         let caller = state.chat.authenticate(&token).await?;
         Ok(AuthUser {
             id: caller.user,
             session: caller.session,
             token,
+            by_cookie,
         })
     }
 }

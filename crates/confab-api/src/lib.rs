@@ -3,6 +3,7 @@
 //! The OpenAPI document is generated from the same route list the router is, so the two
 //! cannot disagree.
 
+pub mod browser;
 pub mod client_addr;
 mod error;
 pub mod extract;
@@ -60,6 +61,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
+        .routes(routes!(auth::browser_register))
+        .routes(routes!(auth::browser_login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::ws_ticket))
@@ -139,7 +142,7 @@ pub fn router(state: ApiState, extra: Router) -> Router {
 
 /// Headers every answer carries: the browser must not guess a type other than the one sent
 /// (`nosniff`), and nothing an API answers (tokens, tickets, private messages) may be kept by
-/// a cache (`no-store`).
+/// a cache (`no-store`, unless the answer, a web client file, says otherwise).
 pub async fn api_headers(mut response: axum::response::Response) -> axum::response::Response {
     use axum::http::{HeaderValue, header};
     let headers = response.headers_mut();
@@ -147,7 +150,10 @@ pub async fn api_headers(mut response: axum::response::Response) -> axum::respon
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The web client's files say their own (revalidate by ETag); nothing else may be kept.
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     response
 }
 

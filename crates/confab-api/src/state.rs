@@ -18,4 +18,6 @@ pub struct ApiState {
     pub trusted_proxies: crate::client_addr::TrustedProxies,
     /// A bearer token that reads `/metrics` from anywhere; unset, only this machine may.
     pub metrics_token: Option<String>,
+    /// The web client's session cookies and whose pages may use them.
+    pub browser: crate::browser::BrowserPolicy,
 }

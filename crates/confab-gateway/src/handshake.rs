@@ -60,11 +60,7 @@ fn refuse_for(code: ErrorCode, message: &str, retry_after: Option<Duration>) -> 
 
 /// Whether a WebSocket handshake's `Origin` may open a socket. Clients other than browsers
 /// usually send none: they are let through (a bearer token or ticket still has to be right).
-/// A browser's must be on `allowed_origins`, or be the server's own: exactly `public_url`'s
-/// scheme, host and port when that is configured; without it, `http://` and the `Host` the
-/// request came to, and only when that host is an IP address or `localhost`, because a name
-/// could be an attacker's domain pointed at this server (DNS rebinding), which would make any
-/// page "same host".
+/// A browser's must pass [`confab_protocol::origin::origin_allowed`].
 pub(crate) fn origin_allowed(
     headers: &HeaderMap,
     allowed: &[String],
@@ -76,51 +72,8 @@ pub(crate) fn origin_allowed(
     let Ok(origin) = origin.to_str() else {
         return false;
     };
-    let origin = origin.to_ascii_lowercase();
-    if allowed
-        .iter()
-        .any(|a| a == "*" || a.eq_ignore_ascii_case(&origin))
-    {
-        return true;
-    }
-    if let Some(public) = public {
-        return origin == public;
-    }
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return false;
-    };
-    let host = host.to_ascii_lowercase();
-    let name = match host.rsplit_once(':') {
-        // `[::1]:8080`, `127.0.0.1:8080`, `localhost:8080`; an IPv6 literal keeps its brackets.
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
-        _ => host.as_str(),
-    };
-    let literal = name == "localhost"
-        || name.parse::<std::net::IpAddr>().is_ok()
-        || name
-            .strip_prefix('[')
-            .and_then(|n| n.strip_suffix(']'))
-            .is_some_and(|n| n.parse::<std::net::Ipv6Addr>().is_ok());
-    literal && origin == format!("http://{host}")
-}
-
-/// `public_url` as an origin: lowercase `scheme://host[:port]`, a default port left out, no
-/// path. `None` when it is not an http(s) URL.
-pub fn origin_of(url: &str) -> Option<String> {
-    let url = url.trim().to_ascii_lowercase();
-    let (scheme, rest) = url.split_once("://")?;
-    if scheme != "http" && scheme != "https" {
-        return None;
-    }
-    let authority = rest.split(['/', '?', '#']).next()?;
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    let authority = match (scheme, authority.rsplit_once(':')) {
-        ("http", Some((host, "80"))) | ("https", Some((host, "443"))) => host,
-        _ => authority,
-    };
-    Some(format!("{scheme}://{authority}"))
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    confab_protocol::origin::origin_allowed(origin, host, allowed, public)
 }
 
 async fn upgrade(
@@ -200,6 +153,7 @@ async fn upgrade(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use confab_protocol::origin::origin_of;
 
     fn headers(origin: &str, host: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

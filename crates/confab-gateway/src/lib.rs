@@ -35,8 +35,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use backend::{BackendError, ChatBackend, SendAck, SendCommand};
+pub use confab_protocol::origin::origin_of;
 pub use config::GatewayConfig;
-pub use handshake::origin_of;
 use hub::Hub;
 pub use rpc::{RemoteBackend, rpc_router};
 use socket::SocketHandle;

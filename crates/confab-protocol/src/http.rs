@@ -113,6 +113,12 @@ pub struct AuthResponse {
     pub device_token: String,
 }
 
+/// A browser signed in: who, with the session itself in an `HttpOnly` cookie.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BrowserSessionResponse {
+    pub user: UserWire,
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MeResponse {
     pub user: UserWire,

@@ -5,6 +5,7 @@
 pub mod http;
 mod integer;
 pub mod internal;
+pub mod origin;
 mod wire;
 pub mod ws;
 

@@ -416,6 +416,23 @@ impl Config {
         Duration::from_millis(self.http_body_timeout_ms)
     }
 
+    /// The web client's cookies: `Secure` behind https, living as long as a session may,
+    /// usable only from the server's own pages (and `allowed_origins`).
+    pub fn browser(&self) -> confab_api::browser::BrowserPolicy {
+        let public_origin = self
+            .public_url
+            .as_deref()
+            .and_then(confab_gateway::origin_of);
+        confab_api::browser::BrowserPolicy {
+            secure: public_origin
+                .as_deref()
+                .is_some_and(|o| o.starts_with("https://")),
+            public_origin,
+            allowed_origins: self.allowed_origins.clone(),
+            session_max_age: Duration::from_secs(u64::from(self.session_lifetime_days) * 86_400),
+        }
+    }
+
     pub fn auth_rate(&self) -> RateSpec {
         RateSpec::per_minute(self.auth_rate_per_min, self.auth_rate_burst)
     }

@@ -216,6 +216,7 @@ pub async fn start_announcing(
                 trusted_proxies: trusted_proxies(config)?,
                 metrics_token: config.metrics_token.clone(),
                 render_metrics,
+                browser: config.browser(),
             };
             let extra = if role == Role::Chat {
                 // No gateway here sweeps presence, and gateways may all be gone.
@@ -244,7 +245,8 @@ pub async fn start_announcing(
                     auth_limiter.sweep();
                 }
             }));
-            confab_api::router(state, extra)
+            // The web client is served wherever the API is.
+            confab_api::router(state, extra.merge(confab_web::router()))
         }
     };
 

@@ -9,8 +9,9 @@ use confab_core::SessionId;
 use confab_protocol::UserWire;
 use confab_protocol::WorkspaceWire;
 use confab_protocol::http::{
-    AuthResponse, LoginRequest, MeResponse, PasswordChangeRequest, PasswordResetRequest,
-    RegisterRequest, RevokedResponse, SessionWire, SessionsResponse, TicketResponse,
+    AuthResponse, BrowserSessionResponse, LoginRequest, MeResponse, PasswordChangeRequest,
+    PasswordResetRequest, RegisterRequest, RevokedResponse, SessionWire, SessionsResponse,
+    TicketResponse,
 };
 
 use crate::client_addr::ClientAddr;
@@ -96,12 +97,111 @@ pub async fn login(
     }))
 }
 
+/// What a browser keeps of a sign-in: the session and device tokens as `HttpOnly` cookies.
+fn browser_signed_in(
+    state: &ApiState,
+    session: confab_chat::Session,
+    status: StatusCode,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let policy = state.browser();
+    let mut response = (
+        status,
+        axum::Json(BrowserSessionResponse {
+            user: UserWire::own(&session.user),
+        }),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.append(
+        axum::http::header::SET_COOKIE,
+        policy.cookie(
+            crate::browser::SESSION_COOKIE,
+            &session.token,
+            policy.session_max_age,
+        ),
+    );
+    headers.append(
+        axum::http::header::SET_COOKIE,
+        policy.cookie(
+            crate::browser::DEVICE_COOKIE,
+            &session.device_token,
+            crate::browser::DEVICE_MAX_AGE,
+        ),
+    );
+    response
+}
+
+/// Create an account and sign this browser in: as `/auth/register`, with the session in an
+/// `HttpOnly` cookie instead of the body (for the web client).
+#[utoipa::path(post, path = "/auth/browser/register", request_body = RegisterRequest, security(()),
+    responses((status = 201, body = BrowserSessionResponse, description = "signed in; the session is in the `confab_session` cookie"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "registration is closed, or needs an invite"), (status = 404, body = ErrorResponse, description = "the invite is unknown, expired or used up"), (status = 409, body = ErrorResponse, description = "the username is taken"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
+pub async fn browser_register(
+    State(state): State<ApiState>,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    Json(req): Json<RegisterRequest>,
+) -> ApiResult<axum::response::Response> {
+    check_auth_rate(&state, peer)?;
+    let session = state
+        .chat
+        .register(
+            Registration {
+                username: &req.username,
+                password: &req.password,
+                display_name: req.display_name.as_deref(),
+                email: req.email.as_deref(),
+                invite_code: req.invite_code.as_deref(),
+            },
+            client(req.client_name.as_deref(), &headers, peer),
+        )
+        .await?;
+    Ok(browser_signed_in(&state, session, StatusCode::CREATED))
+}
+
+/// Sign this browser in: as `/auth/login`, with the session in an `HttpOnly` cookie instead
+/// of the body, and the device token read from and kept in a cookie too.
+#[utoipa::path(post, path = "/auth/browser/login", request_body = LoginRequest, security(()),
+    responses((status = 200, body = BrowserSessionResponse, description = "signed in; the session is in the `confab_session` cookie"), (status = 401, body = ErrorResponse, description = "wrong username or password"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
+pub async fn browser_login(
+    State(state): State<ApiState>,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<axum::response::Response> {
+    check_auth_rate(&state, peer)?;
+    let device = req
+        .device_token
+        .as_deref()
+        .or_else(|| crate::browser::cookie(&headers, crate::browser::DEVICE_COOKIE));
+    let session = state
+        .chat
+        .login(
+            &req.username,
+            &req.password,
+            client(req.client_name.as_deref(), &headers, peer),
+            device,
+        )
+        .await?;
+    Ok(browser_signed_in(&state, session, StatusCode::OK))
+}
+
 /// Sign out: revokes the session this request's token belongs to, its unredeemed tickets
 /// and every socket it opened.
 #[utoipa::path(post, path = "/auth/logout", responses((status = 204), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
-pub async fn logout(State(state): State<ApiState>, user: AuthUser) -> ApiResult<StatusCode> {
+pub async fn logout(
+    State(state): State<ApiState>,
+    user: AuthUser,
+) -> ApiResult<(StatusCode, HeaderMap)> {
     state.chat.logout(&user.caller(), &user.token).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let mut headers = HeaderMap::new();
+    if user.by_cookie {
+        headers.insert(
+            axum::http::header::SET_COOKIE,
+            state.browser().cleared(crate::browser::SESSION_COOKIE),
+        );
+    }
+    Ok((StatusCode::NO_CONTENT, headers))
 }
 
 /// Change the caller's password (the current one is required); every other session of the

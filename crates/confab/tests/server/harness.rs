@@ -479,15 +479,7 @@ impl Server {
         marker: &str,
     ) -> Vec<Value> {
         self.send(sender, channel, marker, marker).await;
-        let mut frames = Vec::new();
-        loop {
-            let frame = ws.next().await;
-            let done = frame["type"] == "event" && frame["message"]["body"] == marker;
-            frames.push(frame);
-            if done {
-                return frames;
-            }
-        }
+        ws.frames_until(marker).await
     }
 
     pub async fn metrics(&self) -> String {
@@ -602,6 +594,19 @@ impl Ws {
     }
 
     /// The next frame of the given type, skipping others.
+    /// Every frame up to and including the event of the message whose body is `marker`.
+    pub async fn frames_until(&mut self, marker: &str) -> Vec<Value> {
+        let mut frames = Vec::new();
+        loop {
+            let frame = self.next().await;
+            let done = frame["type"] == "event" && frame["message"]["body"] == marker;
+            frames.push(frame);
+            if done {
+                return frames;
+            }
+        }
+    }
+
     pub async fn next_of(&mut self, ty: &str) -> Value {
         loop {
             let v = self.next().await;

@@ -15,4 +15,5 @@ mod people;
 mod presence;
 mod sessions;
 mod threads;
+mod web;
 mod websocket_limits;

@@ -1,0 +1,44 @@
+// @ts-check
+/**
+ * The HTTP API as the web client calls it: JSON in and out, signed in by the session cookie
+ * (same origin, so the browser sends it and the server checks our Origin).
+ */
+
+export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} code
+   * @param {string} message
+   */
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * @param {string} method
+ * @param {string} path under /api/v1
+ * @param {unknown} [body]
+ * @returns {Promise<any>}
+ */
+export async function request(method, path, body) {
+  /** @type {RequestInit} */
+  const init = { method, credentials: 'same-origin', headers: {} };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { 'content-type': 'application/json' };
+  }
+  const response = await fetch(`/api/v1${path}`, init);
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = data && data.error ? data.error : { code: 'unavailable', message: response.statusText };
+    throw new ApiError(response.status, error.code, error.message);
+  }
+  return data;
+}
+
+export const get = (/** @type {string} */ path) => request('GET', path);
+export const post = (/** @type {string} */ path, /** @type {unknown} */ body) => request('POST', path, body);

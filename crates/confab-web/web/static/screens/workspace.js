@@ -1,0 +1,108 @@
+// @ts-check
+/** A workspace: the sidebar of channels, and the open channel with its messages. */
+import { useEffect, useRef } from '../vendor/hooks.js';
+import { html } from '../lib/html.js';
+import * as chat from '../stores/chat.js';
+import { me, signOut, workspaces } from '../stores/session.js';
+import * as socket from '../socket.js';
+
+/** @param {{workspaceId: string, channelId: string | null}} props */
+export function Workspace({ workspaceId, channelId }) {
+  useEffect(() => {
+    chat.openWorkspace(workspaceId).then(() => {
+      const ws = workspaces.value.find((w) => w.id === workspaceId);
+      const target = channelId ?? ws?.general_channel_id;
+      if (target) chat.openChannel(target);
+    });
+  }, [workspaceId, channelId]);
+  const ws = workspaces.value.find((w) => w.id === workspaceId);
+  return html`
+    <div class="layout">
+      <nav class="sidebar" aria-label="Channels">
+        <header><strong>${ws?.name ?? ''}</strong></header>
+        <ul>
+          ${chat.channels.value
+            .filter((c) => c.is_member !== false)
+            .map(
+              (c) => html`<li>
+                <a href=${`/w/${workspaceId}/c/${c.id}`}
+                   class=${(c.id === chat.channelId.value ? 'current ' : '') + ((c.unread_count ?? 0) > 0 ? 'unread' : '')}
+                   aria-current=${c.id === chat.channelId.value ? 'page' : undefined}
+                   data-channel=${c.name ?? ''}>
+                  ${c.kind === 'dm' ? '@' : '#'}${c.name ?? 'direct message'}
+                  ${(c.mention_count ?? 0) > 0 && html`<span class="badge" aria-label="mentions">${c.mention_count}</span>`}
+                </a>
+              </li>`,
+            )}
+        </ul>
+        <${NewChannel} />
+        <footer>
+          <span>${me.value?.display_name}</span>
+          <span class=${'state ' + socket.state.value} role="status">${socket.state.value === 'online' ? '' : socket.state.value === 'reconnecting' ? 'Reconnecting…' : 'Connecting…'}</span>
+          <button class="link" onClick=${() => { socket.stop(); signOut(); }}>Sign out</button>
+        </footer>
+      </nav>
+      <${Channel} />
+    </div>
+  `;
+}
+
+function NewChannel() {
+  /** @param {SubmitEvent} e */
+  const submit = async (e) => {
+    e.preventDefault();
+    const form = /** @type {HTMLFormElement} */ (e.target);
+    const name = String(new FormData(form).get('name'));
+    const id = await chat.createChannel(name, false);
+    form.reset();
+    history.pushState(null, '', `/w/${chat.workspaceId.value}/c/${id}`);
+    dispatchEvent(new PopStateEvent('popstate'));
+  };
+  return html`<form class="new-channel" onSubmit=${submit} aria-label="Create a channel">
+    <input name="name" placeholder="new-channel" required maxlength="80" aria-label="New channel name" />
+    <button type="submit">Create</button>
+  </form>`;
+}
+
+function Channel() {
+  const channel = chat.currentChannel.value;
+  const list = useRef(/** @type {HTMLElement | null} */ (null));
+  const shown = channel ? chat.messages.value[channel.id] ?? [] : [];
+  const waiting = channel ? chat.pending.value.filter((p) => p.channel_id === channel.id) : [];
+  useEffect(() => {
+    if (list.current) list.current.scrollTop = list.current.scrollHeight;
+  }, [shown.length, waiting.length]);
+  if (!channel) return html`<main class="channel"></main>`;
+  /** @param {KeyboardEvent} e */
+  const keydown = (e) => {
+    const box = /** @type {HTMLTextAreaElement} */ (e.target);
+    if (e.key === 'Enter' && !e.shiftKey) {
+      e.preventDefault();
+      const body = box.value;
+      if (body.trim()) {
+        socket.send(channel.id, body);
+        box.value = '';
+      }
+    }
+  };
+  return html`
+    <main class="channel" aria-label=${`#${channel.name ?? ''}`}>
+      <header><h2>#${channel.name}</h2><span class="topic">${channel.topic}</span></header>
+      <ol class="messages" ref=${list} aria-live="polite">
+        ${shown.map(
+          (m) => html`<li class=${m.deleted ? 'message deleted' : 'message'} data-id=${m.id}>
+            <time datetime=${m.ts} title=${new Date(m.ts).toLocaleString()}>${new Date(m.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}</time>
+            <span class="body">${m.deleted ? 'This message was deleted' : m.body}</span>
+            ${m.edited_at && html`<span class="edited">(edited)</span>`}
+          </li>`,
+        )}
+        ${waiting.map(
+          (p) => html`<li class="message pending" data-pending=${p.client_msg_id}>
+            <span class="body">${p.body}</span><span class="edited">${p.failed ? `failed: ${p.failed}` : 'sending…'}</span>
+          </li>`,
+        )}
+      </ol>
+      <textarea class="composer" aria-label=${`Message #${channel.name ?? ''}`} placeholder=${`Message #${channel.name ?? ''}`} rows="2" onKeyDown=${keydown}></textarea>
+    </main>
+  `;
+}

@@ -1,0 +1,124 @@
+// @ts-check
+/**
+ * The chat state the screens show, fed only by HTTP answers and socket frames: the current
+ * workspace's channels, each loaded channel's messages (one map by id, an entry replaced only
+ * by a higher `version`, as docs/protocol.md prescribes) and the sends still pending.
+ */
+import { signal, computed } from '../vendor/signals.js';
+import { get, post } from '../api.js';
+
+/** @typedef {{id: string, workspace_id: string, kind: string, name: string | null, topic: string, last_seq: number, is_member?: boolean, last_read_seq?: number, unread_count?: number, mention_count?: number}} Channel */
+/** @typedef {{id: string, channel_id: string, seq: number, version: number, author_id: string, body?: string | null, ts: string, edited_at?: string, deleted: boolean, thread_root_id?: string | null}} Message */
+/** @typedef {{client_msg_id: string, channel_id: string, body: string, failed?: string}} Pending */
+
+/** @type {import('../vendor/signals.js').Signal<string | null>} */
+export const workspaceId = signal(null);
+/** @type {import('../vendor/signals.js').Signal<Channel[]>} */
+export const channels = signal([]);
+/** @type {import('../vendor/signals.js').Signal<string | null>} */
+export const channelId = signal(null);
+/** Messages by channel, each list in `seq` order. */
+/** @type {import('../vendor/signals.js').Signal<Record<string, Message[]>>} */
+export const messages = signal({});
+/** Where each loaded channel's history is complete up to. */
+/** @type {Record<string, number>} */
+export const cursors = {};
+/** @type {import('../vendor/signals.js').Signal<Pending[]>} */
+export const pending = signal([]);
+
+export const currentChannel = computed(() => channels.value.find((c) => c.id === channelId.value) ?? null);
+
+/** @param {string} id */
+export async function openWorkspace(id) {
+  workspaceId.value = id;
+  const answer = await get(`/workspaces/${id}/channels`);
+  channels.value = answer.channels;
+}
+
+/** @param {string} id */
+export async function openChannel(id) {
+  channelId.value = id;
+  if (cursors[id] === undefined) {
+    const page = await get(`/channels/${id}/messages?limit=50`);
+    const channel = channels.value.find((c) => c.id === id);
+    apply(page.messages);
+    cursors[id] = Math.max(cursors[id] ?? 0, channel ? channel.last_seq : 0);
+  }
+  markRead(id);
+}
+
+/** Every loaded channel's changes since its cursor (after a reconnect's `hello`). */
+export async function catchUp() {
+  for (const id of Object.keys(cursors)) {
+    let more = true;
+    while (more) {
+      const page = await get(`/channels/${id}/messages?since=${cursors[id]}&limit=200`);
+      apply(page.messages);
+      cursors[id] = Math.max(cursors[id], page.next_cursor ?? cursors[id]);
+      more = page.has_more;
+    }
+  }
+}
+
+/**
+ * Puts messages in their channels, keeping of each the highest `version`.
+ * @param {Message[]} list
+ */
+export function apply(list) {
+  if (list.length === 0) return;
+  const next = { ...messages.value };
+  for (const m of list) {
+    const current = next[m.channel_id] ?? [];
+    const at = current.findIndex((x) => x.id === m.id);
+    if (at >= 0 && current[at].version >= m.version) continue;
+    const updated = at >= 0 ? current.map((x, i) => (i === at ? m : x)) : [...current, m];
+    updated.sort((a, b) => a.seq - b.seq);
+    next[m.channel_id] = updated;
+  }
+  messages.value = next;
+}
+
+/**
+ * A live event of a channel.
+ * @param {{channel_id: string, seq: number, kind: string, message?: Message, root?: Message}} event
+ */
+export function onEvent(event) {
+  if (cursors[event.channel_id] !== undefined && event.seq <= cursors[event.channel_id]) return;
+  const found = [event.message, event.root].filter((m) => m !== undefined);
+  apply(/** @type {Message[]} */ (found));
+  if (cursors[event.channel_id] !== undefined) cursors[event.channel_id] = event.seq;
+  channels.value = channels.value.map((c) => {
+    if (c.id !== event.channel_id) return c;
+    const unread = event.kind === 'message.created' && c.id !== channelId.value;
+    return { ...c, last_seq: event.seq, unread_count: (c.unread_count ?? 0) + (unread ? 1 : 0) };
+  });
+  if (event.channel_id === channelId.value && document.hasFocus()) markRead(event.channel_id);
+}
+
+/**
+ * The user's read cursor moved (on any device).
+ * @param {{channel_id: string, seq: number}} frame
+ */
+export function onRead(frame) {
+  channels.value = channels.value.map((c) =>
+    c.id === frame.channel_id ? { ...c, last_read_seq: frame.seq, unread_count: 0, mention_count: 0 } : c,
+  );
+}
+
+/** @param {string} id */
+function markRead(id) {
+  const channel = channels.value.find((c) => c.id === id);
+  if (!channel || (channel.unread_count ?? 0) === 0) return;
+  post(`/channels/${id}/read`, { seq: channel.last_seq }).catch(() => {});
+  onRead({ channel_id: id, seq: channel.last_seq });
+}
+
+/**
+ * @param {string} name
+ * @param {boolean} isPrivate
+ */
+export async function createChannel(name, isPrivate) {
+  const answer = await post(`/workspaces/${workspaceId.value}/channels`, { name, private: isPrivate });
+  channels.value = [...channels.value, { ...answer.channel, is_member: true, unread_count: 0 }];
+  return answer.channel.id;
+}
