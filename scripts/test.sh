@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of confab. On a fresh machine it installs what the tests need first
-# (cargo-nextest; schemathesis, in a virtualenv under target/; PostgreSQL and Redis, which it
-# also starts when they are not running).
+# (cargo-nextest; schemathesis, in a virtualenv under target/; Node.js, the web client's npm
+# packages and Debian's Chromium for its checks; PostgreSQL and Redis, which it also starts
+# when they are not running).
 # Usage: ./scripts/test.sh [extra nextest arguments]
 #
 # Passes: the whole workspace (store suite on SQLite and PostgreSQL, bus and presence suites
@@ -9,6 +10,7 @@
 # + Redis), then the server tests again on PostgreSQL + Redis (CONFAB_TEST_STACK).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is required (https://rustup.rs)" >&2
@@ -27,7 +29,6 @@ venv=target/schemathesis-venv
 if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
   echo "== installing schemathesis $SCHEMATHESIS_VERSION into $venv"
   if ! python3 -m venv --help >/dev/null 2>&1; then
-    as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
   fi
@@ -36,6 +37,20 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 export PATH="$PWD/$venv/bin:$PATH"
+
+# The web client's checks need Node.js (for tsc and playwright-core) and Chromium.
+web_missing=()
+command -v node >/dev/null 2>&1 || web_missing+=(nodejs npm)
+[ -x /usr/bin/chromium ] || web_missing+=(chromium)
+if [ ${#web_missing[@]} -gt 0 ]; then
+  echo "== installing ${web_missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${web_missing[@]}" >/dev/null
+fi
+(cd crates/confab-web/web && npm ci --no-audit --no-fund --silent)
+
+echo "== web client: tsc --checkJs"
+(cd crates/confab-web/web && npx tsc -p .)
 
 echo "== crate graph"
 ./scripts/check-graph.sh
@@ -54,3 +69,7 @@ cargo nextest run --workspace --locked --profile "$profile" "$@"
 echo "== server tests again, on PostgreSQL and Redis"
 CONFAB_TEST_STACK=postgres-redis \
   cargo nextest run -p confab --test server --locked --profile "$profile" "$@"
+
+echo "== web client: browser tests (screenshots in target/screenshots/)"
+(cd crates/confab-web/web && CONFAB_BIN="$PWD/../../../target/debug/confab" \
+  node --test --test-concurrency=1 tests/)

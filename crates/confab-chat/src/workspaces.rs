@@ -36,7 +36,23 @@ impl ChatService {
                 created_at: Timestamp::now(),
             })
             .await?;
-        self.publish_events(committed.events).await;
+        // The owner is in `#general` now: their open sockets must join it, as for any
+        // channel they are added to.
+        let general = self
+            .store
+            .channel(&committed.value.general_channel_id)
+            .await?;
+        for event in committed.events {
+            match (&event.change, &general) {
+                (confab_core::Change::MemberJoined { user_id }, Some(general))
+                    if user_id == owner =>
+                {
+                    self.publish_membership(event, owner, Some(general.clone()))
+                        .await
+                }
+                _ => self.publish_events(vec![event]).await,
+            }
+        }
         Ok(committed.value)
     }
 

@@ -15,8 +15,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
 
+/// The page and its files only: not the checks' packages and tests beside them in `web/`,
+/// nor the type declarations that serve only `tsc`.
 #[derive(RustEmbed)]
 #[folder = "web/"]
+#[include = "index.html"]
+#[include = "static/**"]
+#[exclude = "**/*.d.ts"]
 struct Files;
 
 /// The page's policy: scripts, styles and connections only from confab itself (the

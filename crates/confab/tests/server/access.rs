@@ -90,6 +90,22 @@ async fn non_members_can_neither_read_write_nor_receive_a_private_channel() {
     );
 }
 
+/// A new workspace's owner is in its `#general` at once on the sockets already open (the web
+/// client connects before its user has any workspace): told of the channel, then its events.
+#[tokio::test]
+async fn a_new_workspace_s_owner_hears_its_general_on_sockets_already_open() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let mut a = server.connect(&alice).await;
+    let (_, general) = server.workspace(&alice, &[]).await;
+    let added = a.next_of("channel.added").await;
+    assert_eq!(added["channel"]["id"], general.as_str(), "{added}");
+    server.send(&alice, &general, "first", "first words").await;
+    let frames = a.frames_until("first words").await;
+    let last = frames.last().expect("the message's event");
+    assert_eq!(last["channel_id"], general.as_str(), "{last}");
+}
+
 #[tokio::test]
 async fn a_removed_member_stops_receiving_at_once() {
     let server = Server::start().await;

@@ -74,8 +74,15 @@ async fn the_web_client_is_served_with_strict_headers_and_validators() {
         assert!(header(&headers, "content-type").starts_with(kind), "{file}");
         assert!(!header(&headers, "etag").is_empty(), "{file}");
     }
-    let (status, _, _) = get(&server, "/static/nothing.js", &[]).await;
-    assert_eq!(status, 404);
+    // Only the page's files: not type declarations, nor the checks' packages beside them.
+    for path in [
+        "/static/nothing.js",
+        "/static/vendor/preact.d.ts",
+        "/static/../package.json",
+    ] {
+        let (status, _, _) = get(&server, path, &[]).await;
+        assert_eq!(status, 404, "{path}");
+    }
     // Unknown API paths (and other paths) keep the API's JSON 404, never the app.
     for path in ["/api/v1/nothing", "/api/v1/w/x", "/nothing"] {
         let (status, headers, body) = get(&server, path, &[]).await;

@@ -1,0 +1,82 @@
+// @ts-check
+/** Two people in two browsers: a workspace, an invite, and messages both ways, live. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WAIT, launch, register, shoot, startServer } from './support.js';
+
+test('two users exchange messages live, and the screens are saved light and dark, wide and narrow', async () => {
+  const server = await startServer();
+  const browser = await launch();
+  try {
+    const ada = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const bo = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+    const a = await ada.newPage();
+    const b = await bo.newPage();
+    /** @type {string[]} */
+    const violations = [];
+    for (const page of [a, b]) {
+      page.on('console', (m) => {
+        if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+      });
+      page.on('pageerror', (e) => violations.push(String(e)));
+    }
+
+    await register(a, server.url, 'ada');
+    await a.getByRole('heading', { name: 'Create a workspace' }).waitFor({ timeout: WAIT });
+    await a.getByLabel('Name', { exact: true }).fill('Acme');
+    await a.getByRole('button', { name: 'Create', exact: true }).click();
+    await a.getByRole('heading', { name: '#general' }).waitFor({ timeout: WAIT });
+
+    // An invite, made and accepted through the API from each page (the invite screen is
+    // still to come), then bo's page shows the workspace.
+    const code = await a.evaluate(async () => {
+      const me = await (await fetch('/api/v1/me')).json();
+      const invite = await fetch(`/api/v1/workspaces/${me.workspaces[0].id}/invites`, { method: 'POST' });
+      return (await invite.json()).invite.code;
+    });
+    await register(b, server.url, 'bo');
+    await b.getByRole('heading', { name: 'Create a workspace' }).waitFor({ timeout: WAIT });
+    const joined = await b.evaluate(async (c) => (await fetch(`/api/v1/invites/${c}/accept`, { method: 'POST' })).status, code);
+    assert.equal(joined, 200);
+    await b.reload();
+    await b.getByRole('heading', { name: '#general' }).waitFor({ timeout: WAIT });
+
+    // Each sees the other's message live.
+    const composerA = a.getByLabel('Message #general');
+    await composerA.fill('hello from ada');
+    await composerA.press('Enter');
+    await b.locator('.message .body', { hasText: 'hello from ada' }).waitFor({ timeout: WAIT });
+    const composerB = b.getByLabel('Message #general');
+    await composerB.fill('hi ada, bo here\nsecond line');
+    await composerB.press('Enter');
+    await a.locator('.message .body', { hasText: 'bo here' }).waitFor({ timeout: WAIT });
+    // Acknowledged sends are shown once, not also as pending.
+    await a.locator('.message.pending').waitFor({ state: 'detached', timeout: WAIT });
+    assert.equal(await a.locator('.message .body', { hasText: 'hello from ada' }).count(), 1);
+    assert.equal(await b.locator('.message .body', { hasText: 'hello from ada' }).count(), 1);
+
+    // A new channel, from the sidebar.
+    await a.getByLabel('New channel name').fill('plans');
+    await a.getByRole('button', { name: 'Create', exact: true }).click();
+    await a.getByRole('heading', { name: '#plans' }).waitFor({ timeout: WAIT });
+    await a.getByRole('link', { name: '#general' }).click();
+    await a.getByRole('heading', { name: '#general' }).waitFor({ timeout: WAIT });
+
+    await shoot(a, 'channel-light-wide');
+    await shoot(b, 'channel-dark-wide');
+    await a.setViewportSize({ width: 390, height: 844 });
+    await b.setViewportSize({ width: 390, height: 844 });
+    await shoot(a, 'channel-light-narrow');
+    await shoot(b, 'channel-dark-narrow');
+    const signedOut = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const c = await signedOut.newPage();
+    await c.goto(server.url);
+    await c.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: WAIT });
+    await shoot(c, 'sign-in-light-wide');
+
+    assert.deepEqual(violations, [], 'no CSP violation, no page error');
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
