@@ -82,6 +82,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
             workspaces::create_channel
         ))
         .routes(routes!(workspaces::open_dm))
+        .routes(routes!(workspaces::list_members))
+        .routes(routes!(workspaces::get_user))
         .routes(routes!(channels::get_channel, channels::update_channel))
         .routes(routes!(channels::join))
         .routes(routes!(channels::leave))

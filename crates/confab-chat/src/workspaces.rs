@@ -6,6 +6,9 @@ use confab_core::{
 use confab_store::{Committed, JoinedWorkspace, NewInvite, NewWorkspace};
 
 use crate::ChatService;
+
+/// Most members one page lists.
+pub const MAX_MEMBERS_PAGE: u32 = 200;
 use crate::error::{ChatError, ChatResult};
 use crate::secrets::{random_token, token_hash};
 
@@ -62,6 +65,51 @@ impl ChatService {
             .workspace_role(ws, user)
             .await?
             .ok_or_else(|| ChatError::refused(ErrorCode::WorkspaceNotFound, "workspace not found"))
+    }
+
+    /// A page of the workspace's members by username (after `after`), for someone in it.
+    pub async fn workspace_members(
+        &self,
+        user: &UserId,
+        ws: &WorkspaceId,
+        after: &str,
+        limit: u32,
+    ) -> ChatResult<Vec<(confab_core::User, Role)>> {
+        if !(1..=MAX_MEMBERS_PAGE).contains(&limit) {
+            return Err(ChatError::refused(
+                ErrorCode::InvalidLimit,
+                format!("limit must be 1 to {MAX_MEMBERS_PAGE}"),
+            ));
+        }
+        // A page starts after a username, which is never longer.
+        if after.chars().count() > 32 {
+            return Err(ChatError::refused(
+                ErrorCode::InvalidRequest,
+                "after must be a username (at most 32 characters)",
+            ));
+        }
+        self.workspace_role(user, ws).await?;
+        Ok(self.store.workspace_members(ws, after, limit).await?)
+    }
+
+    /// Another user's profile, for someone sharing a workspace with them (or themself);
+    /// anyone else is told there is no such user.
+    pub async fn user_profile(
+        &self,
+        caller: &UserId,
+        user: &UserId,
+    ) -> ChatResult<confab_core::User> {
+        let not_found = || ChatError::refused(ErrorCode::UserNotFound, "user not found");
+        if caller != user
+            && self
+                .store
+                .users_sharing_workspace(caller, std::slice::from_ref(user))
+                .await?
+                .is_empty()
+        {
+            return Err(not_found());
+        }
+        self.store.user(user).await?.ok_or_else(not_found)
     }
 
     pub async fn add_workspace_member(

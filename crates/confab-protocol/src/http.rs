@@ -143,6 +143,42 @@ pub struct WorkspaceResponse {
     pub workspace: WorkspaceWire,
 }
 
+/// A workspace member, as the member list shows them.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MemberWire {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    /// `owner`, `admin`, `member` or `guest`.
+    pub role: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MembersResponse {
+    pub members: Vec<MemberWire>,
+    /// Where the next page starts (`after`), when there may be one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<String>,
+}
+
+/// A page of members: by username, after `after`.
+#[derive(Debug, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MembersQuery {
+    /// The last username of the previous page.
+    #[param(max_length = 32)]
+    pub after: Option<String>,
+    /// 100 when absent.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UserResponse {
+    pub user: UserWire,
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddWorkspaceMemberRequest {

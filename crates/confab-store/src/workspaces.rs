@@ -1,7 +1,7 @@
 //! Workspaces: who belongs to which, with what role, invites, and who is where in one.
 
 use async_trait::async_trait;
-use confab_core::{Channel, ChannelId, Role, Timestamp, UserId, Workspace, WorkspaceId};
+use confab_core::{Channel, ChannelId, Role, Timestamp, User, UserId, Workspace, WorkspaceId};
 
 use crate::{Committed, StoreResult};
 
@@ -67,6 +67,13 @@ pub trait WorkspaceStore: Send + Sync {
     ) -> StoreResult<Vec<ChannelId>>;
     /// The names of every named (non-DM) channel of the workspace, whoever is in them.
     async fn channel_names(&self, ws: &WorkspaceId) -> StoreResult<Vec<(ChannelId, String)>>;
+    /// The workspace's members by username, after `after` (exclusive), at most `limit`.
+    async fn workspace_members(
+        &self,
+        ws: &WorkspaceId,
+        after: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<(User, Role)>>;
     /// IDs of the workspace's members with these (lowercase) usernames, in the given order.
     async fn workspace_users_by_name(
         &self,

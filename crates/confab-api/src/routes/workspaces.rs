@@ -6,12 +6,12 @@ use confab_core::{UserId, WorkspaceId};
 use confab_protocol::http::{
     AddWorkspaceMemberRequest, ChannelListItem, ChannelListResponse, ChannelResponse,
     CreateChannelRequest, CreateInviteRequest, CreateWorkspaceRequest, InviteResponse, InviteWire,
-    OpenDmRequest, WorkspaceResponse,
+    MemberWire, MembersQuery, MembersResponse, OpenDmRequest, UserResponse, WorkspaceResponse,
 };
 use confab_protocol::{ChannelWire, WorkspaceWire};
 
 use crate::error::ApiResult;
-use crate::extract::{AuthUser, Json, OptionalJson};
+use crate::extract::{AuthUser, Json, OptionalJson, Query};
 use crate::state::ApiState;
 use confab_protocol::http::ErrorResponse;
 
@@ -197,4 +197,55 @@ pub async fn open_dm(
             channel: ChannelWire::from(&channel),
         }),
     ))
+}
+
+/// The workspace's members, by username, a page at a time.
+#[utoipa::path(get, path = "/workspaces/{id}/members", params(("id" = String, Path, format = Uuid), MembersQuery),
+    responses((status = 200, body = MembersResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
+pub async fn list_members(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<MembersQuery>,
+) -> ApiResult<axum::Json<MembersResponse>> {
+    let ws = WorkspaceId::parse(&id)?;
+    let limit = q.limit.unwrap_or(100);
+    let members = state
+        .chat
+        .workspace_members(&user.id, &ws, q.after.as_deref().unwrap_or(""), limit)
+        .await?;
+    let next_after = (members.len() == limit as usize)
+        .then(|| members.last().map(|(u, _)| u.username.clone()))
+        .flatten();
+    Ok(axum::Json(MembersResponse {
+        members: members
+            .into_iter()
+            .map(|(u, role)| MemberWire {
+                user_id: u.id.to_string(),
+                username: u.username,
+                display_name: u.display_name,
+                role: role.as_str().to_owned(),
+            })
+            .collect(),
+        next_after,
+    }))
+}
+
+/// A user's profile: someone who shares a workspace with the caller.
+#[utoipa::path(get, path = "/users/{id}", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = UserResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
+pub async fn get_user(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<UserResponse>> {
+    let id = UserId::parse(&id)?;
+    let profile = state.chat.user_profile(&user.id, &id).await?;
+    Ok(axum::Json(UserResponse {
+        user: if profile.id == user.id {
+            confab_protocol::UserWire::own(&profile)
+        } else {
+            confab_protocol::UserWire::public(&profile)
+        },
+    }))
 }

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use confab_core::{
-    ChannelEvent, ChannelId, ChannelKind, Role, Timestamp, UserId, Workspace, WorkspaceId,
+    ChannelEvent, ChannelId, ChannelKind, Role, Timestamp, User, UserId, Workspace, WorkspaceId,
 };
 use sqlx::Row;
 
@@ -270,6 +270,33 @@ impl WorkspaceStore for Backend {
         .ctx("listing channel names")?;
         rows.into_iter()
             .map(|(id, name)| Ok((stored_id(id)?, name)))
+            .collect()
+    }
+
+    async fn workspace_members(
+        &self,
+        ws: &WorkspaceId,
+        after: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<(User, Role)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {}, wm.role FROM users u JOIN workspace_members wm ON wm.user_id = u.id \
+             WHERE wm.workspace_id = $1 AND u.username > $2 ORDER BY u.username LIMIT $3",
+            rows::USER_COLUMNS
+        ))
+        .bind(ws.as_str())
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(self.read_pool())
+        .await
+        .ctx("listing workspace members")?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    rows::user(row)?,
+                    rows::role(row.try_get("role").ctx("reading a role")?)?,
+                ))
+            })
             .collect()
     }
 

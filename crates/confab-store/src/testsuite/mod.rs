@@ -54,6 +54,7 @@ macro_rules! store_behaviour_suite {
             workspace_creation_makes_owner_and_general,
             workspace_members_join_general_but_guests_do_not,
             invites_add_members_until_used_up_or_expired,
+            workspace_members_page_by_username,
             channel_names_are_unique_per_workspace,
             channel_list_shows_public_and_own_channels,
             channel_access_reads_role_and_membership_at_once,

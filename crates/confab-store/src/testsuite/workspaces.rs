@@ -154,3 +154,37 @@ pub async fn mention_names_resolve_within_the_workspace(store: &dyn Store) {
     );
     assert_eq!(shared, vec![bob]);
 }
+
+/// Members page by username, each with their role; someone of another workspace is in none
+/// of its pages.
+pub async fn workspace_members_page_by_username(store: &dyn Store) {
+    let carol = user(store, "carol").await;
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let stranger = user(store, "stranger").await;
+    let (ws, _) = workspace(store, &carol).await;
+    add_member(store, &ws, &alice).await;
+    add_member(store, &ws, &bob).await;
+    workspace(store, &stranger).await;
+    let first = expect(store.workspace_members(&ws, "", 2).await, "first page");
+    let names: Vec<(&str, Role)> = first
+        .iter()
+        .map(|(u, r)| (u.username.as_str(), *r))
+        .collect();
+    assert_eq!(names, vec![("alice", Role::Member), ("bob", Role::Member)]);
+    assert_eq!(first[0].0.id, alice);
+    let rest = expect(store.workspace_members(&ws, "bob", 2).await, "next page");
+    let names: Vec<(&str, Role)> = rest
+        .iter()
+        .map(|(u, r)| (u.username.as_str(), *r))
+        .collect();
+    assert_eq!(names, vec![("carol", Role::Owner)]);
+    assert_eq!(
+        expect(
+            store.workspace_members(&ws, "carol", 2).await,
+            "past the end"
+        )
+        .len(),
+        0
+    );
+}

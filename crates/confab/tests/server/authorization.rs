@@ -322,3 +322,61 @@ async fn presence_of_a_stranger_is_not_shown() {
     let p = a.next_of("presence").await;
     assert_eq!(p["user_id"], bob.id.as_str(), "no presence for a stranger");
 }
+
+/// The member list and profiles are for people who share a workspace; anyone else finds no
+/// such workspace or user, exactly as for one that does not exist.
+#[tokio::test]
+async fn members_and_profiles_are_shown_only_within_a_workspace() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let outsider = server.register("outsider").await;
+    let (ws, _) = server.workspace(&alice, &[&bob]).await;
+    server.workspace(&outsider, &[]).await;
+    let (status, body) = server
+        .get(&bob.token, &format!("/workspaces/{ws}/members?limit=1"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["members"][0]["username"], "alice");
+    assert_eq!(body["members"][0]["role"], "owner");
+    assert_eq!(body["next_after"], "alice");
+    let (_, rest) = server
+        .get(&bob.token, &format!("/workspaces/{ws}/members?after=alice"))
+        .await;
+    let names: Vec<&str> = rest["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter_map(|m| m["username"].as_str())
+        .collect();
+    assert_eq!(names, ["bob"]);
+    assert!(rest.get("next_after").is_none(), "the last page: {rest}");
+    let (status, body) = server
+        .get(&outsider.token, &format!("/workspaces/{ws}/members"))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("workspace_not_found"))
+    );
+
+    let (status, body) = server
+        .get(&bob.token, &format!("/users/{}", alice.id))
+        .await;
+    assert_eq!(
+        (status, body["user"]["username"].as_str()),
+        (200, Some("alice"))
+    );
+    assert!(body["user"].get("email").is_none(), "no email of another's");
+    let unknown = confab_core::UserId::generate();
+    for (who, id) in [(&outsider, &alice.id), (&bob, &unknown.to_string())] {
+        let (status, body) = server.get(&who.token, &format!("/users/{id}")).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (404, Some("user_not_found"))
+        );
+    }
+    let (status, _) = server
+        .get(&outsider.token, &format!("/users/{}", outsider.id))
+        .await;
+    assert_eq!(status, 200, "one's own profile");
+}

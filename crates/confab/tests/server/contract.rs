@@ -188,6 +188,8 @@ impl Setup {
             ("open_dm", None, vec![("id", ws)]),
             ("create_invite", None, vec![("id", ws)]),
             ("add_workspace_member", None, vec![("id", ws)]),
+            ("list_members", None, vec![("id", ws)]),
+            ("get_user", None, vec![("id", &self.member.id)]),
             (
                 "accept_invite",
                 Some(&self.member.token),

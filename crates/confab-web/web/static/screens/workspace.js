@@ -89,16 +89,28 @@ function Channel() {
     <main class="channel" aria-label=${`#${channel.name ?? ''}`}>
       <header><h2>#${channel.name}</h2><span class="topic">${channel.topic}</span></header>
       <ol class="messages" ref=${list} aria-live="polite">
-        ${shown.map(
-          (m) => html`<li class=${m.deleted ? 'message deleted' : 'message'} data-id=${m.id}>
+        ${shown.map((m, i) => {
+          const previous = shown[i - 1];
+          // Slack's grouping: the same author within five minutes shows no name again.
+          const grouped = previous && previous.author_id === m.author_id &&
+            Date.parse(m.ts) - Date.parse(previous.ts) < 5 * 60_000;
+          const author = chat.people.value[m.author_id];
+          return html`<li class=${(m.deleted ? 'message deleted' : 'message') + (grouped ? ' grouped' : '')} data-id=${m.id}>
             <time datetime=${m.ts} title=${new Date(m.ts).toLocaleString()}>${new Date(m.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}</time>
-            <span class="body">${m.deleted ? 'This message was deleted' : m.body}</span>
-            ${m.edited_at && html`<span class="edited">(edited)</span>`}
-          </li>`,
-        )}
+            <div class="content">
+              ${!grouped && html`<strong class="author">${author ? author.display_name : 'someone'}</strong>`}
+              <span class="body">${m.deleted ? 'This message was deleted' : m.body}</span>
+              ${m.edited_at && html`<span class="edited">(edited)</span>`}
+            </div>
+          </li>`;
+        })}
         ${waiting.map(
           (p) => html`<li class="message pending" data-pending=${p.client_msg_id}>
-            <span class="body">${p.body}</span><span class="edited">${p.failed ? `failed: ${p.failed}` : 'sending…'}</span>
+            <span class="time"></span>
+            <div class="content">
+              <strong class="author">${me.value?.display_name}</strong>
+              <span class="body">${p.body}</span> <span class="edited">${p.failed ? `failed: ${p.failed}` : 'sending…'}</span>
+            </div>
           </li>`,
         )}
       </ol>

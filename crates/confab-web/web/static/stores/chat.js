@@ -25,6 +25,9 @@ export const messages = signal({});
 export const cursors = {};
 /** @type {import('../vendor/signals.js').Signal<Pending[]>} */
 export const pending = signal([]);
+/** The workspace's people by id, for names beside messages. */
+/** @type {import('../vendor/signals.js').Signal<Record<string, {username: string, display_name: string}>>} */
+export const people = signal({});
 
 export const currentChannel = computed(() => channels.value.find((c) => c.id === channelId.value) ?? null);
 
@@ -33,6 +36,16 @@ export async function openWorkspace(id) {
   workspaceId.value = id;
   const answer = await get(`/workspaces/${id}/channels`);
   channels.value = answer.channels;
+  /** @type {Record<string, {username: string, display_name: string}>} */
+  const found = {};
+  let after = '';
+  for (;;) {
+    const page = await get(`/workspaces/${id}/members?limit=200&after=${encodeURIComponent(after)}`);
+    for (const m of page.members) found[m.user_id] = { username: m.username, display_name: m.display_name };
+    if (!page.next_after) break;
+    after = page.next_after;
+  }
+  people.value = found;
 }
 
 /** @param {string} id */
