@@ -11,6 +11,7 @@ import * as socket from './socket.js';
 import { SignIn } from './screens/sign-in.js';
 import { FirstRun } from './screens/first-run.js';
 import { Workspace } from './screens/workspace.js';
+import { AcceptInvite, rememberInvite, waitingInvite } from './screens/invite.js';
 
 const path = signal(location.pathname);
 addEventListener('popstate', () => (path.value = location.pathname));
@@ -34,9 +35,21 @@ effect(() => {
   }
 });
 
+/** @param {string} to */
+function go(to) {
+  history.pushState(null, '', to);
+  path.value = to;
+}
+
 function App() {
+  const invite = /^\/invite\/([^/]+)/.exec(path.value);
   if (me.value === undefined) return html`<p class="loading">Loading…</p>`;
-  if (me.value === null) return html`<${SignIn} />`;
+  if (me.value === null) {
+    if (invite) rememberInvite(decodeURIComponent(invite[1]));
+    return html`<${SignIn} />`;
+  }
+  const code = invite ? decodeURIComponent(invite[1]) : waitingInvite();
+  if (code) return html`<${AcceptInvite} code=${code} onJoined=${(/** @type {string} */ ws) => go(`/w/${ws}`)} />`;
   if (workspaces.value.length === 0) return html`<${FirstRun} />`;
   const match = /^\/w\/([^/]+)(?:\/c\/([^/]+))?/.exec(path.value);
   const workspaceId = match ? match[1] : workspaces.value[0].id;

@@ -27,18 +27,21 @@ test('two users exchange messages live, and the screens are saved light and dark
     await a.getByRole('button', { name: 'Create', exact: true }).click();
     await a.getByRole('heading', { name: '#general' }).waitFor({ timeout: WAIT });
 
-    // An invite, made and accepted through the API from each page (the invite screen is
-    // still to come), then bo's page shows the workspace.
-    const code = await a.evaluate(async () => {
-      const me = await (await fetch('/api/v1/me')).json();
-      const invite = await fetch(`/api/v1/workspaces/${me.workspaces[0].id}/invites`, { method: 'POST' });
-      return (await invite.json()).invite.code;
-    });
-    await register(b, server.url, 'bo');
-    await b.getByRole('heading', { name: 'Create a workspace' }).waitFor({ timeout: WAIT });
-    const joined = await b.evaluate(async (c) => (await fetch(`/api/v1/invites/${c}/accept`, { method: 'POST' })).status, code);
-    assert.equal(joined, 200);
-    await b.reload();
+    // Ada invites bo with a link; bo opens it signed out, registers, and lands in Acme.
+    await a.getByRole('button', { name: 'Invite people' }).click();
+    const linkBox = a.getByLabel('Invite link');
+    await a.waitForFunction(() => {
+      const input = /** @type {HTMLInputElement | null} */ (document.querySelector('[aria-label="Invite link"]'));
+      return input !== null && input.value.includes('/invite/');
+    }, undefined, { timeout: WAIT });
+    const link = await linkBox.inputValue();
+    await shoot(a, 'invite-light-wide');
+    await a.getByRole('button', { name: 'Done' }).click();
+    await b.goto(link);
+    await b.getByRole('button', { name: 'New here? Create an account' }).click();
+    await b.getByLabel('Username').fill('bo');
+    await b.getByLabel('Password').fill('correct horse');
+    await b.getByRole('button', { name: 'Create account' }).click();
     await b.getByRole('heading', { name: '#general' }).waitFor({ timeout: WAIT });
 
     // Each sees the other's message live.

@@ -1,10 +1,11 @@
 // @ts-check
 /** A workspace: the sidebar of channels, and the open channel with its messages. */
-import { useEffect, useRef } from '../vendor/hooks.js';
+import { useEffect, useRef, useState } from '../vendor/hooks.js';
 import { html } from '../lib/html.js';
 import * as chat from '../stores/chat.js';
 import { me, signOut, workspaces } from '../stores/session.js';
 import * as socket from '../socket.js';
+import { InviteDialog } from './invite.js';
 
 /** @param {{workspaceId: string, channelId: string | null}} props */
 export function Workspace({ workspaceId, channelId }) {
@@ -16,8 +17,10 @@ export function Workspace({ workspaceId, channelId }) {
     });
   }, [workspaceId, channelId]);
   const ws = workspaces.value.find((w) => w.id === workspaceId);
+  const [inviting, setInviting] = useState(false);
   return html`
     <div class="layout">
+      ${inviting && html`<${InviteDialog} workspaceId=${workspaceId} onClose=${() => setInviting(false)} />`}
       <nav class="sidebar" aria-label="Channels">
         <header><strong>${ws?.name ?? ''}</strong></header>
         <ul>
@@ -36,6 +39,7 @@ export function Workspace({ workspaceId, channelId }) {
             )}
         </ul>
         <${NewChannel} />
+        <button class="link invite" onClick=${() => setInviting(true)}>Invite people</button>
         <footer>
           <span>${me.value?.display_name}</span>
           <span class=${'state ' + socket.state.value} role="status">${socket.state.value === 'online' ? '' : socket.state.value === 'reconnecting' ? 'Reconnecting…' : 'Connecting…'}</span>
