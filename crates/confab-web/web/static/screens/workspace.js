@@ -38,6 +38,7 @@ export function Workspace({ workspaceId, channelId }) {
               </li>`,
             )}
         </ul>
+        <${Browse} workspaceId=${workspaceId} />
         <${NewChannel} />
         <button class="link invite" onClick=${() => setInviting(true)}>Invite people</button>
         <footer>
@@ -49,6 +50,27 @@ export function Workspace({ workspaceId, channelId }) {
       <${Channel} />
     </div>
   `;
+}
+
+/** Public channels the user is not in, to join. @param {{workspaceId: string}} props */
+function Browse({ workspaceId }) {
+  const open = chat.channels.value.filter((c) => c.is_member === false && c.kind === 'public');
+  if (open.length === 0) return null;
+  return html`<details class="browse">
+    <summary>Browse channels (${open.length})</summary>
+    <ul>
+      ${open.map(
+        (c) => html`<li>
+          <span>#${c.name}</span>
+          <button onClick=${async () => {
+            await chat.joinChannel(c.id);
+            history.pushState(null, '', `/w/${workspaceId}/c/${c.id}`);
+            dispatchEvent(new PopStateEvent('popstate'));
+          }}>Join #${c.name}</button>
+        </li>`,
+      )}
+    </ul>
+  </details>`;
 }
 
 function NewChannel() {

@@ -6,6 +6,7 @@
  */
 import { signal, computed } from '../vendor/signals.js';
 import { get, post } from '../api.js';
+import { me } from './session.js';
 
 /** @typedef {{id: string, workspace_id: string, kind: string, name: string | null, topic: string, last_seq: number, is_member?: boolean, last_read_seq?: number, unread_count?: number, mention_count?: number}} Channel */
 /** @typedef {{id: string, channel_id: string, seq: number, version: number, author_id: string, body?: string | null, ts: string, edited_at?: string, deleted: boolean, thread_root_id?: string | null}} Message */
@@ -102,7 +103,9 @@ export function onEvent(event) {
   if (cursors[event.channel_id] !== undefined) cursors[event.channel_id] = event.seq;
   channels.value = channels.value.map((c) => {
     if (c.id !== event.channel_id) return c;
-    const unread = event.kind === 'message.created' && c.id !== channelId.value;
+    // Others' new top-level messages in a channel not on screen, as the server counts them.
+    const unread = event.kind === 'message.created' && c.id !== channelId.value &&
+      event.message?.author_id !== me.value?.id && !event.message?.thread_root_id;
     return { ...c, last_seq: event.seq, unread_count: (c.unread_count ?? 0) + (unread ? 1 : 0) };
   });
   if (event.channel_id === channelId.value && document.hasFocus()) markRead(event.channel_id);
@@ -124,6 +127,12 @@ function markRead(id) {
   if (!channel || (channel.unread_count ?? 0) === 0) return;
   post(`/channels/${id}/read`, { seq: channel.last_seq }).catch(() => {});
   onRead({ channel_id: id, seq: channel.last_seq });
+}
+
+/** @param {string} id */
+export async function joinChannel(id) {
+  await post(`/channels/${id}/join`, undefined);
+  channels.value = channels.value.map((c) => (c.id === id ? { ...c, is_member: true } : c));
 }
 
 /**
