@@ -42,7 +42,7 @@ export function Workspace({ workspaceId, channelId }) {
         <${NewChannel} />
         <button class="link invite" onClick=${() => setInviting(true)}>Invite people</button>
         <footer>
-          <span>${me.value?.display_name}</span>
+          <span class="me" title=${me.value?.display_name}>${me.value?.display_name}</span>
           <span class=${'state ' + socket.state.value} role="status">${socket.state.value === 'online' ? '' : socket.state.value === 'reconnecting' ? 'Reconnecting…' : 'Connecting…'}</span>
           <button class="link" onClick=${() => { socket.stop(); signOut(); }}>Sign out</button>
         </footer>
