@@ -57,6 +57,23 @@ test('two users exchange messages live, and the screens are saved light and dark
     await a.locator('.message.pending').waitFor({ state: 'detached', timeout: WAIT });
     assert.equal(await a.locator('.message .body', { hasText: 'hello from ada' }).count(), 1);
     assert.equal(await b.locator('.message .body', { hasText: 'hello from ada' }).count(), 1);
+    await shoot(a, 'conversation-light-wide');
+
+    // Ada edits her message (↑ in the empty composer, then Enter) and bo sees it edited; then
+    // she deletes it and bo sees the tombstone.
+    await composerA.press('ArrowUp');
+    const edit = a.getByLabel('Edit message');
+    await edit.waitFor({ timeout: WAIT });
+    await edit.fill('hello from ada, edited');
+    await edit.press('Enter');
+    const edited = b.locator('.message', { hasText: 'hello from ada, edited' });
+    await edited.locator('.edited').waitFor({ timeout: WAIT });
+    a.once('dialog', (d) => d.accept());
+    await a.locator('.message', { hasText: 'hello from ada, edited' }).hover();
+    await a.locator('.message', { hasText: 'hello from ada, edited' }).getByRole('button', { name: 'Delete message' }).click();
+    await b.locator('.message.deleted', { hasText: 'This message was deleted' }).waitFor({ timeout: WAIT });
+    assert.equal(await b.locator('.message', { hasText: 'hello from ada' }).count(), 0, 'the words are gone');
+    await b.locator('.day', { hasText: 'Today' }).first().waitFor({ timeout: WAIT });
 
     // A new channel, from the sidebar.
     await a.getByLabel('New channel name').fill('plans');

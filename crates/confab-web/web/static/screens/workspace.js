@@ -90,9 +90,41 @@ function NewChannel() {
   </form>`;
 }
 
+/** A day's heading: Today, Yesterday, or the date. @param {Date} day */
+function dayLabel(day) {
+  const today = new Date();
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (day.toDateString() === today.toDateString()) return 'Today';
+  if (day.toDateString() === yesterday.toDateString()) return 'Yesterday';
+  return day.toLocaleDateString([], { weekday: 'long', month: 'long', day: 'numeric' });
+}
+
+/** Editing a message in place: Enter saves, Esc cancels. @param {{message: chat.Message, onDone: () => void}} props */
+function EditBox({ message, onDone }) {
+  const box = useRef(/** @type {HTMLTextAreaElement | null} */ (null));
+  useEffect(() => {
+    if (box.current) {
+      box.current.value = message.body ?? '';
+      box.current.focus();
+    }
+  }, [message.id]);
+  /** @param {KeyboardEvent} e */
+  const keydown = async (e) => {
+    const text = /** @type {HTMLTextAreaElement} */ (e.target).value;
+    if (e.key === 'Escape') onDone();
+    if (e.key === 'Enter' && !e.shiftKey) {
+      e.preventDefault();
+      if (text.trim()) await chat.editMessage(message.id, text);
+      onDone();
+    }
+  };
+  return html`<textarea class="edit" aria-label="Edit message" rows="2" ref=${box} onKeyDown=${keydown}></textarea>`;
+}
+
 function Channel() {
   const channel = chat.currentChannel.value;
   const list = useRef(/** @type {HTMLElement | null} */ (null));
+  const [editing, setEditing] = useState(/** @type {string | null} */ (null));
   const shown = channel ? chat.messages.value[channel.id] ?? [] : [];
   const waiting = channel ? chat.pending.value.filter((p) => p.channel_id === channel.id) : [];
   useEffect(() => {
@@ -102,6 +134,14 @@ function Channel() {
   /** @param {KeyboardEvent} e */
   const keydown = (e) => {
     const box = /** @type {HTMLTextAreaElement} */ (e.target);
+    // ↑ in an empty composer edits your last message.
+    if (e.key === 'ArrowUp' && box.value === '') {
+      const last = [...shown].reverse().find((m) => m.author_id === me.value?.id && !m.deleted);
+      if (last) {
+        e.preventDefault();
+        setEditing(last.id);
+      }
+    }
     if (e.key === 'Enter' && !e.shiftKey) {
       e.preventDefault();
       const body = box.value;
@@ -117,18 +157,29 @@ function Channel() {
       <ol class="messages" ref=${list} aria-live="polite">
         ${shown.map((m, i) => {
           const previous = shown[i - 1];
+          const day = new Date(m.ts);
+          const newDay = !previous || new Date(previous.ts).toDateString() !== day.toDateString();
           // Slack's grouping: the same author within five minutes shows no name again.
-          const grouped = previous && previous.author_id === m.author_id &&
+          const grouped = !newDay && previous.author_id === m.author_id &&
             Date.parse(m.ts) - Date.parse(previous.ts) < 5 * 60_000;
           const author = chat.people.value[m.author_id];
-          return html`<li class=${(m.deleted ? 'message deleted' : 'message') + (grouped ? ' grouped' : '')} data-id=${m.id}>
-            <time datetime=${m.ts} title=${new Date(m.ts).toLocaleString()}>${new Date(m.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}</time>
-            <div class="content">
-              ${!grouped && html`<strong class="author">${author ? author.display_name : 'someone'}</strong>`}
-              <span class="body">${m.deleted ? 'This message was deleted' : m.body}</span>
-              ${m.edited_at && html`<span class="edited">(edited)</span>`}
-            </div>
-          </li>`;
+          const mine = m.author_id === me.value?.id && !m.deleted;
+          return html`
+            ${newDay && html`<li class="day" role="separator"><span>${dayLabel(day)}</span></li>`}
+            <li class=${(m.deleted ? 'message deleted' : 'message') + (grouped ? ' grouped' : '')} data-id=${m.id}>
+              <time datetime=${m.ts} title=${day.toLocaleString()}>${day.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}</time>
+              <div class="content">
+                ${!grouped && html`<strong class="author">${author ? author.display_name : 'someone'}</strong>`}
+                ${editing === m.id
+                  ? html`<${EditBox} message=${m} onDone=${() => setEditing(null)} />`
+                  : html`<span class="body">${m.deleted ? 'This message was deleted' : m.body}</span>`}
+                ${m.edited_at && !m.deleted && html`<span class="edited">(edited)</span>`}
+              </div>
+              ${mine && editing !== m.id && html`<span class="actions">
+                <button onClick=${() => setEditing(m.id)} aria-label="Edit message">Edit</button>
+                <button onClick=${() => confirm('Delete this message? This cannot be undone.') && chat.deleteMessage(m.id)} aria-label="Delete message">Delete</button>
+              </span>`}
+            </li>`;
         })}
         ${waiting.map(
           (p) => html`<li class="message pending" data-pending=${p.client_msg_id}>

@@ -5,7 +5,7 @@
  * by a higher `version`, as docs/protocol.md prescribes) and the sends still pending.
  */
 import { signal, computed } from '../vendor/signals.js';
-import { get, post } from '../api.js';
+import { get, post, request } from '../api.js';
 import { me } from './session.js';
 
 /** @typedef {{id: string, workspace_id: string, kind: string, name: string | null, topic: string, last_seq: number, is_member?: boolean, last_read_seq?: number, unread_count?: number, mention_count?: number}} Channel */
@@ -127,6 +127,21 @@ function markRead(id) {
   if (!channel || (channel.unread_count ?? 0) === 0) return;
   post(`/channels/${id}/read`, { seq: channel.last_seq }).catch(() => {});
   onRead({ channel_id: id, seq: channel.last_seq });
+}
+
+/**
+ * Replaces a message's body; the event that follows brings it to every screen.
+ * @param {string} id
+ * @param {string} body
+ */
+export async function editMessage(id, body) {
+  const answer = await request('PATCH', `/messages/${id}`, { body });
+  apply([answer.message]);
+}
+
+/** @param {string} id */
+export async function deleteMessage(id) {
+  await request('DELETE', `/messages/${id}`);
 }
 
 /** @param {string} id */
