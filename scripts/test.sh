@@ -42,6 +42,8 @@ export PATH="$PWD/$venv/bin:$PATH"
 web_missing=()
 command -v node >/dev/null 2>&1 || web_missing+=(nodejs npm)
 [ -x /usr/bin/chromium ] || web_missing+=(chromium)
+# Emoji in the screenshots, as users' systems show them.
+dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || web_missing+=(fonts-noto-color-emoji)
 if [ ${#web_missing[@]} -gt 0 ]; then
   echo "== installing ${web_missing[*]}"
   as_root apt-get update -qq

@@ -59,6 +59,17 @@ test('two users exchange messages live, and the screens are saved light and dark
     assert.equal(await b.locator('.message .body', { hasText: 'hello from ada' }).count(), 1);
     await shoot(a, 'conversation-light-wide');
 
+    // Bo reacts to ada's message; ada sees it, adds hers, and the count is two on both sides.
+    const adasOnB = b.locator('.message', { hasText: 'hello from ada' });
+    await adasOnB.hover();
+    await adasOnB.getByRole('button', { name: 'React with 👍' }).click();
+    const thumbsOnA = a.locator('.message', { hasText: 'hello from ada' }).locator('.reaction', { hasText: '👍' });
+    await thumbsOnA.waitFor({ timeout: WAIT });
+    assert.match(await thumbsOnA.getAttribute('title') ?? '', /bo/);
+    await thumbsOnA.click();
+    await b.locator('.message', { hasText: 'hello from ada' }).locator('.reaction .count', { hasText: '2' }).waitFor({ timeout: WAIT });
+    await shoot(b, 'reactions-dark-wide');
+
     // Ada edits her message (↑ in the empty composer, then Enter) and bo sees it edited; then
     // she deletes it and bo sees the tombstone.
     await composerA.press('ArrowUp');

@@ -90,6 +90,23 @@ function NewChannel() {
   </form>`;
 }
 
+/** The reactions one click away, as Slack offers a few before its full picker. */
+const QUICK_REACTIONS = ['👍', '🎉', '😄', '👀'];
+
+/** A message's reactions: each with its count, who reacted on hover, a click to toggle. @param {{message: chat.Message}} props */
+function Reactions({ message }) {
+  return html`<span class="reactions">
+    ${(message.reactions ?? []).map((r) => {
+      const names = r.user_ids.map((id) => chat.people.value[id]?.display_name ?? 'someone');
+      const more = r.count - r.user_ids.length;
+      const who = names.join(', ') + (more > 0 ? ` and ${more} more` : '');
+      const mine = r.user_ids.includes(me.value?.id ?? '');
+      return html`<button class=${mine ? 'reaction mine' : 'reaction'} title=${who} aria-label=${`${r.emoji} ${r.count}: ${who}`}
+        aria-pressed=${mine} onClick=${() => chat.toggleReaction(message, r.emoji)}>${r.emoji} <span class="count">${r.count}</span></button>`;
+    })}
+  </span>`;
+}
+
 /** A day's heading: Today, Yesterday, or the date. @param {Date} day */
 function dayLabel(day) {
   const today = new Date();
@@ -174,8 +191,12 @@ function Channel() {
                   ? html`<${EditBox} message=${m} onDone=${() => setEditing(null)} />`
                   : html`<span class="body">${m.deleted ? 'This message was deleted' : m.body}</span>`}
                 ${m.edited_at && !m.deleted && html`<span class="edited">(edited)</span>`}
+                ${!m.deleted && (m.reactions ?? []).length > 0 && html`<${Reactions} message=${m} />`}
               </div>
-              ${mine && editing !== m.id && html`<span class="actions">
+              ${!m.deleted && editing !== m.id && html`<span class="actions">
+                ${QUICK_REACTIONS.map((emoji) => html`<button onClick=${() => chat.toggleReaction(m, emoji)} aria-label=${`React with ${emoji}`}>${emoji}</button>`)}
+              </span>`}
+              ${mine && editing !== m.id && html`<span class="actions own">
                 <button onClick=${() => setEditing(m.id)} aria-label="Edit message">Edit</button>
                 <button onClick=${() => confirm('Delete this message? This cannot be undone.') && chat.deleteMessage(m.id)} aria-label="Delete message">Delete</button>
               </span>`}

@@ -9,7 +9,8 @@ import { get, post, request } from '../api.js';
 import { me } from './session.js';
 
 /** @typedef {{id: string, workspace_id: string, kind: string, name: string | null, topic: string, last_seq: number, is_member?: boolean, last_read_seq?: number, unread_count?: number, mention_count?: number}} Channel */
-/** @typedef {{id: string, channel_id: string, seq: number, version: number, author_id: string, body?: string | null, ts: string, edited_at?: string, deleted: boolean, thread_root_id?: string | null}} Message */
+/** @typedef {{emoji: string, count: number, user_ids: string[]}} Reaction */
+/** @typedef {{id: string, channel_id: string, seq: number, version: number, author_id: string, body?: string | null, ts: string, edited_at?: string, deleted: boolean, thread_root_id?: string | null, reactions?: Reaction[]}} Message */
 /** @typedef {{client_msg_id: string, channel_id: string, body: string, failed?: string}} Pending */
 
 /** @type {import('../vendor/signals.js').Signal<string | null>} */
@@ -74,12 +75,32 @@ export async function catchUp() {
   }
 }
 
+/** People being looked up, so each is asked for once. */
+const asked = new Set();
+
+/**
+ * Learns the names of people not known yet (who joined after the list was read).
+ * @param {Iterable<string>} ids
+ */
+function learn(ids) {
+  for (const id of ids) {
+    if (people.value[id] || asked.has(id)) continue;
+    asked.add(id);
+    get(`/users/${id}`)
+      .then((answer) => {
+        people.value = { ...people.value, [id]: { username: answer.user.username, display_name: answer.user.display_name } };
+      })
+      .catch(() => {});
+  }
+}
+
 /**
  * Puts messages in their channels, keeping of each the highest `version`.
  * @param {Message[]} list
  */
 export function apply(list) {
   if (list.length === 0) return;
+  learn(list.flatMap((m) => [m.author_id, ...(m.reactions ?? []).flatMap((r) => r.user_ids)]));
   const next = { ...messages.value };
   for (const m of list) {
     const current = next[m.channel_id] ?? [];
@@ -97,6 +118,7 @@ export function apply(list) {
  * @param {{channel_id: string, seq: number, kind: string, message?: Message, root?: Message}} event
  */
 export function onEvent(event) {
+  if (event.kind === 'member.joined' && 'user_id' in event) learn([/** @type {any} */ (event).user_id]);
   if (cursors[event.channel_id] !== undefined && event.seq <= cursors[event.channel_id]) return;
   const found = [event.message, event.root].filter((m) => m !== undefined);
   apply(/** @type {Message[]} */ (found));
@@ -136,6 +158,17 @@ function markRead(id) {
  */
 export async function editMessage(id, body) {
   const answer = await request('PATCH', `/messages/${id}`, { body });
+  apply([answer.message]);
+}
+
+/**
+ * Adds the user's reaction, or takes it back when it is there already.
+ * @param {Message} message
+ * @param {string} emoji
+ */
+export async function toggleReaction(message, emoji) {
+  const mine = (message.reactions ?? []).some((r) => r.emoji === emoji && r.user_ids.includes(me.value?.id ?? ''));
+  const answer = await request(mine ? 'DELETE' : 'PUT', `/messages/${message.id}/reactions/${encodeURIComponent(emoji)}`);
   apply([answer.message]);
 }
 
