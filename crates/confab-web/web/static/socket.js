@@ -107,17 +107,23 @@ function setPending(list) {
 /** @param {chat.Pending} p */
 function sendFrame(p) {
   if (socket && socket.readyState === WebSocket.OPEN && !p.failed) {
-    socket.send(JSON.stringify({ type: 'send', channel_id: p.channel_id, client_msg_id: p.client_msg_id, body: p.body }));
+    socket.send(
+      JSON.stringify({ type: 'send', channel_id: p.channel_id, client_msg_id: p.client_msg_id, body: p.body, thread_root_id: p.thread_root_id }),
+    );
   }
 }
 
 /**
- * Sends a message: pending at once, retried with the same id until acknowledged.
+ * Sends a message (into a thread, with its root): pending at once, retried with the same id
+ * until acknowledged.
  * @param {string} channelId
  * @param {string} body
+ * @param {string} [threadRootId]
  */
-export function send(channelId, body) {
+export function send(channelId, body, threadRootId) {
+  /** @type {chat.Pending} */
   const p = { client_msg_id: crypto.randomUUID(), channel_id: channelId, body };
+  if (threadRootId) p.thread_root_id = threadRootId;
   setPending([...chat.pending.value, p]);
   sendFrame(p);
 }

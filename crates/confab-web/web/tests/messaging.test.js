@@ -70,6 +70,24 @@ test('two users exchange messages live, and the screens are saved light and dark
     await b.locator('.message', { hasText: 'hello from ada' }).locator('.reaction .count', { hasText: '2' }).waitFor({ timeout: WAIT });
     await shoot(b, 'reactions-dark-wide');
 
+    // Bo replies in a thread; ada sees the reply count under her message, opens the thread,
+    // and reads the reply.
+    await adasOnB.hover();
+    await adasOnB.getByRole('button', { name: 'Reply in thread' }).click();
+    const replyBox = b.getByLabel('Thread reply');
+    await replyBox.fill('a reply in the thread');
+    await replyBox.press('Enter');
+    await b.locator('.thread .message .body', { hasText: 'a reply in the thread' }).waitFor({ timeout: WAIT });
+    const count = a.locator('.message', { hasText: 'hello from ada' }).getByRole('button', { name: '1 reply' });
+    await count.waitFor({ timeout: WAIT });
+    assert.equal(await a.locator('.channel .message .body', { hasText: 'a reply in the thread' }).count(), 0,
+      'a reply lives in its thread, not the channel');
+    await count.click();
+    await a.locator('.thread .message .body', { hasText: 'a reply in the thread' }).waitFor({ timeout: WAIT });
+    await shoot(a, 'thread-light-wide');
+    await a.getByRole('button', { name: 'Close thread' }).click();
+    await b.getByRole('button', { name: 'Close thread' }).click();
+
     // Ada edits her message (↑ in the empty composer, then Enter) and bo sees it edited; then
     // she deletes it and bo sees the tombstone.
     await composerA.press('ArrowUp');

@@ -10,8 +10,8 @@ import { me } from './session.js';
 
 /** @typedef {{id: string, workspace_id: string, kind: string, name: string | null, topic: string, last_seq: number, is_member?: boolean, last_read_seq?: number, unread_count?: number, mention_count?: number}} Channel */
 /** @typedef {{emoji: string, count: number, user_ids: string[]}} Reaction */
-/** @typedef {{id: string, channel_id: string, seq: number, version: number, author_id: string, body?: string | null, ts: string, edited_at?: string, deleted: boolean, thread_root_id?: string | null, reactions?: Reaction[]}} Message */
-/** @typedef {{client_msg_id: string, channel_id: string, body: string, failed?: string}} Pending */
+/** @typedef {{id: string, channel_id: string, seq: number, version: number, author_id: string, body?: string | null, ts: string, edited_at?: string, deleted: boolean, thread_root_id?: string | null, reactions?: Reaction[], reply_count?: number, reply_users?: string[]}} Message */
+/** @typedef {{client_msg_id: string, channel_id: string, body: string, thread_root_id?: string, failed?: string}} Pending */
 
 /** @type {import('../vendor/signals.js').Signal<string | null>} */
 export const workspaceId = signal(null);
@@ -27,6 +27,12 @@ export const messages = signal({});
 export const cursors = {};
 /** @type {import('../vendor/signals.js').Signal<Pending[]>} */
 export const pending = signal([]);
+/** Thread replies by root, each list in `seq` order (they live in their thread, not the channel). */
+/** @type {import('../vendor/signals.js').Signal<Record<string, Message[]>>} */
+export const replies = signal({});
+/** The thread open beside the channel. */
+/** @type {import('../vendor/signals.js').Signal<string | null>} */
+export const threadId = signal(null);
 /** The workspace's people by id, for names beside messages. */
 /** @type {import('../vendor/signals.js').Signal<Record<string, {username: string, display_name: string}>>} */
 export const people = signal({});
@@ -102,16 +108,42 @@ export function apply(list) {
   if (list.length === 0) return;
   learn(list.flatMap((m) => [m.author_id, ...(m.reactions ?? []).flatMap((r) => r.user_ids)]));
   const next = { ...messages.value };
+  const threads = { ...replies.value };
   for (const m of list) {
-    const current = next[m.channel_id] ?? [];
+    const lists = m.thread_root_id ? threads : next;
+    const key = m.thread_root_id ?? m.channel_id;
+    const current = lists[key] ?? [];
     const at = current.findIndex((x) => x.id === m.id);
     if (at >= 0 && current[at].version >= m.version) continue;
     const updated = at >= 0 ? current.map((x, i) => (i === at ? m : x)) : [...current, m];
     updated.sort((a, b) => a.seq - b.seq);
-    next[m.channel_id] = updated;
+    lists[key] = updated;
   }
   messages.value = next;
+  replies.value = threads;
 }
+
+/**
+ * Opens a thread beside the channel: its root and replies as they are now.
+ * @param {string | null} rootId
+ */
+export async function openThread(rootId) {
+  threadId.value = rootId;
+  if (rootId === null) return;
+  const answer = await get(`/messages/${rootId}/thread`);
+  apply([answer.root, ...answer.replies]);
+}
+
+/** The open thread's root, wherever it is loaded. */
+export const threadRoot = computed(() => {
+  const id = threadId.value;
+  if (id === null) return null;
+  for (const list of Object.values(messages.value)) {
+    const found = list.find((m) => m.id === id);
+    if (found) return found;
+  }
+  return null;
+});
 
 /**
  * A live event of a channel.
