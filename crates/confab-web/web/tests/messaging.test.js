@@ -104,6 +104,14 @@ test('two users exchange messages live, and the screens are saved light and dark
     assert.equal(await b.locator('.message', { hasText: 'hello from ada' }).count(), 0, 'the words are gone');
     await b.locator('.day', { hasText: 'Today' }).first().waitFor({ timeout: WAIT });
 
+    // Formatting, as Slack users write it.
+    await composerA.fill('*plan* for _today_: `ship it`, see https://example.com/plan');
+    await composerA.press('Enter');
+    const formatted = b.locator('.message .body', { hasText: 'for' }).last();
+    await formatted.locator('strong', { hasText: 'plan' }).waitFor({ timeout: WAIT });
+    assert.equal(await formatted.locator('a').getAttribute('rel'), 'noopener noreferrer');
+    assert.equal(await formatted.locator('code').innerText(), 'ship it');
+
     // A new channel, from the sidebar.
     await a.getByLabel('New channel name').fill('plans');
     await a.getByRole('button', { name: 'Create', exact: true }).click();

@@ -4,6 +4,7 @@ import { useEffect, useRef } from '../vendor/hooks.js';
 import { html } from '../lib/html.js';
 import * as chat from '../stores/chat.js';
 import { me } from '../stores/session.js';
+import { render } from '../lib/markdown.js';
 
 /** The reactions one click away, as Slack offers a few before its full picker. */
 const QUICK_REACTIONS = ['👍', '🎉', '😄', '👀'];
@@ -74,7 +75,7 @@ export function MessageRow({ message: m, previous, editing, setEditing, inThread
         ${!grouped && html`<strong class="author">${author ? author.display_name : 'someone'}</strong>`}
         ${editing === m.id
           ? html`<${EditBox} message=${m} onDone=${() => setEditing(null)} />`
-          : html`<span class="body">${m.deleted ? 'This message was deleted' : m.body}</span>`}
+          : html`<span class="body">${m.deleted ? 'This message was deleted' : render(m.body ?? '')}</span>`}
         ${m.edited_at && !m.deleted && html`<span class="edited">(edited)</span>`}
         ${!m.deleted && (m.reactions ?? []).length > 0 && html`<${Reactions} message=${m} />`}
         ${!inThread && replies > 0 && html`<button class="replies link" onClick=${() => chat.openThread(m.id)}>
