@@ -91,6 +91,9 @@ async function onFrame(frame) {
     case 'read':
       chat.onRead(frame);
       break;
+    case 'typing':
+      chat.onTyping(frame);
+      break;
     case 'channel.added':
     case 'channel.removed':
       if (chat.workspaceId.value) chat.openWorkspace(chat.workspaceId.value);
@@ -126,4 +129,20 @@ export function send(channelId, body, threadRootId) {
   if (threadRootId) p.thread_root_id = threadRootId;
   setPending([...chat.pending.value, p]);
   sendFrame(p);
+}
+
+/** When this socket last said the user is typing, per channel (the server forwards one per 3 s). */
+/** @type {Record<string, number>} */
+const saidTyping = {};
+
+/**
+ * Tells the channel's other members the user is typing, at most every 3 seconds.
+ * @param {string} channelId
+ */
+export function typing(channelId) {
+  const now = Date.now();
+  if (socket && socket.readyState === WebSocket.OPEN && now - (saidTyping[channelId] ?? 0) > 3000) {
+    saidTyping[channelId] = now;
+    socket.send(JSON.stringify({ type: 'typing', channel_id: channelId }));
+  }
 }

@@ -44,6 +44,11 @@ test('two users exchange messages live, and the screens are saved light and dark
     await b.getByRole('button', { name: 'Create account' }).click();
     await b.getByRole('heading', { name: '#general' }).waitFor({ timeout: WAIT });
 
+    // Typing shows on the other side, and goes once the typist stops.
+    await a.getByLabel('Message #general').pressSequentially('hel');
+    await b.locator('.typing', { hasText: 'ada is typing…' }).waitFor({ timeout: WAIT });
+    await a.getByLabel('Message #general').fill('');
+
     // Each sees the other's message live.
     const composerA = a.getByLabel('Message #general');
     await composerA.fill('hello from ada');

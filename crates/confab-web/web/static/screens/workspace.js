@@ -138,7 +138,9 @@ function Channel() {
           </li>`,
         )}
       </ol>
-      <textarea class="composer" aria-label=${`Message #${channel.name ?? ''}`} placeholder=${`Message #${channel.name ?? ''}`} rows="2" onKeyDown=${keydown}></textarea>
+      <textarea class="composer" aria-label=${`Message #${channel.name ?? ''}`} placeholder=${`Message #${channel.name ?? ''}`} rows="2"
+        onKeyDown=${keydown} onInput=${() => socket.typing(channel.id)}></textarea>
+      <p class="typing" aria-live="polite">${chat.typingLine(channel.id)}</p>
     </main>
   `;
 }

@@ -224,3 +224,40 @@ export async function createChannel(name, isPrivate) {
   channels.value = [...channels.value, { ...answer.channel, is_member: true, unread_count: 0 }];
   return answer.channel.id;
 }
+
+/** Who is typing where, until when (ms). */
+/** @type {import('../vendor/signals.js').Signal<Record<string, Record<string, number>>>} */
+export const typists = signal({});
+
+/** A typing indicator lasts this long after its last frame. */
+const TYPING_SHOWN_MS = 5000;
+
+/**
+ * Another member is typing in a channel.
+ * @param {{channel_id: string, user_id: string}} frame
+ */
+export function onTyping(frame) {
+  const until = Date.now() + TYPING_SHOWN_MS;
+  typists.value = { ...typists.value, [frame.channel_id]: { ...(typists.value[frame.channel_id] ?? {}), [frame.user_id]: until } };
+  learn([frame.user_id]);
+  setTimeout(() => {
+    const now = Date.now();
+    const left = Object.fromEntries(Object.entries(typists.value[frame.channel_id] ?? {}).filter(([, t]) => t > now));
+    typists.value = { ...typists.value, [frame.channel_id]: left };
+  }, TYPING_SHOWN_MS + 50);
+}
+
+/**
+ * "Ada is typing…", "Ada and Bo are typing…", "Several people are typing…", or nothing.
+ * @param {string} channel
+ */
+export function typingLine(channel) {
+  const now = Date.now();
+  const names = Object.entries(typists.value[channel] ?? {})
+    .filter(([, until]) => until > now)
+    .map(([id]) => people.value[id]?.display_name ?? 'Someone');
+  if (names.length === 0) return '';
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return 'Several people are typing…';
+}
