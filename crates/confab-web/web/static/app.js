@@ -8,6 +8,7 @@ import { signal, effect } from './vendor/signals.js';
 import { html } from './lib/html.js';
 import { loadMe, me, workspaces } from './stores/session.js';
 import * as socket from './socket.js';
+import * as chat from './stores/chat.js';
 import { SignIn } from './screens/sign-in.js';
 import { FirstRun } from './screens/first-run.js';
 import { Workspace } from './screens/workspace.js';
@@ -23,6 +24,12 @@ document.addEventListener('click', (e) => {
     history.pushState(null, '', a.pathname);
     path.value = a.pathname;
   }
+});
+
+// The tab's title counts unread channels, as Slack's does.
+effect(() => {
+  const unread = chat.channels.value.filter((c) => (c.unread_count ?? 0) > 0).length;
+  document.title = unread > 0 ? `(${unread}) confab` : 'confab';
 });
 
 let connected = false;

@@ -55,6 +55,7 @@ test('an unread channel is bold in both tabs and reading it in one clears both',
       await tab.locator('a.unread', { hasText: '#plans' }).waitFor({ timeout: WAIT });
     }
     await shoot(two, 'unread-light-wide');
+    assert.equal(await two.title(), '(1) confab', 'the tab counts unread channels');
     // Read in one tab: cleared in both.
     await one.getByRole('link', { name: '#plans' }).click();
     await one.locator('.message .body', { hasText: 'the plan' }).waitFor({ timeout: WAIT });
@@ -62,6 +63,16 @@ test('an unread channel is bold in both tabs and reading it in one clears both',
       await tab.locator('a.unread').waitFor({ state: 'detached', timeout: WAIT });
     }
     assert.equal(await two.locator('a.unread').count(), 0);
+    assert.equal(await two.title(), 'confab');
+
+    // Ctrl+K, a few letters, Enter: the keyboard alone moves between channels.
+    await two.bringToFront();
+    await two.keyboard.press('Control+k');
+    await two.getByLabel('Jump to', { exact: true }).waitFor({ timeout: WAIT });
+    await two.keyboard.type('pla');
+    await shoot(two, 'switcher-light-wide');
+    await two.keyboard.press('Enter');
+    await two.getByRole('heading', { name: '#plans' }).waitFor({ timeout: WAIT });
   } finally {
     await browser.close();
     await server.stop();

@@ -8,6 +8,7 @@ import * as socket from '../socket.js';
 import { InviteDialog } from './invite.js';
 import { MessageRow } from './messages.js';
 import { Thread } from './thread.js';
+import { QuickSwitcher } from './switcher.js';
 
 /** @param {{workspaceId: string, channelId: string | null}} props */
 export function Workspace({ workspaceId, channelId }) {
@@ -20,9 +21,28 @@ export function Workspace({ workspaceId, channelId }) {
   }, [workspaceId, channelId]);
   const ws = workspaces.value.find((w) => w.id === workspaceId);
   const [inviting, setInviting] = useState(false);
+  const [switching, setSwitching] = useState(false);
+  useEffect(() => {
+    /** @param {KeyboardEvent} e */
+    const keys = (e) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        setSwitching(true);
+      }
+    };
+    addEventListener('keydown', keys);
+    return () => removeEventListener('keydown', keys);
+  }, []);
+  /** @param {string} id */
+  const go = (id) => {
+    setSwitching(false);
+    history.pushState(null, '', `/w/${workspaceId}/c/${id}`);
+    dispatchEvent(new PopStateEvent('popstate'));
+  };
   return html`
     <div class=${chat.threadId.value ? 'layout with-thread' : 'layout'}>
       ${inviting && html`<${InviteDialog} workspaceId=${workspaceId} onClose=${() => setInviting(false)} />`}
+      ${switching && html`<${QuickSwitcher} onGo=${go} onClose=${() => setSwitching(false)} />`}
       <nav class="sidebar" aria-label="Channels">
         <header><strong>${ws?.name ?? ''}</strong></header>
         <ul>
