@@ -96,7 +96,7 @@ test('two users exchange messages live, and the screens are saved light and dark
     // Ada edits her message (↑ in the empty composer, then Enter) and bo sees it edited; then
     // she deletes it and bo sees the tombstone.
     await composerA.press('ArrowUp');
-    const edit = a.getByLabel('Edit message');
+    const edit = a.getByLabel('Edit the message');
     await edit.waitFor({ timeout: WAIT });
     await edit.fill('hello from ada, edited');
     await edit.press('Enter');

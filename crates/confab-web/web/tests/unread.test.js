@@ -68,7 +68,7 @@ test('an unread channel is bold in both tabs and reading it in one clears both',
     // Ctrl+K, a few letters, Enter: the keyboard alone moves between channels.
     await two.bringToFront();
     await two.keyboard.press('Control+k');
-    await two.getByLabel('Jump to', { exact: true }).waitFor({ timeout: WAIT });
+    await two.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Jump to', undefined, { timeout: WAIT });
     await two.keyboard.type('pla');
     await shoot(two, 'switcher-light-wide');
     await two.keyboard.press('Enter');

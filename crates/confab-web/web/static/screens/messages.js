@@ -51,7 +51,7 @@ function EditBox({ message, onDone }) {
       onDone();
     }
   };
-  return html`<textarea class="edit" aria-label="Edit message" rows="2" ref=${box} onKeyDown=${keydown}></textarea>`;
+  return html`<textarea class="edit" aria-label="Edit the message" rows="2" ref=${box} onKeyDown=${keydown}></textarea>`;
 }
 
 /**
