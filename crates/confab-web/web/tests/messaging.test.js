@@ -124,6 +124,23 @@ test('two users exchange messages live, and the screens are saved light and dark
     await a.getByRole('link', { name: '#general' }).click();
     await a.getByRole('heading', { name: '#general' }).waitFor({ timeout: WAIT });
 
+    // Bo starts a DM with ada; it appears, unread, in her sidebar, named for him.
+    await b.getByRole('button', { name: 'New direct message' }).click();
+    await b.getByLabel('ada').check();
+    await b.getByRole('button', { name: 'Go' }).click();
+    await b.getByRole('heading', { name: 'ada', exact: true }).waitFor({ timeout: WAIT });
+    const dmBox = b.getByLabel('Message ada', { exact: true });
+    await dmBox.fill('psst');
+    await dmBox.press('Enter');
+    const dmLink = a.getByRole('list', { name: 'Direct messages' }).getByRole('link', { name: 'bo' });
+    await dmLink.waitFor({ timeout: WAIT });
+    await a.locator('a.unread', { hasText: 'bo' }).waitFor({ timeout: WAIT });
+    await dmLink.click();
+    await a.locator('.message .body', { hasText: 'psst' }).waitFor({ timeout: WAIT });
+    await shoot(a, 'dm-light-wide');
+    await a.getByRole('list', { name: 'Channels' }).getByRole('link', { name: '#general' }).click();
+    await a.getByRole('heading', { name: '#general' }).waitFor({ timeout: WAIT });
+
     await shoot(a, 'channel-light-wide');
     await shoot(b, 'channel-dark-wide');
     await a.setViewportSize({ width: 390, height: 844 });

@@ -22,6 +22,7 @@ export function Workspace({ workspaceId, channelId }) {
   const ws = workspaces.value.find((w) => w.id === workspaceId);
   const [inviting, setInviting] = useState(false);
   const [switching, setSwitching] = useState(false);
+  const [picking, setPicking] = useState(false);
   useEffect(() => {
     /** @param {KeyboardEvent} e */
     const keys = (e) => {
@@ -43,23 +44,13 @@ export function Workspace({ workspaceId, channelId }) {
     <div class=${chat.threadId.value ? 'layout with-thread' : 'layout'}>
       ${inviting && html`<${InviteDialog} workspaceId=${workspaceId} onClose=${() => setInviting(false)} />`}
       ${switching && html`<${QuickSwitcher} onGo=${go} onClose=${() => setSwitching(false)} />`}
+      ${picking && html`<${DmPicker} onGo=${(/** @type {string} */ id) => { setPicking(false); go(id); }} onClose=${() => setPicking(false)} />`}
       <nav class="sidebar" aria-label="Channels">
         <header><strong>${ws?.name ?? ''}</strong></header>
-        <ul>
-          ${chat.channels.value
-            .filter((c) => c.is_member !== false)
-            .map(
-              (c) => html`<li>
-                <a href=${`/w/${workspaceId}/c/${c.id}`}
-                   class=${(c.id === chat.channelId.value ? 'current ' : '') + ((c.unread_count ?? 0) > 0 ? 'unread' : '')}
-                   aria-current=${c.id === chat.channelId.value ? 'page' : undefined}
-                   data-channel=${c.name ?? ''}>
-                  ${c.kind === 'dm' ? '@' : '#'}${c.name ?? 'direct message'}
-                  ${(c.mention_count ?? 0) > 0 && html`<span class="badge" aria-label="mentions">${c.mention_count}</span>`}
-                </a>
-              </li>`,
-            )}
-        </ul>
+        <${ChannelLinks} workspaceId=${workspaceId} label="Channels" list=${chat.channels.value.filter((c) => c.is_member !== false && c.kind !== 'dm')} />
+        <h3 class="section">Direct messages</h3>
+        <${ChannelLinks} workspaceId=${workspaceId} label="Direct messages" list=${chat.channels.value.filter((c) => c.kind === 'dm')} />
+        <button class="link invite" onClick=${() => setPicking(true)}>New direct message</button>
         <${Browse} workspaceId=${workspaceId} />
         <${NewChannel} />
         <button class="link invite" onClick=${() => setInviting(true)}>Invite people</button>
@@ -73,6 +64,40 @@ export function Workspace({ workspaceId, channelId }) {
       <${Thread} />
     </div>
   `;
+}
+
+/** Links to channels, each bold when unread, with its mention count.
+ * @param {{workspaceId: string, label: string, list: chat.Channel[]}} props */
+function ChannelLinks({ workspaceId, label, list }) {
+  return html`<ul aria-label=${label}>
+    ${list.map(
+      (c) => html`<li>
+        <a href=${`/w/${workspaceId}/c/${c.id}`}
+           class=${(c.id === chat.channelId.value ? 'current ' : '') + ((c.unread_count ?? 0) > 0 ? 'unread' : '')}
+           aria-current=${c.id === chat.channelId.value ? 'page' : undefined}>
+          ${chat.title(c)}
+          ${(c.mention_count ?? 0) > 0 && html`<span class="badge" aria-label="mentions">${c.mention_count}</span>`}
+        </a>
+      </li>`,
+    )}
+  </ul>`;
+}
+
+/** Picking people for a DM or a group DM. @param {{onGo: (id: string) => void, onClose: () => void}} props */
+function DmPicker({ onGo, onClose }) {
+  const [chosen, setChosen] = useState(/** @type {string[]} */ ([]));
+  const others = Object.entries(chat.people.value).filter(([id]) => id !== me.value?.id);
+  return html`<div class="dialog" role="dialog" aria-modal="true" aria-labelledby="dm-title">
+    <h2 id="dm-title">New direct message</h2>
+    <ul class="people">
+      ${others.map(([id, p]) => html`<li><label><input type="checkbox" checked=${chosen.includes(id)}
+        onChange=${() => setChosen(chosen.includes(id) ? chosen.filter((x) => x !== id) : [...chosen, id])} /> ${p.display_name}</label></li>`)}
+    </ul>
+    <div class="actions">
+      <button onClick=${onClose}>Cancel</button>
+      <button disabled=${chosen.length === 0} onClick=${async () => onGo(await chat.openDm(chosen))}>Go</button>
+    </div>
+  </div>`;
 }
 
 /** Public channels the user is not in, to join. @param {{workspaceId: string}} props */
@@ -144,8 +169,8 @@ function Channel() {
     }
   };
   return html`
-    <main class="channel" aria-label=${`#${channel.name ?? ''}`}>
-      <header><h2>#${channel.name}</h2><span class="topic">${channel.topic}</span></header>
+    <main class="channel" aria-label=${chat.title(channel)}>
+      <header><h2>${chat.title(channel)}</h2><span class="topic">${channel.topic}</span></header>
       <ol class="messages" ref=${list} aria-live="polite">
         ${shown.map((m, i) => html`<${MessageRow} message=${m} previous=${shown[i - 1]} editing=${editing} setEditing=${setEditing} />`)}
         ${waiting.map(
@@ -158,7 +183,7 @@ function Channel() {
           </li>`,
         )}
       </ol>
-      <textarea class="composer" aria-label=${`Message #${channel.name ?? ''}`} placeholder=${`Message #${channel.name ?? ''}`} rows="2"
+      <textarea class="composer" aria-label=${`Message ${chat.title(channel)}`} placeholder=${`Message ${chat.title(channel)}`} rows="2"
         onKeyDown=${keydown} onInput=${() => socket.typing(channel.id)}></textarea>
       <p class="typing" aria-live="polite">${chat.typingLine(channel.id)}</p>
     </main>

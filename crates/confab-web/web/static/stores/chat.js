@@ -8,7 +8,7 @@ import { signal, computed } from '../vendor/signals.js';
 import { get, post, request } from '../api.js';
 import { me } from './session.js';
 
-/** @typedef {{id: string, workspace_id: string, kind: string, name: string | null, topic: string, last_seq: number, is_member?: boolean, last_read_seq?: number, unread_count?: number, mention_count?: number}} Channel */
+/** @typedef {{id: string, workspace_id: string, kind: string, name: string | null, topic: string, last_seq: number, members?: string[], is_member?: boolean, last_read_seq?: number, unread_count?: number, mention_count?: number}} Channel */
 /** @typedef {{emoji: string, count: number, user_ids: string[]}} Reaction */
 /** @typedef {{id: string, channel_id: string, seq: number, version: number, author_id: string, body?: string | null, ts: string, edited_at?: string, deleted: boolean, thread_root_id?: string | null, reactions?: Reaction[], reply_count?: number, reply_users?: string[]}} Message */
 /** @typedef {{client_msg_id: string, channel_id: string, body: string, thread_root_id?: string, failed?: string}} Pending */
@@ -207,6 +207,29 @@ export async function toggleReaction(message, emoji) {
 /** @param {string} id */
 export async function deleteMessage(id) {
   await request('DELETE', `/messages/${id}`);
+}
+
+/**
+ * Opens (or finds) the DM with these people; its ID.
+ * @param {string[]} userIds
+ */
+export async function openDm(userIds) {
+  const answer = await post(`/workspaces/${workspaceId.value}/dms`, { user_ids: userIds });
+  const dm = answer.channel;
+  if (!channels.value.some((c) => c.id === dm.id)) channels.value = [...channels.value, { ...dm, is_member: true, unread_count: 0 }];
+  return dm.id;
+}
+
+/**
+ * What a channel is called: `#name`, or a DM's other people by name.
+ * @param {Channel} c
+ */
+export function title(c) {
+  if (c.kind !== 'dm') return `#${c.name ?? ''}`;
+  const others = (c.members ?? []).filter((id) => id !== me.value?.id);
+  learn(others);
+  if (others.length === 0) return `${me.value?.display_name ?? 'you'} (you)`;
+  return others.map((id) => people.value[id]?.display_name ?? 'someone').join(', ');
 }
 
 /** @param {string} id */
