@@ -73,6 +73,11 @@ test('an unread channel is bold in both tabs and reading it in one clears both',
     await shoot(two, 'switcher-light-wide');
     await two.keyboard.press('Enter');
     await two.getByRole('heading', { name: '#plans' }).waitFor({ timeout: WAIT });
+    // Alt+↑ and Alt+↓ step through the sidebar's channels.
+    await two.keyboard.press('Alt+ArrowUp');
+    await two.getByRole('heading', { name: '#general' }).waitFor({ timeout: WAIT });
+    await two.keyboard.press('Alt+ArrowDown');
+    await two.getByRole('heading', { name: '#plans' }).waitFor({ timeout: WAIT });
   } finally {
     await browser.close();
     await server.stop();

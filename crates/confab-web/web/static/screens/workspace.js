@@ -30,6 +30,22 @@ export function Workspace({ workspaceId, channelId }) {
         e.preventDefault();
         setSwitching(true);
       }
+      // Alt+↑/↓: the previous or next channel; with Shift, the previous or next unread one.
+      if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
+        e.preventDefault();
+        const order = [
+          ...chat.channels.value.filter((c) => c.is_member !== false && c.kind !== 'dm'),
+          ...chat.channels.value.filter((c) => c.kind === 'dm'),
+        ];
+        const here = order.findIndex((c) => c.id === chat.channelId.value);
+        const step = e.key === 'ArrowUp' ? -1 : 1;
+        for (let i = here + step; i >= 0 && i < order.length; i += step) {
+          if (!e.shiftKey || (order[i].unread_count ?? 0) > 0) {
+            go(order[i].id);
+            break;
+          }
+        }
+      }
     };
     addEventListener('keydown', keys);
     return () => removeEventListener('keydown', keys);
