@@ -38,17 +38,15 @@ fn check_auth_rate(state: &ApiState, peer: IpAddr) -> ApiResult<()> {
         .map_err(|retry_after| ApiError::from(confab_chat::ChatError::RateLimited { retry_after }))
 }
 
-/// Create an account and sign in.
-#[utoipa::path(post, path = "/auth/register", request_body = RegisterRequest, security(()),
-    responses((status = 201, body = AuthResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "registration is closed, or needs an invite"), (status = 404, body = ErrorResponse, description = "the invite is unknown, expired or used up"), (status = 409, body = ErrorResponse, description = "the username is taken"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
-pub async fn register(
-    State(state): State<ApiState>,
-    ClientAddr(peer): ClientAddr,
-    headers: HeaderMap,
-    Json(req): Json<RegisterRequest>,
-) -> ApiResult<(StatusCode, axum::Json<AuthResponse>)> {
-    check_auth_rate(&state, peer)?;
-    let session = state
+/// Registering, the same for an API client and a browser (only the answer differs).
+async fn register_session(
+    state: &ApiState,
+    peer: IpAddr,
+    headers: &HeaderMap,
+    req: &RegisterRequest,
+) -> ApiResult<confab_chat::Session> {
+    check_auth_rate(state, peer)?;
+    Ok(state
         .chat
         .register(
             Registration {
@@ -58,9 +56,42 @@ pub async fn register(
                 email: req.email.as_deref(),
                 invite_code: req.invite_code.as_deref(),
             },
-            client(req.client_name.as_deref(), &headers, peer),
+            client(req.client_name.as_deref(), headers, peer),
         )
-        .await?;
+        .await?)
+}
+
+/// Signing in, the same for an API client and a browser (which brings its device token in a
+/// cookie).
+async fn login_session(
+    state: &ApiState,
+    peer: IpAddr,
+    headers: &HeaderMap,
+    req: &LoginRequest,
+    device_token: Option<&str>,
+) -> ApiResult<confab_chat::Session> {
+    check_auth_rate(state, peer)?;
+    Ok(state
+        .chat
+        .login(
+            &req.username,
+            &req.password,
+            client(req.client_name.as_deref(), headers, peer),
+            device_token,
+        )
+        .await?)
+}
+
+/// Create an account and sign in.
+#[utoipa::path(post, path = "/auth/register", request_body = RegisterRequest, security(()),
+    responses((status = 201, body = AuthResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 403, body = ErrorResponse, description = "registration is closed, or needs an invite"), (status = 404, body = ErrorResponse, description = "the invite is unknown, expired or used up"), (status = 409, body = ErrorResponse, description = "the username is taken"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
+pub async fn register(
+    State(state): State<ApiState>,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    Json(req): Json<RegisterRequest>,
+) -> ApiResult<(StatusCode, axum::Json<AuthResponse>)> {
+    let session = register_session(&state, peer, &headers, &req).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(AuthResponse {
@@ -80,16 +111,7 @@ pub async fn login(
     headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<axum::Json<AuthResponse>> {
-    check_auth_rate(&state, peer)?;
-    let session = state
-        .chat
-        .login(
-            &req.username,
-            &req.password,
-            client(req.client_name.as_deref(), &headers, peer),
-            req.device_token.as_deref(),
-        )
-        .await?;
+    let session = login_session(&state, peer, &headers, &req, req.device_token.as_deref()).await?;
     Ok(axum::Json(AuthResponse {
         user: UserWire::own(&session.user),
         token: session.token,
@@ -142,20 +164,7 @@ pub async fn browser_register(
     headers: HeaderMap,
     Json(req): Json<RegisterRequest>,
 ) -> ApiResult<axum::response::Response> {
-    check_auth_rate(&state, peer)?;
-    let session = state
-        .chat
-        .register(
-            Registration {
-                username: &req.username,
-                password: &req.password,
-                display_name: req.display_name.as_deref(),
-                email: req.email.as_deref(),
-                invite_code: req.invite_code.as_deref(),
-            },
-            client(req.client_name.as_deref(), &headers, peer),
-        )
-        .await?;
+    let session = register_session(&state, peer, &headers, &req).await?;
     Ok(browser_signed_in(&state, session, StatusCode::CREATED))
 }
 
@@ -169,20 +178,11 @@ pub async fn browser_login(
     headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<axum::response::Response> {
-    check_auth_rate(&state, peer)?;
     let device = req
         .device_token
         .as_deref()
         .or_else(|| crate::browser::cookie(&headers, crate::browser::DEVICE_COOKIE));
-    let session = state
-        .chat
-        .login(
-            &req.username,
-            &req.password,
-            client(req.client_name.as_deref(), &headers, peer),
-            device,
-        )
-        .await?;
+    let session = login_session(&state, peer, &headers, &req, device).await?;
     Ok(browser_signed_in(&state, session, StatusCode::OK))
 }
 

@@ -351,6 +351,13 @@ async fn members_and_profiles_are_shown_only_within_a_workspace() {
         .collect();
     assert_eq!(names, ["bob"]);
     assert!(rest.get("next_after").is_none(), "the last page: {rest}");
+    // A page is 1 to 200 members, after a username (at most 32 characters).
+    for query in ["limit=0", "limit=201", &format!("after={}", "a".repeat(33))] {
+        let (status, body) = server
+            .get(&bob.token, &format!("/workspaces/{ws}/members?{query}"))
+            .await;
+        assert_eq!(status, 400, "{query}: {body}");
+    }
     let (status, body) = server
         .get(&outsider.token, &format!("/workspaces/{ws}/members"))
         .await;

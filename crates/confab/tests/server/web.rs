@@ -180,6 +180,10 @@ async fn browser_sessions_live_in_an_httponly_cookie_usable_only_from_the_server
     }
     assert!(!session.contains("Secure"), "plain http: {session}");
     assert!(
+        session.contains(&format!("Max-Age={}", 90 * 86_400)),
+        "as long as a session may live (session_lifetime_days): {session}"
+    );
+    assert!(
         ada.set_cookie
             .iter()
             .any(|c| c.starts_with("confab_device="))
