@@ -250,6 +250,11 @@ async fn serve(
                     Some(Ok(Message::Text(text))) => text,
                 };
                 match serde_json::from_str::<ClientFrame>(text.as_str()) {
+                    // Answered before any queued work: a pong says the socket is alive, and
+                    // must not wait behind a slow send.
+                    Ok(ClientFrame::Ping { id }) => {
+                        if let Err(end) = write(gw, sink, outbox, [pong(id)]).await { return end }
+                    }
                     Ok(frame) => {
                         if in_flight.is_none() {
                             in_flight = Some(start(gw, handle, frame));
@@ -355,6 +360,20 @@ fn backend_error(client_msg_id: Option<String>, e: BackendError) -> Message {
     error_frame(client_msg_id, e.code, &e.message)
 }
 
+/// The longest `id` a `ping` may carry: it is echoed, so it must stay small.
+const MAX_PING_ID: usize = 64;
+
+fn pong(id: Option<String>) -> Message {
+    if id.as_ref().is_some_and(|id| id.len() > MAX_PING_ID) {
+        return error_frame(
+            None,
+            ErrorCode::InvalidRequest,
+            "a ping's id is at most 64 bytes",
+        );
+    }
+    Message::Text(encode(&ServerFrame::Pong { id }))
+}
+
 /// Starts a client frame's work.
 fn start(gw: &Arc<Inner>, handle: &SocketHandle, frame: ClientFrame) -> OpFuture {
     let gw = gw.clone();
@@ -414,6 +433,7 @@ fn start(gw: &Arc<Inner>, handle: &SocketHandle, frame: ClientFrame) -> OpFuture
                 gw.set_presence(&user, handle.id(), Some(idle)).await;
                 Vec::new()
             }
+            ClientFrame::Ping { id } => vec![pong(id)],
             ClientFrame::PresenceSubscribe { user_ids } => {
                 let ids = match user_ids
                     .iter()

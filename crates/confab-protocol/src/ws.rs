@@ -30,6 +30,12 @@ pub enum ClientFrame {
     PresenceSubscribe {
         user_ids: Vec<String>,
     },
+    /// An application-level heartbeat, answered at once with `pong` carrying the same `id`.
+    /// Browsers cannot see WebSocket pings, so this is how a page learns its socket is dead.
+    Ping {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
 }
 
 /// Frames the server sends.
@@ -70,6 +76,12 @@ pub enum ServerFrame {
     /// The user's own read cursor moved, from any device.
     #[serde(rename = "read")]
     Read { channel_id: String, seq: i64 },
+    /// The answer to a client `ping`, echoing its `id`.
+    #[serde(rename = "pong")]
+    Pong {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
 }
 
 /// One channel change: `kind` names it and the matching fields carry the changed objects.

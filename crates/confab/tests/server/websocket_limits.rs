@@ -335,3 +335,29 @@ async fn protocol_errors_close_with_their_rfc_6455_codes() {
         );
     }
 }
+
+/// Browsers cannot see WebSocket pings, so a page asks with a `ping` frame; the answer comes
+/// at once, even while the socket's sends are queued behind one another.
+#[tokio::test]
+async fn a_ping_frame_is_answered_with_its_id() {
+    let server = Server::start().await;
+    let alice = server.register("alice").await;
+    let (_, general) = server.workspace(&alice, &[]).await;
+    let mut ws = server.connect(&alice).await;
+
+    for n in 0..5 {
+        ws.send_message(&general, &format!("m{n}"), "queued").await;
+    }
+    ws.send_json(json!({"type": "ping", "id": "beat-1"})).await;
+    let pong = ws.next_of("pong").await;
+    assert_eq!(pong, json!({"type": "pong", "id": "beat-1"}));
+    ws.send_json(json!({"type": "ping"})).await;
+    assert_eq!(ws.next_of("pong").await, json!({"type": "pong"}));
+
+    ws.send_json(json!({"type": "ping", "id": "x".repeat(65)}))
+        .await;
+    assert_eq!(ws.next_of("error").await["code"], "invalid_request");
+    // The socket is still open and answering.
+    ws.send_json(json!({"type": "ping", "id": "after"})).await;
+    assert_eq!(ws.next_of("pong").await["id"], "after");
+}
