@@ -57,14 +57,20 @@ impl utoipa::Modify for BearerAuth {
 }
 
 fn api_routes() -> OpenApiRouter<ApiState> {
-    use routes::{auth, channels, messages, workspaces};
+    use routes::{auth, channels, messages, profile, workspaces};
     OpenApiRouter::new()
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
         .routes(routes!(auth::browser_register))
         .routes(routes!(auth::browser_login))
         .routes(routes!(auth::logout))
-        .routes(routes!(auth::me))
+        .routes(routes!(auth::me, profile::update_me))
+        .routes(routes!(profile::list_drafts))
+        .routes(routes!(
+            profile::put_draft,
+            profile::get_draft,
+            profile::delete_draft
+        ))
         .routes(routes!(auth::ws_ticket))
         .routes(routes!(auth::change_password))
         .routes(routes!(auth::reset_password))

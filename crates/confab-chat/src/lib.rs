@@ -6,9 +6,11 @@
 mod accounts;
 mod channels;
 mod conversation;
+mod drafts;
 mod error;
 mod limiter;
 mod messages;
+mod profile;
 mod secrets;
 mod workspaces;
 
@@ -25,6 +27,7 @@ pub use accounts::{Caller, ClientInfo, Registration, Session};
 pub use error::{ChatError, ChatResult};
 pub use limiter::{KeyedLimiter, RateSpec};
 pub use messages::{HistoryQuery, SendRequest};
+pub use profile::{MAX_STATUS_MINUTES, ProfileUpdate};
 pub use workspaces::Invite;
 
 const DAY_MICROS: i64 = 86_400 * 1_000_000;
@@ -48,6 +51,8 @@ pub struct ChatConfig {
     pub session_life: confab_store::SessionLifetime,
     /// Who may create an account.
     pub registration: RegistrationMode,
+    /// Drafts kept per user; saving one more forgets the oldest.
+    pub max_drafts: u32,
 }
 
 /// Who may create an account through the API. Whatever the mode, a new server's first
@@ -76,6 +81,7 @@ impl Default for ChatConfig {
                 absolute_micros: 90 * DAY_MICROS,
             },
             registration: RegistrationMode::Open,
+            max_drafts: 500,
         }
     }
 }

@@ -44,6 +44,7 @@ pub enum ErrorCode {
     InvalidThreadRoot,
     InvalidMembers,
     InvalidEmoji,
+    InvalidStatus,
     InvalidSeq,
     MessageDeleted,
     CannotLeaveDm,
@@ -96,7 +97,7 @@ impl ErrorCode {
             | InvalidDisplayName | InvalidEmail | InvalidWorkspaceName | InvalidChannelName
             | InvalidTopic | InvalidClientMsgId | InvalidRole | EmptyBody | BodyTooLong
             | InvalidBody | InvalidLimit | InvalidCursor | InvalidThreadRoot | InvalidMembers
-            | InvalidEmoji | InvalidSeq | InvalidResetToken => 400,
+            | InvalidEmoji | InvalidStatus | InvalidSeq | InvalidResetToken => 400,
             Unauthorized | InvalidCredentials => 401,
             Forbidden | NotInChannel | WrongPassword | RegistrationClosed => 403,
             NotFound | UserNotFound | WorkspaceNotFound | ChannelNotFound | MessageNotFound
@@ -149,6 +150,8 @@ pub enum ValidationError {
     ChannelName,
     #[error("topic must be at most 250 characters with no control characters but newline")]
     Topic,
+    #[error("status_text must be at most 100 characters on one line")]
+    StatusText,
     #[error("client_msg_id must be 1 to 64 characters: letters, digits, '-', '_', '.' or ':'")]
     ClientMsgId,
     #[error("emoji must be a :short_code: or a single Unicode emoji")]
@@ -175,6 +178,7 @@ impl ValidationError {
             WorkspaceName => ErrorCode::InvalidWorkspaceName,
             ChannelName => ErrorCode::InvalidChannelName,
             Topic => ErrorCode::InvalidTopic,
+            StatusText => ErrorCode::InvalidStatus,
             ClientMsgId => ErrorCode::InvalidClientMsgId,
             EmptyBody => ErrorCode::EmptyBody,
             Emoji => ErrorCode::InvalidEmoji,
@@ -216,6 +220,7 @@ mod tests {
             "invalid_thread_root",
             "invalid_members",
             "invalid_emoji",
+            "invalid_status",
             "invalid_seq",
             "message_deleted",
             "cannot_leave_dm",

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use crate::ids::{ChannelId, SessionId, UserId};
-use crate::model::{Channel, Message};
+use crate::model::{Channel, Draft, Message};
 
 /// One change in a channel, carrying the channel's sequence number it took.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +114,10 @@ pub enum UserEvent {
     Read {
         channel_id: ChannelId,
         seq: i64,
+    },
+    /// The user saved or cleared (empty body) a draft, on any device.
+    Draft {
+        draft: Draft,
     },
     /// One of the user's sessions was signed out or revoked: the sockets it opened close.
     SessionRevoked {

@@ -20,11 +20,11 @@ pub use event::{BusMessage, Change, ChannelEvent, Presence, Topic, UserEvent};
 pub use ids::{ChannelId, MessageId, SessionId, UserId, WorkspaceId};
 pub use limits::Limits;
 pub use model::{
-    Channel, ChannelKind, Mentions, Message, Reaction, Role, User, Workspace, add_reaction,
+    Channel, ChannelKind, Draft, Mentions, Message, Reaction, Role, User, Workspace, add_reaction,
     add_replier,
 };
 pub use time::Timestamp;
 pub use values::{
-    ChannelName, ClientMsgId, DisplayName, Email, Emoji, MessageBody, Password,
+    ChannelName, ClientMsgId, DisplayName, Email, Emoji, MessageBody, Password, StatusText,
     Topic as ChannelTopic, Username, WorkspaceName,
 };

@@ -12,6 +12,19 @@ pub struct User {
     pub display_name: String,
     pub email: Option<String>,
     pub created_at: Timestamp,
+    /// What the user says they are up to; empty when none.
+    pub status_text: String,
+    /// When `status_text` stops applying, if it was set to expire.
+    pub status_expires_at: Option<Timestamp>,
+}
+
+impl User {
+    /// The status as of `now`: none once it has expired.
+    pub fn status_at(&self, now: Timestamp) -> Option<(&str, Option<Timestamp>)> {
+        let live = self.status_expires_at.is_none_or(|at| at > now);
+        (live && !self.status_text.is_empty())
+            .then_some((self.status_text.as_str(), self.status_expires_at))
+    }
 }
 
 /// A member's role in a workspace, most powerful first.
@@ -46,6 +59,16 @@ impl Role {
     pub fn is_admin(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)
     }
+}
+
+/// Text a user typed into a composer and has not sent: the channel's own
+/// (`thread_root_id` none) or a thread's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub channel_id: ChannelId,
+    pub thread_root_id: Option<MessageId>,
+    pub body: String,
+    pub updated_at: Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

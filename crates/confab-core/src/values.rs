@@ -39,6 +39,7 @@ string_value!(Email);
 string_value!(WorkspaceName);
 string_value!(ChannelName);
 string_value!(Topic);
+string_value!(StatusText);
 string_value!(ClientMsgId);
 string_value!(MessageBody);
 string_value!(Emoji);
@@ -159,6 +160,22 @@ impl Topic {
             Ok(Self(topic.to_owned()))
         } else {
             Err(ValidationError::Topic)
+        }
+    }
+}
+
+impl StatusText {
+    /// What a user says they are up to ("In a meeting"): at most 100 characters on one line,
+    /// with no bidirectional controls; empty clears it.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let text = raw.trim();
+        if text.chars().count() <= 100
+            && !has_control(text, &[])
+            && !text.chars().any(crate::names::is_bidi_control)
+        {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(ValidationError::StatusText)
         }
     }
 }

@@ -300,6 +300,9 @@ impl Inner {
                 channel_id: channel_id.to_string(),
                 seq: *seq,
             },
+            UserEvent::Draft { draft } => ServerFrame::Draft {
+                draft: draft.into(),
+            },
             UserEvent::SessionRevoked { session_id } => {
                 for socket in sockets.iter().filter(|s| s.session() == session_id) {
                     socket.revoke();

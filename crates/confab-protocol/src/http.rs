@@ -174,6 +174,33 @@ pub struct MembersQuery {
     pub limit: Option<u32>,
 }
 
+/// `PATCH /me`: what is given changes, the rest stays.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    /// As at registration (utoipa takes only a literal pattern, hence the repetition).
+    #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*[^\s\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0𝅙𝅳-𝅺󠀀-󠿿][^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$"
+    )]
+    pub display_name: Option<String>,
+    /// What you are up to ("In a meeting"); empty clears it. Setting it without
+    /// `status_expires_in_minutes` keeps it until changed.
+    #[serde(default)]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$"
+    )]
+    pub status_text: Option<String>,
+    /// The status clears itself after this many minutes (at most a year); only with
+    /// `status_text`.
+    #[serde(default, deserialize_with = "crate::integer::option_i64")]
+    #[schema(minimum = 1, maximum = 525600)]
+    pub status_expires_in_minutes: Option<i64>,
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UserResponse {
     pub user: UserWire,

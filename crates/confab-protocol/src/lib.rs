@@ -2,6 +2,7 @@
 //! so a change to the domain never silently changes the wire. `confab-bench` and the tests
 //! speak the protocol through these same types.
 
+pub mod drafts;
 pub mod http;
 mod integer;
 pub mod internal;

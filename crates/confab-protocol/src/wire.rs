@@ -11,6 +11,12 @@ pub struct UserWire {
     pub display_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// What they say they are up to, while it applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_text: Option<String>,
+    /// When `status_text` stops applying, if it was set to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_expires_at: Option<String>,
 }
 
 impl UserWire {
@@ -23,11 +29,14 @@ impl UserWire {
     }
     /// The caller's own account.
     pub fn own(u: &User) -> Self {
+        let status = u.status_at(confab_core::Timestamp::now());
         Self {
             id: u.id.to_string(),
             username: u.username.clone(),
             display_name: u.display_name.clone(),
             email: u.email.clone(),
+            status_text: status.map(|(text, _)| text.to_owned()),
+            status_expires_at: status.and_then(|(_, at)| at).map(|at| at.to_rfc3339()),
         }
     }
 }

@@ -76,6 +76,9 @@ pub enum ServerFrame {
     /// The user's own read cursor moved, from any device.
     #[serde(rename = "read")]
     Read { channel_id: String, seq: i64 },
+    /// The user saved or cleared (empty `body`) a draft, on any device.
+    #[serde(rename = "draft")]
+    Draft { draft: crate::drafts::DraftWire },
     /// The answer to a client `ping`, echoing its `id`.
     #[serde(rename = "pong")]
     Pong {

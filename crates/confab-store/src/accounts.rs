@@ -21,4 +21,19 @@ pub trait AccountStore: Send + Sync {
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
     /// The user and their password hash, for login; a deactivated account has none.
     async fn user_credentials(&self, username: &str) -> StoreResult<Option<(User, String)>>;
+    /// Changes what is given (the rest stays) and answers the user as it now is; `None` when
+    /// there is no such user.
+    async fn update_profile(
+        &self,
+        id: &UserId,
+        change: ProfileChange<'_>,
+    ) -> StoreResult<Option<User>>;
+}
+
+/// What `PATCH /me` changes; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct ProfileChange<'a> {
+    pub display_name: Option<&'a str>,
+    /// The status text (empty clears it) and when it expires.
+    pub status: Option<(&'a str, Option<Timestamp>)>,
 }

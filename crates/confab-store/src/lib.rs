@@ -9,6 +9,7 @@
 mod accounts;
 mod changes;
 mod channels;
+mod drafts;
 mod error;
 mod feed;
 mod messages;
@@ -25,8 +26,9 @@ mod workspaces;
 
 use confab_core::ChannelEvent;
 
-pub use accounts::{AccountStore, NewUser};
+pub use accounts::{AccountStore, NewUser, ProfileChange};
 pub use channels::{ChannelStore, NewChannel};
+pub use drafts::DraftStore;
 pub use error::{Missing, StoreError};
 pub use messages::{ChangesPage, MessageStore, NewMessage, SendOutcome};
 pub use reads::{ChannelView, ReadStore};
@@ -39,7 +41,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// import: its supertraits' methods are its own).
 pub mod prelude {
     pub use crate::{
-        AccountStore, ChannelStore, MessageStore, ReadStore, SessionStore, Store, WorkspaceStore,
+        AccountStore, ChannelStore, DraftStore, MessageStore, ReadStore, SessionStore, Store,
+        WorkspaceStore,
     };
 }
 
@@ -58,6 +61,7 @@ pub trait Store:
     + ChannelStore
     + MessageStore
     + ReadStore
+    + DraftStore
     + Send
     + Sync
     + 'static
@@ -71,6 +75,7 @@ impl<T> Store for T where
         + ChannelStore
         + MessageStore
         + ReadStore
+        + DraftStore
         + Send
         + Sync
         + 'static

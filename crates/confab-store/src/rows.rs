@@ -12,7 +12,8 @@ use sqlx::sqlite::SqliteRow;
 use crate::error::DbContext;
 use crate::{StoreError, StoreResult};
 
-pub(crate) const USER_COLUMNS: &str = "id, username, display_name, email, created_at";
+pub(crate) const USER_COLUMNS: &str =
+    "id, username, display_name, email, created_at, status_text, status_expires_at";
 pub(crate) const WORKSPACE_COLUMNS: &str = "w.id, w.name, w.general_channel_id, w.created_at";
 pub(crate) const CHANNEL_COLUMNS: &str = "c.id, c.workspace_id, c.kind, c.name, c.topic, c.dm_key, c.created_by, c.created_at, c.last_seq";
 
@@ -61,6 +62,7 @@ pub(crate) trait DomainRow {
     fn text(&self, column: &str) -> Result<String, sqlx::Error>;
     fn opt_text(&self, column: &str) -> Result<Option<String>, sqlx::Error>;
     fn int(&self, column: &str) -> Result<i64, sqlx::Error>;
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error>;
 }
 
 macro_rules! domain_row {
@@ -73,6 +75,9 @@ macro_rules! domain_row {
                 self.try_get(column)
             }
             fn int(&self, column: &str) -> Result<i64, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn opt_int(&self, column: &str) -> Result<Option<i64>, sqlx::Error> {
                 self.try_get(column)
             }
         }
@@ -89,6 +94,11 @@ pub(crate) fn user<R: DomainRow>(row: &R) -> Result<User, StoreError> {
         display_name: row.text("display_name").ctx("reading a user")?,
         email: row.opt_text("email").ctx("reading a user")?,
         created_at: Timestamp::from_micros(row.int("created_at").ctx("reading a user")?),
+        status_text: row.text("status_text").ctx("reading a user")?,
+        status_expires_at: row
+            .opt_int("status_expires_at")
+            .ctx("reading a user")?
+            .map(Timestamp::from_micros),
     })
 }
 

@@ -224,6 +224,9 @@ config_keys! {
     max_reactions_per_message: usize = chat.limits.max_reactions_per_message, env "CONFAB_MAX_REACTIONS_PER_MESSAGE";
     /// `@name`s resolved in one message; later ones stay text.
     max_mentions_per_message: usize = chat.limits.max_mentions_per_message, env "CONFAB_MAX_MENTIONS_PER_MESSAGE";
+    /// Drafts kept per user (one per channel or thread composer); saving one more forgets the
+    /// oldest.
+    max_drafts_per_user: u32 = chat.max_drafts, env "CONFAB_MAX_DRAFTS_PER_USER";
     /// WebSockets one user may hold at once on one gateway.
     max_sockets_per_user: usize = gw.max_sockets_per_user, env "CONFAB_MAX_SOCKETS_PER_USER";
     /// Events a gateway holds for one channel ahead of a hole it cannot fill yet; past it
@@ -360,6 +363,10 @@ impl Config {
             "bus_publish_queue_bytes must be at least 1 MiB (a message can be 64 KiB)"
         );
         anyhow::ensure!(
+            (1..=100_000).contains(&self.max_drafts_per_user),
+            "max_drafts_per_user must be 1 to 100000"
+        );
+        anyhow::ensure!(
             (1..=1000).contains(&self.max_mentions_per_message)
                 && self.max_reactions_per_message <= 1000,
             "max_mentions_per_message must be 1 to 1000, max_reactions_per_message at most 1000 \
@@ -404,6 +411,7 @@ impl Config {
                 absolute_micros: i64::from(self.session_lifetime_days) * DAY_MICROS,
             },
             registration: self.registration.into(),
+            max_drafts: self.max_drafts_per_user,
             ..ChatConfig::default()
         }
     }

@@ -3,4 +3,5 @@
 pub mod auth;
 pub mod channels;
 pub mod messages;
+pub mod profile;
 pub mod workspaces;

@@ -2,12 +2,12 @@
 //! backend module (`super` is that backend).
 
 use async_trait::async_trait;
-use confab_core::{User, UserId};
+use confab_core::{Timestamp, User, UserId};
 use sqlx::Row;
 
 use super::{Backend, rows};
 use crate::error::{DbContext, is_unique_violation};
-use crate::{AccountStore, NewUser, StoreError, StoreResult};
+use crate::{AccountStore, NewUser, ProfileChange, StoreError, StoreResult};
 
 #[async_trait]
 impl AccountStore for Backend {
@@ -31,6 +31,8 @@ impl AccountStore for Backend {
                 display_name: u.display_name,
                 email: u.email,
                 created_at: u.created_at,
+                status_text: String::new(),
+                status_expires_at: None,
             }),
             Err(e) if is_unique_violation(&e) => Err(StoreError::UsernameTaken),
             Err(e) => Err(StoreError::db("creating a user", e)),
@@ -66,5 +68,34 @@ impl AccountStore for Backend {
                 Ok(Some((rows::user(&row)?, hash)))
             }
         }
+    }
+
+    async fn update_profile(
+        &self,
+        id: &UserId,
+        change: ProfileChange<'_>,
+    ) -> StoreResult<Option<User>> {
+        let (set_status, status_text, status_expires_at) = match change.status {
+            Some((text, expires)) => (true, text, expires.map(Timestamp::as_micros)),
+            None => (false, "", None),
+        };
+        // One statement whatever is given: a field not given keeps its value.
+        sqlx::query(&format!(
+            "UPDATE users SET display_name = COALESCE($2, display_name), \
+             status_text = CASE WHEN $3 THEN $4 ELSE status_text END, \
+             status_expires_at = CASE WHEN $3 THEN $5 ELSE status_expires_at END \
+             WHERE id = $1 RETURNING {}",
+            rows::USER_COLUMNS
+        ))
+        .bind(id.as_str())
+        .bind(change.display_name)
+        .bind(set_status)
+        .bind(status_text)
+        .bind(status_expires_at)
+        .fetch_optional(self.write_pool())
+        .await
+        .ctx("updating a profile")?
+        .map(|row| rows::user(&row))
+        .transpose()
     }
 }

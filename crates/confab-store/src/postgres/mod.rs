@@ -36,6 +36,9 @@ mod accounts;
 #[path = "../common/channels.rs"]
 mod channels;
 #[allow(clippy::duplicate_mod)]
+#[path = "../common/drafts.rs"]
+mod drafts;
+#[allow(clippy::duplicate_mod)]
 #[path = "../common/log.rs"]
 mod log;
 #[allow(clippy::duplicate_mod)]

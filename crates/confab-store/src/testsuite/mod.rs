@@ -4,6 +4,7 @@
 
 mod accounts;
 mod channels;
+mod drafts;
 mod feed;
 mod messages;
 mod reads;
@@ -12,6 +13,7 @@ mod workspaces;
 
 pub use accounts::*;
 pub use channels::*;
+pub use drafts::*;
 pub use feed::*;
 pub use messages::*;
 pub use reads::*;
@@ -82,7 +84,10 @@ macro_rules! store_behaviour_suite {
             channel_updates_are_changes,
             here_recipients_count_but_are_never_read_back,
             reactions_and_repliers_are_bounded,
-            mention_names_resolve_within_the_workspace
+            mention_names_resolve_within_the_workspace,
+            drafts_are_kept_per_composer_and_cleared_by_sending,
+            drafts_beyond_the_limit_forget_the_oldest,
+            profiles_change_only_what_is_given
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

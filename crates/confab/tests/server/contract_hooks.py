@@ -15,6 +15,8 @@ REFUSED_BEYOND_THE_SCHEMA = {
     ("update_channel", "invalid_channel_name"): "lowercase letters of any script: case is Unicode data",
     ("list", "invalid_request"): "since and before exclude each other, which parameters cannot say",
     ("send", "invalid_thread_root"): "the root must be a top-level message of this channel",
+    ("put_draft", "invalid_thread_root"): "the root must be a top-level message of this channel",
+    ("update_me", "invalid_status"): "status_expires_in_minutes needs status_text: a dependency between fields",
     ("reset_password", "invalid_reset_token"): "only a link the CLI printed is a reset token",
     ("accept_invite", "invite_expired"): "an earlier case used the invite up: 410, as documented",
 }

@@ -324,6 +324,11 @@ impl Server {
             .await
     }
 
+    pub async fn put_json(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        self.request(reqwest::Method::PUT, Some(token), path, Some(body))
+            .await
+    }
+
     pub async fn patch(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
         self.request(reqwest::Method::PATCH, Some(token), path, Some(body))
             .await

@@ -5,6 +5,7 @@ mod access;
 mod authorization;
 mod contract;
 mod convergence;
+mod drafts;
 mod durability;
 mod harness;
 mod limits;
