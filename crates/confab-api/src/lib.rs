@@ -104,6 +104,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::thread))
         .routes(routes!(messages::mark_read))
+        .routes(routes!(messages::sync))
         .routes(routes!(messages::presence))
 }
 

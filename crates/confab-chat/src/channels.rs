@@ -12,6 +12,9 @@ use crate::error::{ChatError, ChatResult};
 /// Slack's group-DM limit: you and eight others.
 const MAX_DM_OTHERS: usize = 8;
 
+/// Public channels one "Browse channels" answer lists at most, by name.
+pub const MAX_BROWSE: u32 = 1000;
+
 impl ChatService {
     pub async fn list_channels(
         &self,
@@ -23,6 +26,19 @@ impl ChatService {
             .store
             .list_channels(ws, user, role != Role::Guest)
             .await?)
+    }
+
+    /// What "Browse channels" lists: the workspace's public channels the caller is not in,
+    /// with member counts (none for guests, who cannot join them).
+    pub async fn browse_channels(
+        &self,
+        user: &UserId,
+        ws: &WorkspaceId,
+    ) -> ChatResult<Vec<(Channel, i64)>> {
+        if self.workspace_role(user, ws).await? == Role::Guest {
+            return Ok(Vec::new());
+        }
+        Ok(self.store.browse_channels(ws, user, MAX_BROWSE).await?)
     }
 
     pub async fn create_channel(

@@ -12,6 +12,7 @@ mod limiter;
 mod messages;
 mod profile;
 mod secrets;
+mod sync;
 mod workspaces;
 
 use std::sync::Arc;
@@ -26,8 +27,9 @@ use confab_store::Store;
 pub use accounts::{Caller, ClientInfo, Registration, Session};
 pub use error::{ChatError, ChatResult};
 pub use limiter::{KeyedLimiter, RateSpec};
-pub use messages::{HistoryQuery, SendRequest};
+pub use messages::{HistoryPage, HistoryQuery, SendRequest};
 pub use profile::{MAX_STATUS_MINUTES, ProfileUpdate};
+pub use sync::{MAX_SYNC_CURSORS, MAX_SYNC_MESSAGES, SyncOutcome, SyncedChannel};
 pub use workspaces::Invite;
 
 const DAY_MICROS: i64 = 86_400 * 1_000_000;

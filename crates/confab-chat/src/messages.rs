@@ -27,6 +27,16 @@ pub enum HistoryQuery {
     Since { cursor: i64, limit: u32 },
     /// History for infinite scroll: messages created before `seq`, newest first.
     Before { seq: i64, limit: u32 },
+    /// The page around a message (a permalink, a search result): the one with `seq` if it is
+    /// top-level, about half the page before it and the rest after, newest first.
+    Around { seq: i64, limit: u32 },
+}
+
+/// A history page: newest first; `has_more` says older ones exist, `has_newer` (only around
+/// a message) newer ones.
+pub struct HistoryPage {
+    pub page: ChangesPage,
+    pub has_newer: bool,
 }
 
 pub const MAX_PAGE: u32 = 200;
@@ -104,9 +114,11 @@ impl ChatService {
         user: &UserId,
         channel: &ChannelId,
         query: HistoryQuery,
-    ) -> ChatResult<ChangesPage> {
+    ) -> ChatResult<HistoryPage> {
         let limit = match query {
-            HistoryQuery::Since { limit, .. } | HistoryQuery::Before { limit, .. } => limit,
+            HistoryQuery::Since { limit, .. }
+            | HistoryQuery::Before { limit, .. }
+            | HistoryQuery::Around { limit, .. } => limit,
         };
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(ChatError::refused(
@@ -123,7 +135,37 @@ impl ChatService {
                         "since must be a sequence number ≥ 0",
                     ));
                 }
-                Ok(self.store.messages_since(channel, cursor, limit).await?)
+                Ok(HistoryPage {
+                    page: self.store.messages_since(channel, cursor, limit).await?,
+                    has_newer: false,
+                })
+            }
+            HistoryQuery::Around { seq, limit } => {
+                if seq < 1 {
+                    return Err(ChatError::refused(
+                        ErrorCode::InvalidCursor,
+                        "around must be a sequence number ≥ 1",
+                    ));
+                }
+                // Up to half the page newer, then the message itself and older ones for the
+                // rest: near the channel's end the page is still full.
+                let (mut newer, has_newer) =
+                    self.store.messages_after(channel, seq, limit / 2).await?;
+                let older = limit - newer.len() as u32;
+                let (mut messages, has_more) = self
+                    .store
+                    .messages_before(channel, seq.saturating_add(1), older)
+                    .await?;
+                newer.reverse();
+                newer.append(&mut messages);
+                Ok(HistoryPage {
+                    page: ChangesPage {
+                        messages: newer,
+                        next_cursor: 0,
+                        has_more,
+                    },
+                    has_newer,
+                })
             }
             HistoryQuery::Before { seq, limit } => {
                 if seq < 1 {
@@ -133,10 +175,13 @@ impl ChatService {
                     ));
                 }
                 let (messages, has_more) = self.store.messages_before(channel, seq, limit).await?;
-                Ok(ChangesPage {
-                    messages,
-                    next_cursor: 0,
-                    has_more,
+                Ok(HistoryPage {
+                    page: ChangesPage {
+                        messages,
+                        next_cursor: 0,
+                        has_more,
+                    },
+                    has_newer: false,
                 })
             }
         }

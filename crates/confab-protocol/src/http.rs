@@ -251,6 +251,17 @@ pub struct ChannelListItem {
     pub last_read_seq: i64,
     pub unread_count: i64,
     pub mention_count: i64,
+    /// Only when browsing: how many people are in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_count: Option<i64>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelsQuery {
+    /// Only the public channels you are not in, with member counts ("Browse channels").
+    pub browse: Option<bool>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -333,6 +344,10 @@ pub struct MessagesQuery {
     /// History: the messages before this sequence number.
     #[param(minimum = 1)]
     pub before: Option<i64>,
+    /// History around a message (a permalink): the page holding the message with this
+    /// sequence number, about half of it older and the rest newer.
+    #[param(minimum = 1)]
+    pub around: Option<i64>,
     /// 50 when absent.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -344,7 +359,11 @@ pub struct MessagesResponse {
     /// Only on the changes feed (`since`): where the next call continues.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
+    /// Older messages exist (history), or more changes follow (the feed).
     pub has_more: bool,
+    /// Only around a message: newer messages exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_newer: Option<bool>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -27,6 +27,23 @@ pub fn option_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Err
         .transpose()
 }
 
+/// For `#[serde(default, deserialize_with = "crate::integer::option_u32")]`.
+pub fn option_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    option_i64(d)?
+        .map(|n| u32::try_from(n).map_err(|_| D::Error::custom(format!("{n} is out of range"))))
+        .transpose()
+}
+
+/// For `#[serde(default, deserialize_with = "crate::integer::map_i64")]`: a map of integers.
+pub fn map_i64<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<std::collections::HashMap<String, i64>, D::Error> {
+    std::collections::HashMap::<String, serde_json::Number>::deserialize(d)?
+        .into_iter()
+        .map(|(k, n)| whole(n).map(|n| (k, n)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[derive(serde::Deserialize)]

@@ -7,6 +7,7 @@ pub mod http;
 mod integer;
 pub mod internal;
 pub mod origin;
+pub mod sync;
 mod wire;
 pub mod ws;
 

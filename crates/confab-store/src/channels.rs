@@ -62,4 +62,12 @@ pub trait ChannelStore: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<ChannelEvent>;
     async fn channel_member_ids(&self, channel: &ChannelId) -> StoreResult<Vec<UserId>>;
+    /// The workspace's public channels `user` is not in, by name, each with its member
+    /// count: what "Browse channels" lists. At most `limit`.
+    async fn browse_channels(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+        limit: u32,
+    ) -> StoreResult<Vec<(Channel, i64)>>;
 }

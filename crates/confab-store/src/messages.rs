@@ -87,6 +87,14 @@ pub trait MessageStore: Send + Sync {
         before: i64,
         limit: u32,
     ) -> StoreResult<(Vec<Message>, bool)>;
+    /// The oldest `limit` top-level messages with `seq > after`, oldest first, and whether
+    /// newer exist: the other half of a page around a message.
+    async fn messages_after(
+        &self,
+        channel: &ChannelId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<(Vec<Message>, bool)>;
     /// The channel's changes with `seq > after`, in order, as events; message changes carry the
     /// message in its current state. This is how a gateway fills a hole.
     async fn changes_after(

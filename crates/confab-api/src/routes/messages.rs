@@ -4,11 +4,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use confab_chat::{HistoryQuery, SendRequest};
 use confab_core::{ChannelId, ErrorCode, MessageId, UserId};
-use confab_protocol::MessageWire;
 use confab_protocol::http::{
     EditMessageRequest, MessageResponse, MessagesQuery, MessagesResponse, PresenceQuery,
     PresenceResponse, PresenceWire, ReadRequest, ReadResponse, SendMessageRequest, ThreadResponse,
 };
+use confab_protocol::sync::{SyncChannelWire, SyncRequest, SyncResponse};
+use confab_protocol::{ChannelWire, MessageWire};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, Json, Query};
@@ -54,8 +55,8 @@ pub async fn send(
     ))
 }
 
-/// The changes feed (`since`), or a history page (`before`, newest first; neither means the
-/// newest page).
+/// The changes feed (`since`), or a history page, newest first: before a message (`before`),
+/// around one (`around`), or the newest (none of them).
 #[utoipa::path(get, path = "/channels/{id}/messages", params(("id" = String, Path, format = Uuid), MessagesQuery),
     responses((status = 200, body = MessagesResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn list(
@@ -66,27 +67,31 @@ pub async fn list(
 ) -> ApiResult<axum::Json<MessagesResponse>> {
     let channel = ChannelId::parse(&id)?;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE);
-    let (query, is_feed) = match (q.since, q.before) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidRequest,
-                "give either since or before, not both",
-            ));
-        }
-        (Some(cursor), None) => (HistoryQuery::Since { cursor, limit }, true),
-        (None, before) => (
+    let (query, is_feed) = match (q.since, q.before, q.around) {
+        (Some(cursor), None, None) => (HistoryQuery::Since { cursor, limit }, true),
+        (None, None, Some(seq)) => (HistoryQuery::Around { seq, limit }, false),
+        (None, before, None) => (
             HistoryQuery::Before {
                 seq: before.unwrap_or(i64::MAX),
                 limit,
             },
             false,
         ),
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                "give at most one of since, before and around",
+            ));
+        }
     };
-    let page = state.chat.history(&user.id, &channel, query).await?;
+    let is_around = matches!(query, HistoryQuery::Around { .. });
+    let history = state.chat.history(&user.id, &channel, query).await?;
+    let page = history.page;
     Ok(axum::Json(MessagesResponse {
         messages: page.messages.iter().map(MessageWire::from).collect(),
         next_cursor: is_feed.then_some(page.next_cursor),
         has_more: page.has_more,
+        has_newer: is_around.then_some(history.has_newer),
     }))
 }
 
@@ -228,5 +233,43 @@ pub async fn presence(
                 status: status.as_str().to_owned(),
             })
             .collect(),
+    }))
+}
+
+/// Catch up on everything at once: each channel you are in with its read state and counts,
+/// and the changes since each cursor you give (a page per channel, 2,000 messages in all);
+/// channels you left since come back as `removed`.
+#[utoipa::path(post, path = "/sync", request_body = SyncRequest,
+    responses((status = 200, body = SyncResponse), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 403, body = ErrorResponse, description = "not allowed for this caller"), (status = 413, body = ErrorResponse, description = "body too large"), (status = 415, body = ErrorResponse, description = "body is not JSON"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
+pub async fn sync(
+    State(state): State<ApiState>,
+    user: AuthUser,
+    Json(req): Json<SyncRequest>,
+) -> ApiResult<axum::Json<SyncResponse>> {
+    let cursors = req
+        .cursors
+        .iter()
+        .map(|(id, seq)| Ok((ChannelId::parse(id)?, *seq)))
+        .collect::<Result<std::collections::HashMap<_, _>, ApiError>>()?;
+    let outcome = state
+        .chat
+        .sync(&user.id, &cursors, req.limit.unwrap_or(DEFAULT_PAGE))
+        .await?;
+    Ok(axum::Json(SyncResponse {
+        channels: outcome
+            .channels
+            .iter()
+            .map(|c| SyncChannelWire {
+                channel: ChannelWire::from(&c.view.channel),
+                last_read_seq: c.view.last_read_seq,
+                unread_count: c.view.unread_count,
+                mention_count: c.view.mention_count,
+                messages: c.page.messages.iter().map(MessageWire::from).collect(),
+                next_cursor: c.page.next_cursor,
+                has_more: c.page.has_more,
+            })
+            .collect(),
+        removed: outcome.removed.iter().map(ToString::to_string).collect(),
+        complete: outcome.complete,
     }))
 }

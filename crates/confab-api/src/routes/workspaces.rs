@@ -5,8 +5,9 @@ use axum::http::StatusCode;
 use confab_core::{UserId, WorkspaceId};
 use confab_protocol::http::{
     AddWorkspaceMemberRequest, ChannelListItem, ChannelListResponse, ChannelResponse,
-    CreateChannelRequest, CreateInviteRequest, CreateWorkspaceRequest, InviteResponse, InviteWire,
-    MemberWire, MembersQuery, MembersResponse, OpenDmRequest, UserResponse, WorkspaceResponse,
+    ChannelsQuery, CreateChannelRequest, CreateInviteRequest, CreateWorkspaceRequest,
+    InviteResponse, InviteWire, MemberWire, MembersQuery, MembersResponse, OpenDmRequest,
+    UserResponse, WorkspaceResponse,
 };
 use confab_protocol::{ChannelWire, WorkspaceWire};
 
@@ -121,15 +122,33 @@ pub async fn accept_invite(
     }))
 }
 
-/// Public channels and those the caller is in, with read state.
-#[utoipa::path(get, path = "/workspaces/{id}/channels", params(("id" = String, Path, format = Uuid)),
+/// Public channels and those the caller is in, with read state; with `browse=true`, only the
+/// public channels the caller is not in, with member counts.
+#[utoipa::path(get, path = "/workspaces/{id}/channels", params(("id" = String, Path, format = Uuid), ChannelsQuery),
     responses((status = 200, body = ChannelListResponse), (status = 404, body = ErrorResponse, description = "not found, or not visible to the caller"), (status = 400, body = ErrorResponse, description = "bad input: a malformed ID, body or query"), (status = 401, body = ErrorResponse, description = "missing, invalid, expired or revoked token"), (status = 429, body = ErrorResponse, description = "rate limited; see Retry-After"), (status = 500, body = ErrorResponse, description = "internal error"), (status = 503, body = ErrorResponse, description = "unavailable for now; see Retry-After")))]
 pub async fn list_channels(
     State(state): State<ApiState>,
     user: AuthUser,
     Path(id): Path<String>,
+    Query(q): Query<ChannelsQuery>,
 ) -> ApiResult<axum::Json<ChannelListResponse>> {
     let ws = WorkspaceId::parse(&id)?;
+    if q.browse == Some(true) {
+        let channels = state.chat.browse_channels(&user.id, &ws).await?;
+        return Ok(axum::Json(ChannelListResponse {
+            channels: channels
+                .iter()
+                .map(|(c, members)| ChannelListItem {
+                    channel: ChannelWire::from(c),
+                    is_member: false,
+                    last_read_seq: 0,
+                    unread_count: 0,
+                    mention_count: 0,
+                    member_count: Some(*members),
+                })
+                .collect(),
+        }));
+    }
     let channels = state.chat.list_channels(&user.id, &ws).await?;
     Ok(axum::Json(ChannelListResponse {
         channels: channels
@@ -140,6 +159,7 @@ pub async fn list_channels(
                 last_read_seq: c.last_read_seq,
                 unread_count: c.unread_count,
                 mention_count: c.mention_count,
+                member_count: None,
             })
             .collect(),
     }))

@@ -46,6 +46,35 @@ pub(super) async fn insert_channel(conn: &mut Conn, c: &NewChannel) -> StoreResu
 
 #[async_trait]
 impl ChannelStore for Backend {
+    async fn browse_channels(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+        limit: u32,
+    ) -> StoreResult<Vec<(Channel, i64)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {}, (SELECT COUNT(*) FROM channel_members n WHERE n.channel_id = c.id) \
+                AS member_count \
+             FROM channels c WHERE c.workspace_id = $1 AND c.kind = 'public' \
+               AND NOT EXISTS (SELECT 1 FROM channel_members cm \
+                               WHERE cm.channel_id = c.id AND cm.user_id = $2) \
+             ORDER BY c.name, c.id LIMIT $3",
+            rows::CHANNEL_COLUMNS
+        ))
+        .bind(ws.as_str())
+        .bind(user.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(self.read_pool())
+        .await
+        .ctx("browsing channels")?;
+        rows.iter()
+            .map(|row| {
+                let count: i64 = row.try_get("member_count").ctx("browsing channels")?;
+                Ok((rows::channel(row)?, count))
+            })
+            .collect()
+    }
+
     async fn create_channel(&self, c: NewChannel) -> StoreResult<Committed<Channel>> {
         let mut tx = self.begin().await?;
         insert_channel(&mut tx, &c).await?;

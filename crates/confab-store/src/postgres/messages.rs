@@ -354,17 +354,18 @@ impl MessageStore for PgStore {
         limit: u32,
     ) -> StoreResult<(Vec<Message>, bool)> {
         // The channel's timeline: thread replies live in their thread.
-        let rows = sqlx::query(&statements::HISTORY_PAGE)
-            .bind(channel.as_str())
-            .bind(before)
-            .bind(i64::from(limit) + 1)
-            .fetch_all(&self.pool)
+        self.timeline_page(&statements::HISTORY_PAGE, channel, before, limit)
             .await
-            .ctx("reading messages")?;
-        let mut messages = rows::messages(&rows)?;
-        let has_more = messages.len() > limit as usize;
-        messages.truncate(limit as usize);
-        Ok((messages, has_more))
+    }
+
+    async fn messages_after(
+        &self,
+        channel: &ChannelId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<(Vec<Message>, bool)> {
+        self.timeline_page(&statements::HISTORY_AFTER, channel, after, limit)
+            .await
     }
 
     async fn changes_after(
@@ -401,5 +402,29 @@ impl MessageStore for PgStore {
         };
         tx.commit().await.ctx("ending a read")?;
         changes::events(channel, changes, &messages, channel_now.as_ref())
+    }
+}
+
+impl super::Backend {
+    /// A page of the channel's timeline by `statement` (`$1` channel, `$2` sequence number,
+    /// `$3` limit), and whether there is more beyond it: one row past the limit is asked for.
+    async fn timeline_page(
+        &self,
+        statement: &str,
+        channel: &ChannelId,
+        seq: i64,
+        limit: u32,
+    ) -> StoreResult<(Vec<Message>, bool)> {
+        let rows = sqlx::query(statement)
+            .bind(channel.as_str())
+            .bind(seq)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.pool)
+            .await
+            .ctx("reading messages")?;
+        let mut messages = rows::messages(&rows)?;
+        let has_more = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        Ok((messages, has_more))
     }
 }

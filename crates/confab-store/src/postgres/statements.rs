@@ -46,6 +46,14 @@ pub(super) static HISTORY_PAGE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// The page after a message, oldest first: the newer half of a page around it.
+pub(super) static HISTORY_AFTER: LazyLock<String> = LazyLock::new(|| {
+    select_messages(
+        "m.channel_id = $1 AND m.seq > $2 AND m.thread_root_id IS NULL \
+         ORDER BY m.seq LIMIT $3",
+    )
+});
+
 #[cfg(feature = "testsuite")]
 use crate::sql::CHANGE_LOG;
 
@@ -93,6 +101,11 @@ pub fn hot_statements() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ("feed page", FEED_PAGE.clone(), vec![id, "10", "51"]),
         ("feed group", FEED_GROUP.clone(), vec![id, "10"]),
         ("history page", HISTORY_PAGE.clone(), vec![id, "1000", "51"]),
+        (
+            "history after",
+            HISTORY_AFTER.clone(),
+            vec![id, "1000", "51"],
+        ),
         ("change log", CHANGE_LOG.to_owned(), vec![id, "10", "500"]),
         ("channel list", CHANNEL_LIST.clone(), vec![id, id, "true"]),
         ("user channels", USER_CHANNELS.to_owned(), vec![id]),

@@ -269,19 +269,31 @@ impl MessageStore for SqliteStore {
         before: i64,
         limit: u32,
     ) -> StoreResult<(Vec<Message>, bool)> {
-        let mut conn = self.reader.acquire().await.ctx("acquiring a reader")?;
-        let (before_s, limit_s) = (before.to_string(), (i64::from(limit) + 1).to_string());
         // The channel's timeline: thread replies live in their thread.
-        let mut messages = load(
-            &mut conn,
+        self.timeline_page(
             "m.channel_id = ? AND m.seq < CAST(? AS INTEGER) AND m.thread_root_id IS NULL \
              ORDER BY m.seq DESC LIMIT CAST(? AS INTEGER)",
-            &[channel.as_str(), &before_s, &limit_s],
+            channel,
+            before,
+            limit,
         )
-        .await?;
-        let has_more = messages.len() > limit as usize;
-        messages.truncate(limit as usize);
-        Ok((messages, has_more))
+        .await
+    }
+
+    async fn messages_after(
+        &self,
+        channel: &ChannelId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<(Vec<Message>, bool)> {
+        self.timeline_page(
+            "m.channel_id = ? AND m.seq > CAST(? AS INTEGER) AND m.thread_root_id IS NULL \
+             ORDER BY m.seq LIMIT CAST(? AS INTEGER)",
+            channel,
+            after,
+            limit,
+        )
+        .await
     }
 
     async fn changes_after(
@@ -322,5 +334,25 @@ impl MessageStore for SqliteStore {
         };
         tx.commit().await.ctx("ending a read")?;
         changes::events(channel, changes, &messages, channel_now.as_ref())
+    }
+}
+
+impl super::Backend {
+    /// A page of the channel's timeline by `where_sql` (binds: channel, sequence number,
+    /// limit), and whether there is more beyond it: one row past the limit is asked for.
+    async fn timeline_page(
+        &self,
+        where_sql: &str,
+        channel: &ChannelId,
+        seq: i64,
+        limit: u32,
+    ) -> StoreResult<(Vec<Message>, bool)> {
+        let mut conn = self.reader.acquire().await.ctx("acquiring a reader")?;
+        let (seq_s, limit_s) = (seq.to_string(), (i64::from(limit) + 1).to_string());
+        let mut messages =
+            load(&mut conn, where_sql, &[channel.as_str(), &seq_s, &limit_s]).await?;
+        let has_more = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        Ok((messages, has_more))
     }
 }

@@ -190,3 +190,58 @@ pub async fn channel_access_reads_role_and_membership_at_once(store: &dyn Store)
         .is_none()
     );
 }
+
+pub async fn browsing_lists_public_channels_one_is_not_in_with_member_counts(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let (ws, _) = workspace(store, &alice).await;
+    add_member(store, &ws, &bob).await;
+    let dev = public_channel(store, &ws, &alice, "dev").await;
+    let ops = public_channel(store, &ws, &alice, "ops").await;
+    expect(
+        store
+            .add_channel_member(&ops.id, &bob, Timestamp::now())
+            .await,
+        "join",
+    );
+    expect(
+        store
+            .create_channel(new_channel(&ws, &alice, "secret", ChannelKind::Private))
+            .await,
+        "private",
+    );
+    let listed = |found: Vec<(confab_core::Channel, i64)>| {
+        found
+            .into_iter()
+            .map(|(c, n)| (c.name.unwrap_or_default(), n))
+            .collect::<Vec<_>>()
+    };
+    // Bob is in #general and #ops: #dev is what he can browse; #secret never shows.
+    assert_eq!(
+        listed(expect(
+            store.browse_channels(&ws, &bob, 100).await,
+            "browse"
+        )),
+        vec![("dev".to_owned(), 1)]
+    );
+    assert_eq!(
+        listed(expect(
+            store.browse_channels(&ws, &alice, 100).await,
+            "browse"
+        )),
+        vec![]
+    );
+    expect(
+        store
+            .remove_channel_member(&dev.id, &alice, Timestamp::now())
+            .await,
+        "leave",
+    );
+    assert_eq!(
+        listed(expect(
+            store.browse_channels(&ws, &alice, 1).await,
+            "browse"
+        )),
+        vec![("dev".to_owned(), 0)]
+    );
+}

@@ -154,6 +154,21 @@ pub async fn history_pages_newest_first(store: &dyn Store) {
         (page.iter().map(|m| m.seq).collect::<Vec<_>>(), more),
         (vec![4, 3, 2], false)
     );
+    // The newer side, oldest first, for a page around a message; replies stay in threads.
+    let mut reply = new_message(&general, &alice, "reply", "in a thread");
+    reply.thread_root_id = page.first().map(|m| m.id.clone());
+    stored(store, reply).await; // seq 7
+    send(store, &general, &alice, "last").await; // seq 8
+    let (page, more) = expect(store.messages_after(&general, 3, 2).await, "newer");
+    assert_eq!(
+        (page.iter().map(|m| m.seq).collect::<Vec<_>>(), more),
+        (vec![4, 5], true)
+    );
+    let (page, more) = expect(store.messages_after(&general, 5, 10).await, "newest");
+    assert_eq!(
+        (page.iter().map(|m| m.seq).collect::<Vec<_>>(), more),
+        (vec![6, 8], false)
+    );
 }
 
 pub async fn changes_after_replays_every_kind(store: &dyn Store) {

@@ -60,6 +60,7 @@ macro_rules! store_behaviour_suite {
             channel_names_are_unique_per_workspace,
             channel_list_shows_public_and_own_channels,
             channel_access_reads_role_and_membership_at_once,
+            browsing_lists_public_channels_one_is_not_in_with_member_counts,
 
             dms_are_found_by_member_set,
             membership_changes_take_sequence_numbers,

@@ -8,6 +8,7 @@ mod convergence;
 mod drafts;
 mod durability;
 mod harness;
+mod history;
 mod limits;
 mod messaging;
 mod ops;
