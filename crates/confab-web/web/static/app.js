@@ -9,6 +9,7 @@ import { html } from './lib/html.js';
 import { loadMe, me, workspaces } from './stores/session.js';
 import * as socket from './socket.js';
 import * as chat from './stores/chat.js';
+import * as drafts from './stores/drafts.js';
 import { SignIn } from './screens/sign-in.js';
 import { FirstRun } from './screens/first-run.js';
 import { Workspace } from './screens/workspace.js';
@@ -26,17 +27,50 @@ document.addEventListener('click', (e) => {
   }
 });
 
-// The tab's title counts unread channels, as Slack's does.
+// The tab's title and icon count unread channels, as Slack's do.
 effect(() => {
   const unread = chat.channels.value.filter((c) => (c.unread_count ?? 0) > 0).length;
   document.title = unread > 0 ? `(${unread}) confab` : 'confab';
+  setFavicon(unread);
 });
+
+/** Draws the tab's icon: a speech bubble, with the unread count on a red badge. @param {number} unread */
+function setFavicon(unread) {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 32;
+  const g = canvas.getContext('2d');
+  if (!g) return;
+  g.fillStyle = '#4a154b';
+  g.beginPath();
+  g.roundRect(2, 4, 26, 20, 6);
+  g.fill();
+  if (unread > 0) {
+    g.fillStyle = '#e01e5a';
+    g.beginPath();
+    g.arc(23, 10, 9, 0, 2 * Math.PI);
+    g.fill();
+    g.fillStyle = '#fff';
+    g.font = 'bold 13px sans-serif';
+    g.textAlign = 'center';
+    g.textBaseline = 'middle';
+    g.fillText(unread > 9 ? '9+' : String(unread), 23, 11);
+  }
+  let link = /** @type {HTMLLinkElement | null} */ (document.querySelector('link[rel="icon"]'));
+  if (!link) {
+    link = document.createElement('link');
+    link.rel = 'icon';
+    document.head.append(link);
+  }
+  link.href = canvas.toDataURL('image/png');
+  link.dataset.unread = String(unread);
+}
 
 let connected = false;
 effect(() => {
   if (me.value && !connected) {
     connected = true;
     socket.start();
+    drafts.load().catch(() => {});
   } else if (me.value === null) {
     connected = false;
   }
@@ -58,9 +92,10 @@ function App() {
   const code = invite ? decodeURIComponent(invite[1]) : waitingInvite();
   if (code) return html`<${AcceptInvite} code=${code} onJoined=${(/** @type {string} */ ws) => go(`/w/${ws}`)} />`;
   if (workspaces.value.length === 0) return html`<${FirstRun} />`;
-  const match = /^\/w\/([^/]+)(?:\/c\/([^/]+))?/.exec(path.value);
+  const match = /^\/w\/([^/]+)(?:\/c\/([^/]+)(?:\/m\/(\d+))?)?/.exec(path.value);
   const workspaceId = match ? match[1] : workspaces.value[0].id;
-  return html`<${Workspace} workspaceId=${workspaceId} channelId=${match?.[2] ?? null} />`;
+  const seq = match?.[3] ? Number(match[3]) : null;
+  return html`<${Workspace} workspaceId=${workspaceId} channelId=${match?.[2] ?? null} seq=${seq} />`;
 }
 
 render(html`<${App} />`, /** @type {HTMLElement} */ (document.getElementById('app')));

@@ -1,54 +1,120 @@
 // @ts-check
 /**
  * The one WebSocket: a ticket from `POST /ws/ticket` (the session cookie stays out of
- * scripts), then frames into the stores. It reconnects with jittered backoff; after each
- * `hello` it catches up every loaded channel and sends again whatever is still pending, with
- * the same `client_msg_id`, so nothing is lost or shown twice.
+ * scripts), then frames into the stores. It reconnects with jittered backoff, and at once when
+ * the page becomes visible or the network returns. A browser cannot see WebSocket pings, so
+ * an application `ping` every 10 s, answered by `pong`, tells a live socket from a dead one
+ * that still says OPEN. After each `hello` it catches up with one `POST /sync` (events
+ * arriving meanwhile wait, then apply above the new cursors) and sends again whatever is still
+ * pending, with the same `client_msg_id`, so nothing is lost or shown twice.
  */
 import { signal } from './vendor/signals.js';
 import { post } from './api.js';
 import * as chat from './stores/chat.js';
+import * as drafts from './stores/drafts.js';
+import * as presence from './stores/presence.js';
 
-/** @type {import('./vendor/signals.js').Signal<'connecting' | 'online' | 'reconnecting'>} */
+/** @type {import('./vendor/signals.js').Signal<'connecting' | 'online' | 'reconnecting' | 'offline'>} */
 export const state = signal('connecting');
 
 /** @type {WebSocket | null} */
 let socket = null;
 let attempt = 0;
 let stopped = false;
+/** A pending reconnect timer, so only one is ever waiting. */
+let timer = 0;
+/** Events heard while catching up: applied once the cursors are current. @type {any[] | null} */
+let buffered = null;
 const PENDING_KEY = 'confab.pending';
+/** How often a socket is asked whether it is alive, and how long it has to answer. */
+const PING_EVERY_MS = 10_000;
+const PONG_WITHIN_MS = 5_000;
+let lastHeard = 0;
+let pingTimer = 0;
 
 export function start() {
   stopped = false;
   chat.pending.value = JSON.parse(localStorage.getItem(PENDING_KEY) ?? '[]');
   connect();
-  window.addEventListener('online', () => reconnectNow());
-  document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible' && socket === null) reconnectNow();
+  addEventListener('online', () => {
+    // The old socket may be dead while it says OPEN: start afresh.
+    drop();
+    reconnectNow();
   });
+  addEventListener('offline', () => {
+    state.value = 'offline';
+    drop();
+  });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState !== 'visible') return;
+    if (socket === null) reconnectNow();
+    else ping();
+  });
+  pingTimer = window.setInterval(ping, PING_EVERY_MS);
 }
 
 export function stop() {
   stopped = true;
-  socket?.close();
+  clearInterval(pingTimer);
+  drop();
+}
+
+/** Forgets the current socket without waiting for it to close (a dead one never says so). */
+function drop() {
+  const ws = socket;
   socket = null;
+  buffered = null;
+  if (ws) {
+    ws.onclose = null;
+    ws.onmessage = null;
+    ws.close();
+  }
+}
+
+/** Asks the socket whether it is alive; silence past `PONG_WITHIN_MS` means it is not. */
+function ping() {
+  const ws = socket;
+  if (!ws || ws.readyState !== WebSocket.OPEN) return;
+  const asked = Date.now();
+  ws.send(JSON.stringify({ type: 'ping' }));
+  setTimeout(() => {
+    if (socket === ws && lastHeard < asked) {
+      drop();
+      retry();
+    }
+  }, PONG_WITHIN_MS);
 }
 
 function reconnectNow() {
   attempt = 0;
-  if (socket === null && !stopped) connect();
+  if (socket === null && !stopped) {
+    clearTimeout(timer);
+    connect();
+  }
 }
 
 async function connect() {
+  if (stopped) return;
+  if (!navigator.onLine) {
+    state.value = 'offline';
+    return;
+  }
   state.value = attempt === 0 ? 'connecting' : 'reconnecting';
   try {
     const { ticket } = await post('/ws/ticket', undefined);
+    if (socket !== null || stopped) return;
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const ws = new WebSocket(`${scheme}://${location.host}/api/v1/ws?ticket=${encodeURIComponent(ticket)}`);
     socket = ws;
-    ws.onmessage = (e) => onFrame(JSON.parse(e.data));
+    ws.onmessage = (e) => {
+      if (socket !== ws) return;
+      lastHeard = Date.now();
+      onFrame(JSON.parse(e.data));
+    };
     ws.onclose = () => {
-      if (socket === ws) socket = null;
+      if (socket !== ws) return;
+      socket = null;
+      buffered = null;
       retry();
     };
   } catch {
@@ -58,25 +124,43 @@ async function connect() {
 
 function retry() {
   if (stopped) return;
-  state.value = 'reconnecting';
+  state.value = navigator.onLine ? 'reconnecting' : 'offline';
   const wait = Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
   attempt += 1;
-  setTimeout(() => {
-    if (socket === null && !stopped) connect();
+  clearTimeout(timer);
+  timer = window.setTimeout(() => {
+    if (socket === null) connect();
   }, wait);
 }
 
 /** @param {any} frame */
 async function onFrame(frame) {
   switch (frame.type) {
-    case 'hello':
+    case 'hello': {
       attempt = 0;
-      await chat.catchUp();
+      const ws = socket;
+      buffered = [];
+      try {
+        await chat.catchUp();
+      } catch {
+        // The socket stays; the next reconnect catches up again.
+        drop();
+        retry();
+        return;
+      }
+      if (socket !== ws) return;
+      const waiting = buffered ?? [];
+      buffered = null;
+      for (const event of waiting) chat.onEvent(event);
       state.value = 'online';
+      presence.resubscribe();
       for (const p of chat.pending.value) sendFrame(p);
       break;
+    }
     case 'event':
-      chat.onEvent(frame);
+      if (buffered) buffered.push(frame);
+      else chat.onEvent(frame);
+      if (frame.kind === 'message.created') drafts.onOwnMessage(frame.message);
       break;
     case 'ack':
       setPending(chat.pending.value.filter((p) => p.client_msg_id !== frame.client_msg_id));
@@ -94,9 +178,17 @@ async function onFrame(frame) {
     case 'typing':
       chat.onTyping(frame);
       break;
+    case 'presence':
+      presence.onPresence(frame);
+      break;
+    case 'draft':
+      drafts.onDraft(frame.draft);
+      break;
     case 'channel.added':
+      chat.onChannelAdded(frame.channel);
+      break;
     case 'channel.removed':
-      if (chat.workspaceId.value) chat.openWorkspace(chat.workspaceId.value);
+      chat.onChannelRemoved(frame.channel_id);
       break;
   }
 }
@@ -109,7 +201,7 @@ function setPending(list) {
 
 /** @param {chat.Pending} p */
 function sendFrame(p) {
-  if (socket && socket.readyState === WebSocket.OPEN && !p.failed) {
+  if (socket && socket.readyState === WebSocket.OPEN && !p.failed && buffered === null) {
     socket.send(
       JSON.stringify({ type: 'send', channel_id: p.channel_id, client_msg_id: p.client_msg_id, body: p.body, thread_root_id: p.thread_root_id }),
     );
@@ -125,10 +217,42 @@ function sendFrame(p) {
  */
 export function send(channelId, body, threadRootId) {
   /** @type {chat.Pending} */
-  const p = { client_msg_id: crypto.randomUUID(), channel_id: channelId, body };
+  const p = { client_msg_id: crypto.randomUUID(), channel_id: channelId, body, at: Date.now() };
   if (threadRootId) p.thread_root_id = threadRootId;
   setPending([...chat.pending.value, p]);
   sendFrame(p);
+}
+
+/**
+ * Tries a failed send again, with its same id.
+ * @param {string} clientMsgId
+ */
+export function retrySend(clientMsgId) {
+  const list = chat.pending.value.map((p) => {
+    if (p.client_msg_id !== clientMsgId) return p;
+    const { failed: _failed, ...again } = p;
+    return again;
+  });
+  setPending(list);
+  const p = list.find((x) => x.client_msg_id === clientMsgId);
+  if (p) sendFrame(p);
+}
+
+/**
+ * Gives up on a failed send.
+ * @param {string} clientMsgId
+ */
+export function discardSend(clientMsgId) {
+  setPending(chat.pending.value.filter((p) => p.client_msg_id !== clientMsgId));
+}
+
+/**
+ * Sends any frame the socket is open for (presence, subscriptions); dropped when it is not,
+ * as these are sent again after every `hello`.
+ * @param {object} frame
+ */
+export function sendControl(frame) {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
 }
 
 /** When this socket last said the user is typing, per channel (the server forwards one per 3 s). */

@@ -126,7 +126,7 @@ test('two users exchange messages live, and the screens are saved light and dark
 
     // Bo starts a DM with ada; it appears, unread, in her sidebar, named for him.
     await b.getByRole('button', { name: 'New direct message' }).click();
-    await b.getByLabel('ada').check();
+    await b.getByLabel('ada', { exact: true }).check();
     await b.getByRole('button', { name: 'Go' }).click();
     await b.getByRole('heading', { name: 'ada', exact: true }).waitFor({ timeout: WAIT });
     const dmBox = b.getByLabel('Message ada', { exact: true });
@@ -141,12 +141,20 @@ test('two users exchange messages live, and the screens are saved light and dark
     await a.getByRole('list', { name: 'Channels' }).getByRole('link', { name: '#general' }).click();
     await a.getByRole('heading', { name: '#general' }).waitFor({ timeout: WAIT });
 
+    // #plans came both in the create's answer and as the socket's channel.added (which has
+    // arrived by now, the DM's frames after it): it is listed once.
+    assert.equal(await a.getByRole('list', { name: 'Channels' }).getByRole('link', { name: '#plans' }).count(), 1);
     await shoot(a, 'channel-light-wide');
     await shoot(b, 'channel-dark-wide');
     await a.setViewportSize({ width: 390, height: 844 });
     await b.setViewportSize({ width: 390, height: 844 });
     await shoot(a, 'channel-light-narrow');
     await shoot(b, 'channel-dark-narrow');
+    await a.getByRole('button', { name: 'Open the channel list' }).click();
+    await a.getByRole('link', { name: 'bo' }).waitFor({ timeout: WAIT });
+    await shoot(a, 'drawer-light-narrow');
+    await a.getByRole('link', { name: 'bo' }).click();
+    await a.getByRole('heading', { name: 'bo', exact: true }).waitFor({ timeout: WAIT });
     const signedOut = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const c = await signedOut.newPage();
     await c.goto(server.url);

@@ -18,15 +18,17 @@ export const screenshots = join(root, 'target', 'screenshots');
 export const WAIT = 15_000;
 
 /**
- * Starts `confab serve`; resolves once it serves its whole API.
- * @returns {Promise<{url: string, stop: () => Promise<void>}>}
+ * Starts `confab serve`; resolves once it serves its whole API. `dir` and `listen` let a test
+ * restart the same server (same data, same port).
+ * @param {{dir?: string, listen?: string}} [options]
+ * @returns {Promise<{url: string, dir: string, listen: string, stop: () => Promise<void>, kill9: () => Promise<void>}>}
  */
-export async function startServer() {
+export async function startServer(options = {}) {
   const bin = process.env.CONFAB_BIN ?? join(root, 'target', 'debug', 'confab');
-  const dir = mkdtempSync(join(tmpdir(), 'confab-web-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'confab-web-'));
   const child = spawn(
     bin,
-    ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'),
+    ['serve', '--listen', options.listen ?? '127.0.0.1:0', '--data-dir', join(dir, 'data'),
       '--send-rate-per-sec', '0', '--auth-rate-per-min', '0', '--create-rate-per-min', '0',
       '--change-rate-per-sec', '0', '--presence-rate-per-min', '0'],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CONFAB_LOG: 'warn' } },
@@ -44,14 +46,58 @@ export async function startServer() {
     });
     child.on('exit', (code) => fail(new Error(`confab exited: ${code}`)));
   });
-  return {
-    url,
-    stop: () =>
-      new Promise((done) => {
-        child.on('exit', () => done());
-        child.kill('SIGTERM');
-      }),
-  };
+  /** @param {NodeJS.Signals} signal */
+  const end = (signal) =>
+    /** @type {Promise<void>} */ (new Promise((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.on('exit', () => done());
+      child.kill(signal);
+    }));
+  return { url, dir, listen: new URL(url).host, stop: () => end('SIGTERM'), kill9: () => end('SIGKILL') };
+}
+
+/**
+ * Calls the API as the signed-in browser context does (its cookie, our Origin).
+ * @param {import('playwright-core').BrowserContext} context
+ * @param {string} url
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ */
+export async function api(context, url, method, path, body) {
+  const response = await context.request.fetch(`${url}/api/v1${path}`, {
+    method,
+    headers: { origin: url, 'content-type': 'application/json' },
+    data: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok()) throw new Error(`${method} ${path}: ${response.status()} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/**
+ * Two people in one workspace, made through the API (the flows through the screens have
+ * their own test): ada owns it, bo joined by invite. Each context is signed in.
+ * @param {import('playwright-core').Browser} browser
+ * @param {string} url
+ * @param {import('playwright-core').BrowserContextOptions} [options]
+ */
+export async function team(browser, url, options = {}) {
+  const ada = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  const bo = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  await api(ada, url, 'POST', '/auth/browser/register', { username: 'ada', password: 'correct horse' });
+  const { workspace } = await api(ada, url, 'POST', '/workspaces', { name: 'Acme' });
+  const { invite } = await api(ada, url, 'POST', `/workspaces/${workspace.id}/invites`, {});
+  await api(bo, url, 'POST', '/auth/browser/register', { username: 'bo', password: 'correct horse', invite_code: invite.code });
+  return { ada, bo, workspace, general: /** @type {string} */ (workspace.general_channel_id) };
+}
+
+/**
+ * The bodies of the messages a page shows in its open channel, in order (pending ones too).
+ * @param {import('playwright-core').Page} page
+ */
+export async function bodies(page) {
+  return page.locator('main .messages .message .body').allInnerTexts();
 }
 
 export async function launch() {

@@ -6,19 +6,22 @@ import * as chat from '../stores/chat.js';
 import { me, signOut, workspaces } from '../stores/session.js';
 import * as socket from '../socket.js';
 import { InviteDialog } from './invite.js';
-import { MessageRow } from './messages.js';
+import { Channel } from './channel.js';
+import { Dot } from './people.js';
+import { drawerOpen } from '../stores/ui.js';
 import { Thread } from './thread.js';
 import { QuickSwitcher } from './switcher.js';
 
-/** @param {{workspaceId: string, channelId: string | null}} props */
-export function Workspace({ workspaceId, channelId }) {
+/** @param {{workspaceId: string, channelId: string | null, seq: number | null}} props */
+export function Workspace({ workspaceId, channelId, seq }) {
   useEffect(() => {
-    chat.openWorkspace(workspaceId).then(() => {
+    const open = chat.workspaceId.value === workspaceId ? Promise.resolve() : chat.openWorkspace(workspaceId);
+    open.then(() => {
       const ws = workspaces.value.find((w) => w.id === workspaceId);
       const target = channelId ?? ws?.general_channel_id;
-      if (target) chat.openChannel(target);
+      if (target) chat.openChannel(target, seq);
     });
-  }, [workspaceId, channelId]);
+  }, [workspaceId, channelId, seq]);
   const ws = workspaces.value.find((w) => w.id === workspaceId);
   const [inviting, setInviting] = useState(false);
   const [switching, setSwitching] = useState(false);
@@ -57,11 +60,12 @@ export function Workspace({ workspaceId, channelId }) {
     dispatchEvent(new PopStateEvent('popstate'));
   };
   return html`
-    <div class=${chat.threadId.value ? 'layout with-thread' : 'layout'}>
+    <div class=${(chat.threadId.value ? 'layout with-thread' : 'layout') + (drawerOpen.value ? ' drawer-open' : '')}>
       ${inviting && html`<${InviteDialog} workspaceId=${workspaceId} onClose=${() => setInviting(false)} />`}
       ${switching && html`<${QuickSwitcher} onGo=${go} onClose=${() => setSwitching(false)} />`}
       ${picking && html`<${DmPicker} onGo=${(/** @type {string} */ id) => { setPicking(false); go(id); }} onClose=${() => setPicking(false)} />`}
-      <nav class="sidebar" aria-label="Channels">
+      ${drawerOpen.value && html`<div class="scrim" onClick=${() => (drawerOpen.value = false)}></div>`}
+      <nav class="sidebar" aria-label="Channels" onClick=${(/** @type {Event} */ e) => { if (/** @type {HTMLElement} */ (e.target).closest('a')) drawerOpen.value = false; }}>
         <header><strong>${ws?.name ?? ''}</strong></header>
         <${ChannelLinks} workspaceId=${workspaceId} label="Channels" list=${chat.channels.value.filter((c) => c.is_member !== false && c.kind !== 'dm')} />
         <h3 class="section">Direct messages</h3>
@@ -72,7 +76,7 @@ export function Workspace({ workspaceId, channelId }) {
         <button class="link invite" onClick=${() => setInviting(true)}>Invite people</button>
         <footer>
           <span class="me" title=${me.value?.display_name}>${me.value?.display_name}</span>
-          <span class=${'state ' + socket.state.value} role="status">${socket.state.value === 'online' ? '' : socket.state.value === 'reconnecting' ? 'Reconnecting…' : 'Connecting…'}</span>
+          <span class=${'state ' + socket.state.value} role="status">${{ online: '', reconnecting: 'Reconnecting…', connecting: 'Connecting…', offline: 'Offline' }[socket.state.value]}</span>
           <button class="link" onClick=${() => { socket.stop(); signOut(); }}>Sign out</button>
         </footer>
       </nav>
@@ -80,6 +84,12 @@ export function Workspace({ workspaceId, channelId }) {
       <${Thread} />
     </div>
   `;
+}
+
+/** The one other person of a one-to-one DM. @param {chat.Channel} c */
+function dmPartner(c) {
+  const others = (c.members ?? []).filter((id) => id !== me.value?.id);
+  return others.length === 1 ? others[0] : null;
 }
 
 /** Links to channels, each bold when unread, with its mention count.
@@ -91,7 +101,7 @@ function ChannelLinks({ workspaceId, label, list }) {
         <a href=${`/w/${workspaceId}/c/${c.id}`}
            class=${(c.id === chat.channelId.value ? 'current ' : '') + ((c.unread_count ?? 0) > 0 ? 'unread' : '')}
            aria-current=${c.id === chat.channelId.value ? 'page' : undefined}>
-          ${chat.title(c)}
+          ${c.kind === 'dm' && dmPartner(c) && html`<${Dot} userId=${dmPartner(c)} /> `}${chat.title(c)}
           ${(c.mention_count ?? 0) > 0 && html`<span class="badge" aria-label="mentions">${c.mention_count}</span>`}
         </a>
       </li>`,
@@ -152,56 +162,4 @@ function NewChannel() {
     <input name="name" placeholder="new-channel" required maxlength="80" aria-label="New channel name" />
     <button type="submit">Create</button>
   </form>`;
-}
-
-function Channel() {
-  const channel = chat.currentChannel.value;
-  const list = useRef(/** @type {HTMLElement | null} */ (null));
-  const [editing, setEditing] = useState(/** @type {string | null} */ (null));
-  const shown = channel ? chat.messages.value[channel.id] ?? [] : [];
-  const waiting = channel ? chat.pending.value.filter((p) => p.channel_id === channel.id && !p.thread_root_id) : [];
-  useEffect(() => {
-    if (list.current) list.current.scrollTop = list.current.scrollHeight;
-  }, [shown.length, waiting.length]);
-  if (!channel) return html`<main class="channel"></main>`;
-  /** @param {KeyboardEvent} e */
-  const keydown = (e) => {
-    const box = /** @type {HTMLTextAreaElement} */ (e.target);
-    // ↑ in an empty composer edits your last message.
-    if (e.key === 'ArrowUp' && box.value === '') {
-      const last = [...shown].reverse().find((m) => m.author_id === me.value?.id && !m.deleted);
-      if (last) {
-        e.preventDefault();
-        setEditing(last.id);
-      }
-    }
-    if (e.key === 'Enter' && !e.shiftKey) {
-      e.preventDefault();
-      const body = box.value;
-      if (body.trim()) {
-        socket.send(channel.id, body);
-        box.value = '';
-      }
-    }
-  };
-  return html`
-    <main class="channel" aria-label=${chat.title(channel)}>
-      <header><h2>${chat.title(channel)}</h2><span class="topic">${channel.topic}</span></header>
-      <ol class="messages" ref=${list} aria-live="polite">
-        ${shown.map((m, i) => html`<${MessageRow} message=${m} previous=${shown[i - 1]} editing=${editing} setEditing=${setEditing} />`)}
-        ${waiting.map(
-          (p) => html`<li class="message pending" data-pending=${p.client_msg_id}>
-            <span class="time"></span>
-            <div class="content">
-              <strong class="author">${me.value?.display_name}</strong>
-              <span class="body">${p.body}</span> <span class="edited">${p.failed ? `failed: ${p.failed}` : 'sending…'}</span>
-            </div>
-          </li>`,
-        )}
-      </ol>
-      <textarea class="composer" aria-label=${`Message ${chat.title(channel)}`} placeholder=${`Message ${chat.title(channel)}`} rows="2"
-        onKeyDown=${keydown} onInput=${() => socket.typing(channel.id)}></textarea>
-      <p class="typing" aria-live="polite">${chat.typingLine(channel.id)}</p>
-    </main>
-  `;
 }

@@ -6,12 +6,13 @@
  */
 import { signal, computed } from '../vendor/signals.js';
 import { get, post, request } from '../api.js';
-import { me } from './session.js';
+import { me, workspaces } from './session.js';
+import * as presence from './presence.js';
 
 /** @typedef {{id: string, workspace_id: string, kind: string, name: string | null, topic: string, last_seq: number, members?: string[], is_member?: boolean, last_read_seq?: number, unread_count?: number, mention_count?: number}} Channel */
 /** @typedef {{emoji: string, count: number, user_ids: string[]}} Reaction */
 /** @typedef {{id: string, channel_id: string, seq: number, version: number, author_id: string, body?: string | null, ts: string, edited_at?: string, deleted: boolean, thread_root_id?: string | null, reactions?: Reaction[], reply_count?: number, reply_users?: string[]}} Message */
-/** @typedef {{client_msg_id: string, channel_id: string, body: string, thread_root_id?: string, failed?: string}} Pending */
+/** @typedef {{client_msg_id: string, channel_id: string, body: string, thread_root_id?: string, failed?: string, at?: number}} Pending */
 
 /** @type {import('../vendor/signals.js').Signal<string | null>} */
 export const workspaceId = signal(null);
@@ -37,6 +38,27 @@ export const threadId = signal(null);
 /** @type {import('../vendor/signals.js').Signal<Record<string, {username: string, display_name: string}>>} */
 export const people = signal({});
 
+/** Where the "new messages" line goes in each channel: after this seq (the read cursor when it was opened). */
+/** @type {import('../vendor/signals.js').Signal<Record<string, number>>} */
+export const dividers = signal({});
+/** Channels whose loaded messages stop short of the newest (a permalink's context, or scrolled far back). */
+/** @type {import('../vendor/signals.js').Signal<Record<string, boolean>>} */
+export const behind = signal({});
+/** Channels with older messages than those loaded. */
+/** @type {import('../vendor/signals.js').Signal<Record<string, boolean>>} */
+export const older = signal({});
+/** The message a permalink points at, shown highlighted: `channel:seq`. */
+/** @type {import('../vendor/signals.js').Signal<string | null>} */
+export const highlighted = signal(null);
+/** What the live region last announced (a new message in the open channel). */
+export const announcement = signal('');
+/** Messages one channel keeps loaded, and so rendered, at most: a channel of 10,000 stays fast. */
+export const MAX_LOADED = 300;
+const PAGE = 50;
+
+/** The user's role in the open workspace (admins may delete anyone's messages). */
+export const myRole = computed(() => workspaces.value.find((w) => w.id === workspaceId.value)?.role ?? null);
+
 export const currentChannel = computed(() => channels.value.find((c) => c.id === channelId.value) ?? null);
 
 /** @param {string} id */
@@ -54,31 +76,130 @@ export async function openWorkspace(id) {
     after = page.next_after;
   }
   people.value = found;
+  presence.watch(Object.keys(found));
 }
 
-/** @param {string} id */
-export async function openChannel(id) {
+/**
+ * Opens a channel: its newest page the first time, or the page around `seq` (a permalink).
+ * @param {string} id
+ * @param {number | null} [seq]
+ */
+export async function openChannel(id, seq) {
+  const switching = channelId.value !== id;
   channelId.value = id;
-  if (cursors[id] === undefined) {
-    const page = await get(`/channels/${id}/messages?limit=50`);
-    const channel = channels.value.find((c) => c.id === id);
-    apply(page.messages);
-    cursors[id] = Math.max(cursors[id] ?? 0, channel ? channel.last_seq : 0);
+  const channel = channels.value.find((c) => c.id === id);
+  if (switching && channel) {
+    dividers.value = { ...dividers.value, [id]: (channel.unread_count ?? 0) > 0 ? channel.last_read_seq ?? 0 : Infinity };
   }
+  if (seq) {
+    highlighted.value = `${id}:${seq}`;
+    const page = await get(`/channels/${id}/messages?around=${seq}&limit=${PAGE}`);
+    replace(id, page.messages, page.has_more, page.has_newer);
+  } else if (cursors[id] === undefined || behind.value[id]) {
+    await jumpToLatest(id);
+  }
+  if (cursors[id] === undefined) cursors[id] = channel ? channel.last_seq : 0;
   markRead(id);
 }
 
-/** Every loaded channel's changes since its cursor (after a reconnect's `hello`). */
-export async function catchUp() {
-  for (const id of Object.keys(cursors)) {
-    let more = true;
-    while (more) {
-      const page = await get(`/channels/${id}/messages?since=${cursors[id]}&limit=200`);
-      apply(page.messages);
-      cursors[id] = Math.max(cursors[id], page.next_cursor ?? cursors[id]);
-      more = page.has_more;
-    }
+/** Loads a channel's newest page in place of what it holds. @param {string} id */
+export async function jumpToLatest(id) {
+  const page = await get(`/channels/${id}/messages?limit=${PAGE}`);
+  replace(id, page.messages, page.has_more, false);
+}
+
+/**
+ * Makes `list` the channel's loaded messages.
+ * @param {string} id
+ * @param {Message[]} list
+ * @param {boolean} hasOlder
+ * @param {boolean} hasNewer
+ */
+function replace(id, list, hasOlder, hasNewer) {
+  messages.value = { ...messages.value, [id]: [] };
+  behind.value = { ...behind.value, [id]: false };
+  apply(list);
+  older.value = { ...older.value, [id]: hasOlder };
+  behind.value = { ...behind.value, [id]: hasNewer };
+}
+
+/** Loads the page before the oldest loaded message (scrolling up); far back, the newest go. @param {string} id */
+export async function loadOlder(id) {
+  const list = messages.value[id] ?? [];
+  if (list.length === 0 || !older.value[id]) return;
+  const page = await get(`/channels/${id}/messages?before=${list[0].seq}&limit=${PAGE}`);
+  apply(page.messages);
+  older.value = { ...older.value, [id]: page.has_more };
+  const now = messages.value[id] ?? [];
+  if (now.length > MAX_LOADED) {
+    messages.value = { ...messages.value, [id]: now.slice(0, MAX_LOADED) };
+    behind.value = { ...behind.value, [id]: true };
   }
+}
+
+/** Loads the page after the newest loaded message (scrolling down in older history). @param {string} id */
+export async function loadNewer(id) {
+  const list = messages.value[id] ?? [];
+  if (list.length === 0 || !behind.value[id]) return;
+  const last = list[list.length - 1];
+  const page = await get(`/channels/${id}/messages?around=${last.seq}&limit=${2 * PAGE}`);
+  behind.value = { ...behind.value, [id]: false };
+  apply(page.messages);
+  behind.value = { ...behind.value, [id]: page.has_newer };
+  const now = messages.value[id] ?? [];
+  if (now.length > MAX_LOADED) {
+    messages.value = { ...messages.value, [id]: now.slice(now.length - MAX_LOADED) };
+    older.value = { ...older.value, [id]: true };
+  }
+}
+
+/**
+ * Catches up after a reconnect's `hello`, in one `POST /sync` (repeated while incomplete):
+ * every loaded channel's changes since its cursor, every channel's read state and counts,
+ * channels joined and left meanwhile.
+ */
+export async function catchUp() {
+  for (;;) {
+    const answer = await post('/sync', { cursors: { ...cursors }, limit: 100 });
+    const listed = new Set();
+    /** @type {Channel[]} */
+    const mine = [];
+    for (const c of answer.channels) {
+      listed.add(c.channel.id);
+      if (cursors[c.channel.id] !== undefined) {
+        apply(c.messages);
+        cursors[c.channel.id] = Math.max(cursors[c.channel.id], c.next_cursor);
+      }
+      if (c.channel.workspace_id === workspaceId.value) {
+        mine.push({ ...c.channel, is_member: true, last_read_seq: c.last_read_seq, unread_count: c.unread_count, mention_count: c.mention_count });
+      }
+    }
+    for (const id of answer.removed) delete cursors[id];
+    if (workspaceId.value) {
+      const byId = new Map(mine.map((c) => [c.id, c]));
+      const kept = channels.value
+        .map((c) => byId.get(c.id) ?? (c.is_member === false ? c : c.kind === 'public' ? { ...c, is_member: false, unread_count: 0, mention_count: 0 } : null))
+        .filter((c) => c !== null);
+      for (const c of mine) if (!kept.some((k) => k.id === c.id)) kept.push(c);
+      channels.value = /** @type {Channel[]} */ (kept);
+    }
+    if (answer.complete) return;
+  }
+}
+
+/** Added to a channel (joined, invited, a new DM), on any device. @param {Channel} channel */
+export function onChannelAdded(channel) {
+  if (channel.workspace_id !== workspaceId.value) return;
+  upsert({ ...channel, is_member: true });
+  if (cursors[channel.id] === undefined) cursors[channel.id] = channel.last_seq;
+}
+
+/** Left or removed, on any device. @param {string} id */
+export function onChannelRemoved(id) {
+  delete cursors[id];
+  channels.value = channels.value
+    .map((c) => (c.id !== id ? c : c.kind === 'public' ? { ...c, is_member: false, unread_count: 0, mention_count: 0 } : null))
+    .filter((c) => c !== null);
 }
 
 /** People being looked up, so each is asked for once. */
@@ -95,6 +216,7 @@ function learn(ids) {
     get(`/users/${id}`)
       .then((answer) => {
         people.value = { ...people.value, [id]: { username: answer.user.username, display_name: answer.user.display_name } };
+        presence.watch(Object.keys(people.value));
       })
       .catch(() => {});
   }
@@ -115,6 +237,9 @@ export function apply(list) {
     const current = lists[key] ?? [];
     const at = current.findIndex((x) => x.id === m.id);
     if (at >= 0 && current[at].version >= m.version) continue;
+    // A channel showing older history takes no new messages past what it shows: they come
+    // with the newest page ("Jump to latest"), so the list never has a hole.
+    if (at < 0 && !m.thread_root_id && behind.value[key] && current.length > 0 && m.seq > current[current.length - 1].seq) continue;
     const updated = at >= 0 ? current.map((x, i) => (i === at ? m : x)) : [...current, m];
     updated.sort((a, b) => a.seq - b.seq);
     lists[key] = updated;
@@ -154,6 +279,10 @@ export function onEvent(event) {
   if (cursors[event.channel_id] !== undefined && event.seq <= cursors[event.channel_id]) return;
   const found = [event.message, event.root].filter((m) => m !== undefined);
   apply(/** @type {Message[]} */ (found));
+  const m = event.message;
+  if (event.kind === 'message.created' && m && event.channel_id === channelId.value && m.author_id !== me.value?.id && !m.thread_root_id) {
+    announcement.value = `${people.value[m.author_id]?.display_name ?? 'Someone'}: ${m.body ?? ''}`;
+  }
   if (cursors[event.channel_id] !== undefined) cursors[event.channel_id] = event.seq;
   channels.value = channels.value.map((c) => {
     if (c.id !== event.channel_id) return c;
@@ -175,10 +304,10 @@ export function onRead(frame) {
   );
 }
 
-/** @param {string} id */
-function markRead(id) {
+/** Marks a channel read up to its end (on screen with focus, or Esc). @param {string} id */
+export function markRead(id) {
   const channel = channels.value.find((c) => c.id === id);
-  if (!channel || (channel.unread_count ?? 0) === 0) return;
+  if (!channel || channel.is_member === false || (channel.unread_count ?? 0) === 0) return;
   post(`/channels/${id}/read`, { seq: channel.last_seq }).catch(() => {});
   onRead({ channel_id: id, seq: channel.last_seq });
 }
@@ -216,7 +345,7 @@ export async function deleteMessage(id) {
 export async function openDm(userIds) {
   const answer = await post(`/workspaces/${workspaceId.value}/dms`, { user_ids: userIds });
   const dm = answer.channel;
-  if (!channels.value.some((c) => c.id === dm.id)) channels.value = [...channels.value, { ...dm, is_member: true, unread_count: 0 }];
+  upsert({ ...dm, is_member: true, unread_count: 0 });
   return dm.id;
 }
 
@@ -232,6 +361,16 @@ export function title(c) {
   return others.map((id) => people.value[id]?.display_name ?? 'someone').join(', ');
 }
 
+/**
+ * Puts a channel in the list, or refreshes it there: the HTTP answer and the socket's
+ * `channel.added` may come in either order, and the channel must show once.
+ * @param {Channel} channel
+ */
+function upsert(channel) {
+  const at = channels.value.findIndex((c) => c.id === channel.id);
+  channels.value = at < 0 ? [...channels.value, channel] : channels.value.map((c, i) => (i === at ? { ...c, ...channel } : c));
+}
+
 /** @param {string} id */
 export async function joinChannel(id) {
   await post(`/channels/${id}/join`, undefined);
@@ -244,7 +383,7 @@ export async function joinChannel(id) {
  */
 export async function createChannel(name, isPrivate) {
   const answer = await post(`/workspaces/${workspaceId.value}/channels`, { name, private: isPrivate });
-  channels.value = [...channels.value, { ...answer.channel, is_member: true, unread_count: 0 }];
+  upsert({ ...answer.channel, is_member: true, unread_count: 0 });
   return answer.channel.id;
 }
 
@@ -283,4 +422,23 @@ export function typingLine(channel) {
   if (names.length === 1) return `${names[0]} is typing…`;
   if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
   return 'Several people are typing…';
+}
+
+/**
+ * The sends still pending in one composer that are not on screen yet. A send whose ack was
+ * lost (a dropped connection, a reload) is retried, and the server answers with the original;
+ * meanwhile its message may already have arrived as an event: a pending entry is hidden once
+ * an unclaimed message of the user's with its body is there, so it is never shown twice.
+ * @param {string} channel
+ * @param {string | null} root
+ */
+export function pendingShown(channel, root) {
+  const mine = (root ? replies.value[root] : messages.value[channel]) ?? [];
+  const claimed = new Set();
+  return pending.value.filter((p) => {
+    if (p.channel_id !== channel || (p.thread_root_id ?? null) !== root) return false;
+    const twin = mine.find((m) => !claimed.has(m.id) && m.author_id === me.value?.id && m.body === p.body && Date.parse(m.ts) >= (p.at ?? 0) - 60_000);
+    if (twin) claimed.add(twin.id);
+    return twin === undefined;
+  });
 }
