@@ -98,7 +98,7 @@ function ChannelLinks({ workspaceId, label, list }) {
   return html`<ul aria-label=${label}>
     ${list.map(
       (c) => html`<li>
-        <a href=${`/w/${workspaceId}/c/${c.id}`}
+        <a href=${`/w/${workspaceId}/c/${c.id}`} onClick=${() => performance.mark(`confab:switch:${c.id}`)}
            class=${(c.id === chat.channelId.value ? 'current ' : '') + ((c.unread_count ?? 0) > 0 ? 'unread' : '')}
            aria-current=${c.id === chat.channelId.value ? 'page' : undefined}>
           ${c.kind === 'dm' && dmPartner(c) && html`<${Dot} userId=${dmPartner(c)} /> `}${chat.title(c)}
