@@ -56,6 +56,7 @@ test('drafts survive a channel switch, a reload and a second device, and never c
     // A switch right after typing: the draft stays with #general, #dev's composer is empty.
     await go(a, 'dev');
     await holds(a, 'dev', '');
+    await a.getByRole('link', { name: /#general/ }).getByLabel('has a draft').waitFor({ timeout: WAIT });
     await (await composer(a, 'dev')).pressSequentially('dev idea');
     await go(a, 'general');
     await holds(a, 'general', 'half a thought');

@@ -56,6 +56,8 @@ test('an unread channel is bold in both tabs and reading it in one clears both',
     }
     await shoot(two, 'unread-light-wide');
     assert.equal(await two.title(), '(1) confab', 'the tab counts unread channels');
+    const icon = () => two.locator('link[rel="icon"]').getAttribute('data-unread');
+    assert.equal(await icon(), '1', 'and so does its icon');
     // Read in one tab: cleared in both.
     await one.getByRole('link', { name: '#plans' }).click();
     await one.locator('.message .body', { hasText: 'the plan' }).waitFor({ timeout: WAIT });
@@ -64,6 +66,7 @@ test('an unread channel is bold in both tabs and reading it in one clears both',
     }
     assert.equal(await two.locator('a.unread').count(), 0);
     assert.equal(await two.title(), 'confab');
+    assert.equal(await icon(), '0');
 
     // Ctrl+K, a few letters, Enter: the keyboard alone moves between channels.
     await two.bringToFront();

@@ -146,6 +146,7 @@ export function MessageRow({ message: m, previous, editing, setEditing, inThread
         ${!m.deleted && (m.reactions ?? []).length > 0 && html`<${Reactions} message=${m} />`}
         ${!inThread && replies > 0 && html`<button class="replies link" onClick=${() => chat.openThread(m.id)}>
           ${replies === 1 ? '1 reply' : `${replies} replies`}
+          <span class="repliers">${(m.reply_users ?? []).map((id) => chat.people.value[id]?.display_name ?? 'someone').join(', ')}</span>
         </button>`}
       </div>
       ${!m.deleted && editing !== m.id && html`<span class="actions" role="toolbar" aria-label="Message actions">

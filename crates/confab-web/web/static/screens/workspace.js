@@ -9,6 +9,7 @@ import { InviteDialog } from './invite.js';
 import { Channel } from './channel.js';
 import { Dot } from './people.js';
 import { drawerOpen } from '../stores/ui.js';
+import { drafts } from '../stores/drafts.js';
 import { Thread } from './thread.js';
 import { QuickSwitcher } from './switcher.js';
 
@@ -102,6 +103,7 @@ function ChannelLinks({ workspaceId, label, list }) {
            class=${(c.id === chat.channelId.value ? 'current ' : '') + ((c.unread_count ?? 0) > 0 ? 'unread' : '')}
            aria-current=${c.id === chat.channelId.value ? 'page' : undefined}>
           ${c.kind === 'dm' && dmPartner(c) && html`<${Dot} userId=${dmPartner(c)} /> `}${chat.title(c)}
+          ${c.id !== chat.channelId.value && drafts.value[c.id]?.body && html`<span class="draft-mark" title="Draft" aria-label="has a draft">✎</span>`}
           ${(c.mention_count ?? 0) > 0 && html`<span class="badge" aria-label="mentions">${c.mention_count}</span>`}
         </a>
       </li>`,
