@@ -124,6 +124,8 @@ test('the send, edit, react, thread and switcher flows work by keyboard alone; a
     await b.goto(`${server.url}/w/${t.workspace.id}/c/${t.general}`);
     await b.locator('.message .body', { hasText: 'ping @bo' }).waitFor({ timeout: WAIT });
     await shoot(b, 'channel-dark-wide');
+    // Bo is online now: his dot in ada's people list says so.
+    await a.locator('.people-list li', { hasText: '@bo' }).locator('.dot.online').waitFor({ timeout: WAIT });
     assert.deepEqual(await violations(b), [], 'a channel, dark');
   } finally {
     await browser.close();

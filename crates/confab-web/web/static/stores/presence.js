@@ -13,10 +13,17 @@ export const statuses = signal({});
 /** @type {string[]} */
 let watched = [];
 
-/** @param {string[]} ids */
+let timer = 0;
+
+/**
+ * Watches these people (replacing the set). Subscriptions are rate limited per user, so
+ * changes made close together go as one frame.
+ * @param {string[]} ids
+ */
 export function watch(ids) {
   watched = ids.slice(0, 500);
-  sendControl({ type: 'presence_subscribe', user_ids: watched });
+  clearTimeout(timer);
+  timer = window.setTimeout(() => sendControl({ type: 'presence_subscribe', user_ids: watched }), 300);
 }
 
 /** After each `hello`: subscriptions live on the socket, so they are made again. */
