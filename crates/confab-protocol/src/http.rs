@@ -151,6 +151,9 @@ pub struct MemberWire {
     pub display_name: String,
     /// `owner`, `admin`, `member` or `guest`.
     pub role: String,
+    /// What they say they are up to, while it applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_text: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -241,6 +241,9 @@ pub async fn list_members(
         members: members
             .into_iter()
             .map(|(u, role)| MemberWire {
+                status_text: u
+                    .status_at(confab_core::Timestamp::now())
+                    .map(|(text, _)| text.to_owned()),
                 user_id: u.id.to_string(),
                 username: u.username,
                 display_name: u.display_name,

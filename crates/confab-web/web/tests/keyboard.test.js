@@ -109,6 +109,17 @@ test('the send, edit, react, thread and switcher flows work by keyboard alone; a
     assert.deepEqual(await bodies(a), []);
     assert.deepEqual(await violations(a), [], 'a DM');
 
+    // A status, from the profile dialog: it shows beside the name, and to others.
+    await a.getByRole('button', { name: /edit your profile and status/ }).click();
+    await a.getByLabel('Status', { exact: true }).fill('In a meeting');
+    await a.getByLabel('Clear after').selectOption('60');
+    await shoot(a, 'profile-light-wide');
+    assert.deepEqual(await violations(a), [], 'the profile dialog');
+    await a.getByRole('button', { name: 'Save' }).click();
+    await a.locator('.sidebar footer .status', { hasText: 'In a meeting' }).waitFor({ timeout: WAIT });
+    const { members } = await api(t.bo, server.url, 'GET', `/workspaces/${t.workspace.id}/members`);
+    assert.equal(members.find((/** @type {any} */ m) => m.username === 'ada').status_text, 'In a meeting');
+
     // The other main screens.
     await a.getByRole('button', { name: /People/ }).click();
     await a.getByRole('dialog', { name: 'People' }).waitFor({ timeout: WAIT });

@@ -35,6 +35,8 @@ test('an unread channel is bold in both tabs and reading it in one clears both',
     await one.getByRole('button', { name: 'Create account' }).click();
     await one.getByRole('heading', { name: '#general' }).waitFor({ timeout: WAIT });
     await one.getByText('Browse channels').click();
+    // Each channel there says how many are in it (ada, who made it).
+    await one.locator('.browse li', { hasText: '#plans' }).getByText('1 member').waitFor({ timeout: WAIT });
     await one.getByRole('button', { name: 'Join #plans' }).click();
     await one.getByRole('heading', { name: '#plans' }).waitFor({ timeout: WAIT });
     await one.getByRole('link', { name: '#general' }).click();

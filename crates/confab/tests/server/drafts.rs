@@ -18,7 +18,7 @@ async fn a_profile_change_shows_to_the_user_and_to_their_workspace() {
     let server = Server::start().await;
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
-    server.workspace(&alice, &[&bob]).await;
+    let (ws, _) = server.workspace(&alice, &[&bob]).await;
 
     let (status, me) = server
         .patch(
@@ -40,6 +40,15 @@ async fn a_profile_change_shows_to_the_user_and_to_their_workspace() {
         (&seen["user"]["display_name"], &seen["user"]["status_text"]),
         (&json!("Ada L."), &json!("In a meeting"))
     );
+    let (_, members) = server
+        .get(&bob.token, &format!("/workspaces/{ws}/members"))
+        .await;
+    let listed = members["members"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["user_id"] == json!(alice.id)))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(listed["status_text"], "In a meeting", "{members}");
     // Changing the name keeps the status; an empty status clears it.
     let (_, me) = server
         .patch(&alice.token, "/me", json!({"display_name": "Ada"}))

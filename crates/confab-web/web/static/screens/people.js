@@ -25,7 +25,7 @@ export function PeopleButton() {
     ${open && html`<div class="dialog people-list" role="dialog" aria-label="People" onKeyDown=${(/** @type {KeyboardEvent} */ e) => e.key === 'Escape' && setOpen(false)}>
       <h2>People</h2>
       <ul>
-        ${people.map(([id, p]) => html`<li><${Dot} userId=${id} /> <span>${p.display_name}</span> <span class="detail">@${p.username}</span>
+        ${people.map(([id, p]) => html`<li><${Dot} userId=${id} /> <span>${p.display_name}</span> <span class="detail">@${p.username}${p.status_text ? ` · ${p.status_text}` : ''}</span>
           <button class="link" onClick=${() => dm(id)} aria-label=${`Message ${p.display_name}`}>Message</button></li>`)}
       </ul>
       <div class="actions"><button onClick=${() => setOpen(false)}>Close</button></div>

@@ -8,6 +8,8 @@ import * as socket from '../socket.js';
 import { InviteDialog } from './invite.js';
 import { Channel } from './channel.js';
 import { Dot } from './people.js';
+import { ProfileDialog } from './profile.js';
+import { get } from '../api.js';
 import { drawerOpen } from '../stores/ui.js';
 import { drafts } from '../stores/drafts.js';
 import { Thread } from './thread.js';
@@ -27,6 +29,7 @@ export function Workspace({ workspaceId, channelId, seq }) {
   const [inviting, setInviting] = useState(false);
   const [switching, setSwitching] = useState(false);
   const [picking, setPicking] = useState(false);
+  const [editingProfile, setEditingProfile] = useState(false);
   useEffect(() => {
     /** @param {KeyboardEvent} e */
     const keys = (e) => {
@@ -62,6 +65,7 @@ export function Workspace({ workspaceId, channelId, seq }) {
   };
   return html`
     <div class=${(chat.threadId.value ? 'layout with-thread' : 'layout') + (drawerOpen.value ? ' drawer-open' : '')}>
+      ${editingProfile && html`<${ProfileDialog} onClose=${() => setEditingProfile(false)} />`}
       ${inviting && html`<${InviteDialog} workspaceId=${workspaceId} onClose=${() => setInviting(false)} />`}
       ${switching && html`<${QuickSwitcher} onGo=${go} onClose=${() => setSwitching(false)} />`}
       ${picking && html`<${DmPicker} onGo=${(/** @type {string} */ id) => { setPicking(false); go(id); }} onClose=${() => setPicking(false)} />`}
@@ -76,7 +80,9 @@ export function Workspace({ workspaceId, channelId, seq }) {
         <${NewChannel} />
         <button class="link invite" onClick=${() => setInviting(true)}>Invite people</button>
         <footer>
-          <span class="me" title=${me.value?.display_name}>${me.value?.display_name}</span>
+          <button class="link me" title="Edit your profile and status" onClick=${() => setEditingProfile(true)}>
+            ${me.value?.display_name}${/** @type {any} */ (me.value)?.status_text ? html` <span class="status">· ${/** @type {any} */ (me.value).status_text}</span>` : ''}<span class="sr-only">: edit your profile and status</span>
+          </button>
           <span class=${'state ' + socket.state.value} role="status">${{ online: '', reconnecting: 'Reconnecting…', connecting: 'Connecting…', offline: 'Offline' }[socket.state.value]}</span>
           <button class="link" onClick=${() => { socket.stop(); signOut(); }}>Sign out</button>
         </footer>
@@ -128,16 +134,23 @@ function DmPicker({ onGo, onClose }) {
   </div>`;
 }
 
-/** Public channels the user is not in, to join. @param {{workspaceId: string}} props */
+/** Public channels the user is not in, to join, with how many are in each. @param {{workspaceId: string}} props */
 function Browse({ workspaceId }) {
   const open = chat.channels.value.filter((c) => c.is_member === false && c.kind === 'public');
+  const [counts, setCounts] = useState(/** @type {Record<string, number>} */ ({}));
   if (open.length === 0) return null;
-  return html`<details class="browse">
+  /** @param {Event} e */
+  const toggled = async (e) => {
+    if (!(/** @type {HTMLDetailsElement} */ (e.target).open)) return;
+    const answer = await get(`/workspaces/${workspaceId}/channels?browse=true`);
+    setCounts(Object.fromEntries(answer.channels.map((/** @type {any} */ c) => [c.id, c.member_count])));
+  };
+  return html`<details class="browse" onToggle=${toggled}>
     <summary>Browse channels (${open.length})</summary>
     <ul>
       ${open.map(
         (c) => html`<li>
-          <span>#${c.name}</span>
+          <span>#${c.name}${counts[c.id] !== undefined && html` <span class="members">${counts[c.id] === 1 ? '1 member' : `${counts[c.id]} members`}</span>`}</span>
           <button onClick=${async () => {
             await chat.joinChannel(c.id);
             history.pushState(null, '', `/w/${workspaceId}/c/${c.id}`);

@@ -35,7 +35,7 @@ export const replies = signal({});
 /** @type {import('../vendor/signals.js').Signal<string | null>} */
 export const threadId = signal(null);
 /** The workspace's people by id, for names beside messages. */
-/** @type {import('../vendor/signals.js').Signal<Record<string, {username: string, display_name: string}>>} */
+/** @type {import('../vendor/signals.js').Signal<Record<string, {username: string, display_name: string, status_text?: string}>>} */
 export const people = signal({});
 
 /** Where the "new messages" line goes in each channel: after this seq (the read cursor when it was opened). */
@@ -66,12 +66,12 @@ export async function openWorkspace(id) {
   workspaceId.value = id;
   const answer = await get(`/workspaces/${id}/channels`);
   channels.value = answer.channels;
-  /** @type {Record<string, {username: string, display_name: string}>} */
+  /** @type {Record<string, {username: string, display_name: string, status_text?: string}>} */
   const found = {};
   let after = '';
   for (;;) {
     const page = await get(`/workspaces/${id}/members?limit=200&after=${encodeURIComponent(after)}`);
-    for (const m of page.members) found[m.user_id] = { username: m.username, display_name: m.display_name };
+    for (const m of page.members) found[m.user_id] = { username: m.username, display_name: m.display_name, status_text: m.status_text };
     if (!page.next_after) break;
     after = page.next_after;
   }
@@ -215,7 +215,7 @@ function learn(ids) {
     asked.add(id);
     get(`/users/${id}`)
       .then((answer) => {
-        people.value = { ...people.value, [id]: { username: answer.user.username, display_name: answer.user.display_name } };
+        people.value = { ...people.value, [id]: { username: answer.user.username, display_name: answer.user.display_name, status_text: answer.user.status_text } };
         presence.watch(Object.keys(people.value));
       })
       .catch(() => {});
