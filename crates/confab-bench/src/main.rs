@@ -8,6 +8,7 @@ mod floor;
 mod report;
 mod scenarios;
 mod server;
+mod storm;
 
 use std::path::PathBuf;
 
@@ -103,6 +104,10 @@ enum ServerScenario {
         #[arg(long, default_value_t = 1_000)]
         missed: usize,
     },
+    /// N clients in C channels each lose their gateway (kill -9) while a writer sends, then
+    /// reconnect and catch up (`POST /sync` or per-channel feeds): time to the last one
+    /// current, nothing missing or doubled. Needs --gateways 2 --redis.
+    Storm(storm::Params),
 }
 
 #[tokio::main]
@@ -125,6 +130,7 @@ async fn main() -> anyhow::Result<()> {
         ServerScenario::Catchup { .. } | ServerScenario::Throughput { .. } => {
             vec!["--ws-send-queue".into(), "4096".into()]
         }
+        ServerScenario::Storm(_) => storm::server_flags(),
         _ => Vec::new(),
     };
     let topology = server::Topology {
@@ -132,7 +138,10 @@ async fn main() -> anyhow::Result<()> {
         postgres: cli.postgres.clone(),
         redis: cli.redis.clone(),
     };
-    let server = server::Server::start(&cli.server, &extra, topology).await?;
+    if let ServerScenario::Storm(_) = scenario {
+        storm::check(&topology)?;
+    }
+    let mut server = server::Server::start(&cli.server, &extra, topology).await?;
     let result = match scenario {
         ServerScenario::Idle { connections } => scenarios::idle(&server, connections).await,
         ServerScenario::Fanout { members, messages } => {
@@ -152,6 +161,7 @@ async fn main() -> anyhow::Result<()> {
         ServerScenario::Catchup { clients, missed } => {
             scenarios::catchup(&server, clients, missed).await
         }
+        ServerScenario::Storm(params) => storm::storm(&mut server, params).await,
     };
     server.stop().await;
     print(result?, cli.json)

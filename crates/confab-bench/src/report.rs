@@ -11,7 +11,7 @@ pub struct Report {
 }
 
 pub struct Row {
-    pub name: &'static str,
+    pub name: String,
     pub value: f64,
     pub unit: &'static str,
     /// SPEC §6's target, where one applies.
@@ -29,13 +29,13 @@ impl Report {
 
     pub fn add(
         &mut self,
-        name: &'static str,
+        name: impl Into<String>,
         value: f64,
         unit: &'static str,
         target: Option<&'static str>,
     ) {
         self.rows.push(Row {
-            name,
+            name: name.into(),
             value,
             unit,
             target,
@@ -43,9 +43,9 @@ impl Report {
     }
 
     /// p50, p95, p99 and max of `samples`, in milliseconds.
-    pub fn latencies(
+    pub fn latencies<S: Into<String>>(
         &mut self,
-        prefix: [&'static str; 4],
+        prefix: [S; 4],
         samples: &mut [Duration],
         targets: [Option<&'static str>; 4],
     ) {

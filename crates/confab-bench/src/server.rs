@@ -2,7 +2,7 @@
 //! directory (or a chat service and G gateways meeting on Redis), optionally on a scratch
 //! PostgreSQL database, and what `/proc` says about its processes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -26,6 +26,9 @@ pub struct Server {
     pub addr: String,
     database: Option<confab_testkit::ScratchDb>,
     pub topology: Topology,
+    /// What a gateway is started with, so that a killed one can be started again.
+    binary: PathBuf,
+    gateway_args: Vec<String>,
 }
 
 struct Proc {
@@ -73,16 +76,16 @@ impl Server {
         }
         let main = Proc::start(binary, &main_args).await?;
         let mut gateways = Vec::new();
+        let mut gateway_args: Vec<String> = extra.to_vec();
+        gateway_args.extend(shared.iter().cloned());
+        gateway_args.extend([
+            "--role".into(),
+            "gateway".into(),
+            "--chat-url".into(),
+            format!("http://{}", main.addr),
+        ]);
         for _ in 0..topology.gateways {
-            let mut args: Vec<String> = extra.to_vec();
-            args.extend(shared.iter().cloned());
-            args.extend([
-                "--role".into(),
-                "gateway".into(),
-                "--chat-url".into(),
-                format!("http://{}", main.addr),
-            ]);
-            gateways.push(Proc::start(binary, &args).await?);
+            gateways.push(Proc::start(binary, &gateway_args).await?);
         }
         Ok(Server {
             addr: main.addr.clone(),
@@ -90,7 +93,30 @@ impl Server {
             gateways,
             database,
             topology,
+            binary: binary.to_owned(),
+            gateway_args,
         })
+    }
+
+    /// The gateways' listening addresses, in order.
+    pub fn gateway_addrs(&self) -> Vec<String> {
+        self.gateways.iter().map(|p| p.addr.clone()).collect()
+    }
+
+    /// `kill -9` gateway `i`: its sockets are closed by the kernel, nothing is flushed.
+    pub async fn kill_gateway(&mut self, i: usize) -> anyhow::Result<()> {
+        let p = self.gateways.get_mut(i).context("no such gateway")?;
+        p.child.start_kill()?;
+        p.child.wait().await?;
+        Ok(())
+    }
+
+    /// Starts gateway `i` again, as it was started (on a new port).
+    pub async fn restart_gateway(&mut self, i: usize) -> anyhow::Result<()> {
+        let fresh = Proc::start(&self.binary, &self.gateway_args).await?;
+        let old = std::mem::replace(self.gateways.get_mut(i).context("no such gateway")?, fresh);
+        old.stop().await;
+        Ok(())
     }
 
     fn all(&self) -> impl Iterator<Item = &Proc> {
@@ -137,6 +163,20 @@ impl Server {
     /// CPU time used so far by every confab process (user + system), in seconds.
     pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
         self.all().map(|p| p.cpu_seconds()).sum()
+    }
+
+    /// Like `cpu_seconds`, without gateway `i` (about to be killed, or dead).
+    pub fn cpu_seconds_without_gateway(&self, i: usize) -> anyhow::Result<f64> {
+        std::iter::once(&self.main)
+            .chain(
+                self.gateways
+                    .iter()
+                    .enumerate()
+                    .filter(|(g, _)| *g != i)
+                    .map(|(_, p)| p),
+            )
+            .map(|p| p.cpu_seconds())
+            .sum()
     }
 
     pub fn store_name(&self) -> &'static str {

@@ -191,3 +191,40 @@ fn faults() {
     assert_eq!(value("messages stored twice"), 0.0);
     assert_eq!(value("clients never acknowledged again after a fault"), 0.0);
 }
+
+/// A tiny storm in both modes: every client reconnects to the other gateway and ends current
+/// with nothing missing or doubled.
+#[test]
+fn storm_across_two_gateways() {
+    let redis = redis_url();
+    let report = run(&[
+        "storm",
+        "--gateways",
+        "2",
+        "--redis",
+        &redis,
+        "--clients",
+        "6",
+        "--channels",
+        "3",
+        "--pool",
+        "5",
+        "--messages",
+        "40",
+        "--rate",
+        "200",
+    ]);
+    let value = |name: &str| {
+        report["results"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["name"] == name))
+            .and_then(|r| r["value"].as_f64())
+            .unwrap_or_else(|| panic!("no {name} in {report}"))
+    };
+    for mode in ["sync", "feeds"] {
+        assert_eq!(value(&format!("{mode}: clients current")), 6.0);
+        assert_eq!(value(&format!("{mode}: messages missing")), 0.0);
+        assert_eq!(value(&format!("{mode}: messages doubled")), 0.0);
+        assert_eq!(value(&format!("{mode}: live sequence holes")), 0.0);
+    }
+}

@@ -17,8 +17,9 @@ const CHANNELS = 200;
 const MESSAGES = 10_000;
 
 /**
- * Sends `count` messages into a channel from inside `page`, over one WebSocket, pipelined;
- * resolves when every one is acknowledged.
+ * Sends `count` messages into a channel from inside `page`, over one WebSocket, 200 at a
+ * time (each batch pipelined, then its acks awaited: a socket that sends faster than it
+ * reads its own events would be cut off as a slow consumer, as it should be).
  * @param {import('playwright-core').Page} page
  * @param {string} channel
  * @param {number} count
@@ -31,16 +32,26 @@ async function flood(page, channel, count, prefix) {
       const ws = new WebSocket(`ws://${location.host}/api/v1/ws?ticket=${ticket}`);
       await new Promise((ok) => ws.addEventListener('message', ok, { once: true }));
       let acked = 0;
-      await new Promise((done, fail) => {
-        ws.addEventListener('message', (e) => {
-          const frame = JSON.parse(e.data);
-          if (frame.type === 'ack' && ++acked === n) done(null);
-          if (frame.type === 'error') fail(new Error(e.data));
-        });
-        for (let i = 1; i <= n; i++) {
+      /** @type {(() => void) | null} */
+      let batchDone = null;
+      let batchEnd = 0;
+      /** @type {(e: Error) => void} */
+      let failed = () => {};
+      const broken = new Promise((_, fail) => (failed = fail));
+      ws.addEventListener('message', (e) => {
+        const frame = JSON.parse(e.data);
+        if (frame.type === 'ack' && ++acked === batchEnd && batchDone) batchDone();
+        if (frame.type === 'error') failed(new Error(e.data));
+      });
+      ws.addEventListener('close', (e) => failed(new Error(`the socket closed after ${acked} acks: ${e.code} ${e.reason}`)));
+      for (let start = 1; start <= n; start += 200) {
+        batchEnd = Math.min(n, start + 199);
+        const done = new Promise((ok) => (batchDone = () => ok(null)));
+        for (let i = start; i <= batchEnd; i++) {
           ws.send(JSON.stringify({ type: 'send', channel_id: channelId, client_msg_id: `${label}-${i}`, body: `${label} ${i}` }));
         }
-      });
+        await Promise.race([done, broken]);
+      }
       ws.close();
     },
     /** @type {[string, number, string]} */ ([channel, count, prefix]),
