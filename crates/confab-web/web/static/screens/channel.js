@@ -8,7 +8,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from '../vendor/hooks.js';
 import { html } from '../lib/html.js';
 import * as chat from '../stores/chat.js';
-import { me } from '../stores/session.js';
+import { me, workspaces } from '../stores/session.js';
 import * as socket from '../socket.js';
 import { MessageRow, messageKeys } from './messages.js';
 import { Composer } from './composer.js';
@@ -107,6 +107,13 @@ export function Channel() {
   };
 
   if (!channel) return html`<main class="channel"></main>`;
+  const leave = async () => {
+    if (!confirm(`Leave ${chat.title(channel)}?`)) return;
+    await chat.leaveChannel(id);
+    const general = workspaces.value.find((w) => w.id === channel.workspace_id)?.general_channel_id;
+    history.pushState(null, '', `/w/${channel.workspace_id}${general && general !== id ? `/c/${general}` : ''}`);
+    dispatchEvent(new PopStateEvent('popstate'));
+  };
   const editLast = () => {
     const last = [...shown].reverse().find((m) => m.author_id === me.value?.id && !m.deleted);
     if (last) setEditing(last.id);
@@ -132,6 +139,7 @@ export function Channel() {
         <button class="menu-button" aria-label="Open the channel list" aria-expanded=${drawerOpen.value} onClick=${() => (drawerOpen.value = true)}>☰</button>
         <h2>${chat.title(channel)}</h2><span class="topic">${channel.topic}</span>
         <${PeopleButton} />
+        ${channel.kind !== 'dm' && html`<button class="link" onClick=${leave}>Leave</button>`}
       </header>
       <ol class="messages" ref=${list} tabindex="0" aria-label="Messages" onScroll=${scrolled} onKeyDown=${listKeys}>
         ${chat.older.value[id] && html`<li class="day"><span>Loading older messages…</span></li>`}

@@ -71,7 +71,14 @@ export function Workspace({ workspaceId, channelId, seq }) {
       ${picking && html`<${DmPicker} onGo=${(/** @type {string} */ id) => { setPicking(false); go(id); }} onClose=${() => setPicking(false)} />`}
       ${drawerOpen.value && html`<div class="scrim" onClick=${() => (drawerOpen.value = false)}></div>`}
       <nav class="sidebar" aria-label="Channels" onClick=${(/** @type {Event} */ e) => { if (/** @type {HTMLElement} */ (e.target).closest('a')) drawerOpen.value = false; }}>
-        <header><strong>${ws?.name ?? ''}</strong></header>
+        <header>
+          ${workspaces.value.length > 1
+            ? html`<select class="workspaces" aria-label="Workspace" value=${workspaceId}
+                onChange=${(/** @type {Event} */ e) => navigate(`/w/${/** @type {HTMLSelectElement} */ (e.target).value}`)}>
+                ${workspaces.value.map((w) => html`<option value=${w.id} selected=${w.id === workspaceId}>${w.name}</option>`)}
+              </select>`
+            : html`<strong>${ws?.name ?? ''}</strong>`}
+        </header>
         <${ChannelLinks} workspaceId=${workspaceId} label="Channels" list=${chat.channels.value.filter((c) => c.is_member !== false && c.kind !== 'dm')} />
         <h3 class="section">Direct messages</h3>
         <${ChannelLinks} workspaceId=${workspaceId} label="Direct messages" list=${chat.channels.value.filter((c) => c.kind === 'dm')} />
@@ -91,6 +98,12 @@ export function Workspace({ workspaceId, channelId, seq }) {
       <${Thread} />
     </div>
   `;
+}
+
+/** Goes to an address of the app without a reload. @param {string} to */
+function navigate(to) {
+  history.pushState(null, '', to);
+  dispatchEvent(new PopStateEvent('popstate'));
 }
 
 /** The one other person of a one-to-one DM. @param {chat.Channel} c */

@@ -371,6 +371,12 @@ function upsert(channel) {
   channels.value = at < 0 ? [...channels.value, channel] : channels.value.map((c, i) => (i === at ? { ...c, ...channel } : c));
 }
 
+/** Leaves a channel (not a DM); the socket's `channel.removed` says so everywhere else. @param {string} id */
+export async function leaveChannel(id) {
+  await post(`/channels/${id}/leave`, undefined);
+  onChannelRemoved(id);
+}
+
 /** @param {string} id */
 export async function joinChannel(id) {
   await post(`/channels/${id}/join`, undefined);
