@@ -38,6 +38,8 @@ test('Slack formatting becomes elements', () => {
   assert.deepEqual(elements(render('```\nlet *x* = 1\n```')), ['pre', 'code'], 'no formatting inside code');
   assert.equal(text(render('```\nlet *x* = 1\n```')), 'let *x* = 1\n');
   assert.deepEqual(elements(render('snake_case_name and 2*3*4')), [], 'marks inside words stay text');
+  assert.deepEqual(elements(render('ping @bo and @here, not ada@example.com')), ['span', 'span'], 'mentions, not addresses');
+  assert.equal(text(render('ping @bo and @here')), 'ping @bo and @here');
 });
 
 test('links are made only for http, https and mailto, and open apart', () => {

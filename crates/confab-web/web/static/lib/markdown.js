@@ -26,6 +26,8 @@ const INLINE = [
   { re: /\[([^\]\n]+)\]\(([^)\s]+)\)/, node: (/** @type {string[]} */ m) => (SAFE.test(m[2]) ? link(m[2], m[1]) : m[0]) },
   { re: /<((?:https?:\/\/|mailto:)[^>\s]+)>/i, node: (/** @type {string[]} */ m) => link(m[1], m[1]) },
   { re: /(?:https?:\/\/|mailto:)[^\s<>"]+[^\s<>".,;:!?)\]]/i, node: (/** @type {string[]} */ m) => link(m[0], m[0]) },
+  // `@name`, `@here`, `@channel`: set apart as Slack does (never inside a word or an address).
+  { re: /(^|[^\w@.])@([a-z0-9][a-z0-9._-]{0,31}[a-z0-9]|here|channel|everyone)(?![\w@])/i, lead: true, node: (/** @type {string[]} */ m) => html`<span class="mention">@${m[2]}</span>` },
   { re: /(^|[^\w*])\*([^*\n]+)\*(?![\w*])/, lead: true, node: (/** @type {string[]} */ m) => html`<strong>${inline(m[2])}</strong>` },
   { re: /(^|[^\w_])_([^_\n]+)_(?![\w_])/, lead: true, node: (/** @type {string[]} */ m) => html`<em>${inline(m[2])}</em>` },
   { re: /(^|[^\w~])~([^~\n]+)~(?![\w~])/, lead: true, node: (/** @type {string[]} */ m) => html`<s>${inline(m[2])}</s>` },

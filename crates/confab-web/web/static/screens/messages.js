@@ -130,7 +130,10 @@ export function MessageRow({ message: m, previous, editing, setEditing, inThread
   const replies = m.reply_count ?? 0;
   const highlighted = chat.highlighted.value === `${m.channel_id}:${m.seq}` && !inThread;
   const canDelete = mine || ['owner', 'admin'].includes(chat.myRole.value ?? '');
-  const classes = ['message', m.deleted && 'deleted', grouped && !divider && 'grouped', highlighted && 'highlight'].filter(Boolean).join(' ');
+  const myId = me.value?.id ?? '';
+  // Messages that name you stand out, as on Slack.
+  const mentioned = !m.deleted && m.author_id !== myId && (m.mentions?.user_ids.includes(myId) || m.mentions?.channel);
+  const classes = ['message', m.deleted && 'deleted', mentioned && 'mentioned', grouped && !divider && 'grouped', highlighted && 'highlight'].filter(Boolean).join(' ');
   return html`
     ${newDay && !inThread && html`<li class="day"><span>${dayLabel(day)}</span></li>`}
     ${divider && html`<li class="divider"><span>New</span><span class="sr-only"> messages</span></li>`}

@@ -11,7 +11,7 @@ import * as presence from './presence.js';
 
 /** @typedef {{id: string, workspace_id: string, kind: string, name: string | null, topic: string, last_seq: number, members?: string[], is_member?: boolean, last_read_seq?: number, unread_count?: number, mention_count?: number}} Channel */
 /** @typedef {{emoji: string, count: number, user_ids: string[]}} Reaction */
-/** @typedef {{id: string, channel_id: string, seq: number, version: number, author_id: string, body?: string | null, ts: string, edited_at?: string, deleted: boolean, thread_root_id?: string | null, reactions?: Reaction[], reply_count?: number, reply_users?: string[]}} Message */
+/** @typedef {{id: string, channel_id: string, seq: number, version: number, author_id: string, body?: string | null, ts: string, edited_at?: string, deleted: boolean, thread_root_id?: string | null, reactions?: Reaction[], reply_count?: number, reply_users?: string[], mentions?: {user_ids: string[], channel: boolean, here: boolean}}} Message */
 /** @typedef {{client_msg_id: string, channel_id: string, body: string, thread_root_id?: string, failed?: string, at?: number}} Pending */
 
 /** @type {import('../vendor/signals.js').Signal<string | null>} */
