@@ -27,8 +27,9 @@ const SEED: &str = "1";
 /// Each run takes seconds; this only stops a hung one.
 const RUN_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// The run with real IDs (see the module's comment).
 #[tokio::test(flavor = "multi_thread")]
-async fn schemathesis_finds_the_server_as_its_openapi_document_describes_it() {
+async fn schemathesis_finds_the_server_as_its_openapi_document_describes_it_with_real_ids() {
     let server = Server::start().await;
     let setup = Setup::make(&server).await;
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -40,6 +41,14 @@ async fn schemathesis_finds_the_server_as_its_openapi_document_describes_it() {
         &["--mode", "positive", "--phases", "coverage,fuzzing"],
     )
     .await;
+}
+
+/// The second run, a test of its own so the two run side by side (each takes about a minute).
+#[tokio::test(flavor = "multi_thread")]
+async fn schemathesis_finds_the_server_as_its_openapi_document_describes_it_free() {
+    let server = Server::start().await;
+    let setup = Setup::make(&server).await;
+    let tmp = tempfile::tempdir().expect("temp dir");
     run(
         &server,
         tmp.path(),
