@@ -179,13 +179,7 @@ fn faults() {
         "--every-ms",
         "1500",
     ]);
-    let value = |name: &str| {
-        report["results"]
-            .as_array()
-            .and_then(|rows| rows.iter().find(|r| r["name"] == name))
-            .and_then(|r| r["value"].as_f64())
-            .unwrap_or_else(|| panic!("no {name} in {report}"))
-    };
+    let value = |name: &str| result(&report, name);
     assert!(value("acknowledged sends") > 0.0);
     assert_eq!(value("acknowledged sends lost"), 0.0);
     assert_eq!(value("messages stored twice"), 0.0);
@@ -214,17 +208,20 @@ fn storm_across_two_gateways() {
         "--rate",
         "200",
     ]);
-    let value = |name: &str| {
-        report["results"]
-            .as_array()
-            .and_then(|rows| rows.iter().find(|r| r["name"] == name))
-            .and_then(|r| r["value"].as_f64())
-            .unwrap_or_else(|| panic!("no {name} in {report}"))
-    };
+    let value = |name: &str| result(&report, name);
     for mode in ["sync", "feeds"] {
         assert_eq!(value(&format!("{mode}: clients current")), 6.0);
         assert_eq!(value(&format!("{mode}: messages missing")), 0.0);
         assert_eq!(value(&format!("{mode}: messages doubled")), 0.0);
         assert_eq!(value(&format!("{mode}: live sequence holes")), 0.0);
     }
+}
+
+/// The value of one row of a report, by its name.
+fn result(report: &Value, name: &str) -> f64 {
+    report["results"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["name"] == name))
+        .and_then(|r| r["value"].as_f64())
+        .unwrap_or_else(|| panic!("no {name} in {report}"))
 }

@@ -1,6 +1,6 @@
 // @ts-check
 /** A workspace: the sidebar of channels, and the open channel with its messages. */
-import { useEffect, useRef, useState } from '../vendor/hooks.js';
+import { useEffect, useState } from '../vendor/hooks.js';
 import { html } from '../lib/html.js';
 import * as chat from '../stores/chat.js';
 import { me, signOut, workspaces } from '../stores/session.js';
