@@ -47,6 +47,9 @@ pub struct ChatConfig {
     /// Presence queries and `presence_subscribe` frames per user: each answers with up to
     /// [`MAX_PRESENCE_USERS`](conversation::MAX_PRESENCE_USERS) statuses.
     pub presence_rate: RateSpec,
+    /// `POST /sync` calls per user: each reads every channel of the user and up to 2,000
+    /// messages, so one member repeating it must not take the store from the others.
+    pub sync_rate: RateSpec,
     /// How long a WebSocket ticket stays redeemable.
     pub ticket_ttl: Duration,
     /// How long sessions live: unused, and in all.
@@ -77,6 +80,7 @@ impl Default for ChatConfig {
             change_rate: RateSpec::per_second(10, 50),
             create_rate: RateSpec::per_minute(20, 20),
             presence_rate: RateSpec::per_minute(30, 10),
+            sync_rate: RateSpec::per_minute(60, 30),
             ticket_ttl: Duration::from_secs(30),
             session_life: confab_store::SessionLifetime {
                 idle_micros: 30 * DAY_MICROS,
@@ -97,6 +101,7 @@ pub struct ChatService {
     change_limiter: KeyedLimiter<UserId>,
     create_limiter: KeyedLimiter<UserId>,
     presence_limiter: KeyedLimiter<UserId>,
+    sync_limiter: KeyedLimiter<UserId>,
     /// Accounts whose sign-ins are slowed down after failed ones.
     login_backoff: std::sync::Mutex<std::collections::HashMap<UserId, accounts::Backoff>>,
     /// One typing indicator per user per channel per 3 seconds.
@@ -114,6 +119,7 @@ impl ChatService {
         let change_limiter = KeyedLimiter::new(config.change_rate);
         let create_limiter = KeyedLimiter::new(config.create_rate);
         let presence_limiter = KeyedLimiter::new(config.presence_rate);
+        let sync_limiter = KeyedLimiter::new(config.sync_rate);
         let typing_limiter = KeyedLimiter::new(RateSpec {
             count: 1,
             per: Duration::from_secs(3),
@@ -128,6 +134,7 @@ impl ChatService {
             change_limiter,
             create_limiter,
             presence_limiter,
+            sync_limiter,
             login_backoff: std::sync::Mutex::new(std::collections::HashMap::new()),
             typing_limiter,
         }
@@ -151,6 +158,7 @@ impl ChatService {
         self.change_limiter.sweep();
         self.create_limiter.sweep();
         self.presence_limiter.sweep();
+        self.sync_limiter.sweep();
         self.typing_limiter.sweep();
         self.sweep_login_backoff();
     }
@@ -168,6 +176,10 @@ impl ChatService {
 
     pub(crate) fn limit_create(&self, user: &UserId) -> ChatResult<()> {
         Self::limit(&self.create_limiter, user)
+    }
+
+    pub(crate) fn limit_sync(&self, user: &UserId) -> ChatResult<()> {
+        Self::limit(&self.sync_limiter, user)
     }
 
     pub(crate) fn limit_presence(&self, user: &UserId) -> ChatResult<()> {

@@ -66,6 +66,7 @@ impl ChatService {
         }
         // Every workspace's channels: a cursor the answer does not list is the user's no
         // longer, and the other workspaces' badges come along.
+        self.limit_sync(user)?;
         let mut views = Vec::new();
         for (ws, _) in self.store.user_workspaces(user).await? {
             let ws = &ws.id;

@@ -220,6 +220,10 @@ config_keys! {
     presence_rate_per_min: u32 = chat.presence_rate.count, env "CONFAB_PRESENCE_RATE_PER_MIN";
     /// Presence queries a user may burst.
     presence_rate_burst: u32 = chat.presence_rate.burst, env "CONFAB_PRESENCE_RATE_BURST";
+    /// `POST /sync` calls per user per minute (each reads all the user's channels). 0 disables.
+    sync_rate_per_min: u32 = chat.sync_rate.count, env "CONFAB_SYNC_RATE_PER_MIN";
+    /// `POST /sync` calls a user may burst (a reconnect after a flaky network, several tabs).
+    sync_rate_burst: u32 = chat.sync_rate.burst, env "CONFAB_SYNC_RATE_BURST";
     /// Distinct emoji on one message.
     max_reactions_per_message: usize = chat.limits.max_reactions_per_message, env "CONFAB_MAX_REACTIONS_PER_MESSAGE";
     /// `@name`s resolved in one message; later ones stay text.
@@ -406,6 +410,7 @@ impl Config {
                 self.presence_rate_per_min,
                 self.presence_rate_burst,
             ),
+            sync_rate: RateSpec::per_minute(self.sync_rate_per_min, self.sync_rate_burst),
             session_life: confab_store::SessionLifetime {
                 idle_micros: i64::from(self.session_idle_days) * DAY_MICROS,
                 absolute_micros: i64::from(self.session_lifetime_days) * DAY_MICROS,

@@ -268,3 +268,24 @@ fn first_cursor(answer: &Value, channel: &str) -> i64 {
 fn uuid_like(n: usize) -> String {
     format!("00000000-0000-7000-8000-{n:012}")
 }
+
+/// Each sync reads every channel of its caller: one member repeating it is slowed down, and
+/// nobody else is.
+#[tokio::test]
+async fn sync_is_rate_limited_per_user() {
+    let server = Server::start_with(&["--sync-rate-per-min", "1", "--sync-rate-burst", "2"]).await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    server.workspace(&alice, &[&bob]).await;
+    for _ in 0..2 {
+        let (status, _) = server.post(&alice.token, "/sync", json!({})).await;
+        assert_eq!(status, 200);
+    }
+    let (status, answer) = server.post(&alice.token, "/sync", json!({})).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (429, Some("rate_limited"))
+    );
+    let (status, _) = server.post(&bob.token, "/sync", json!({})).await;
+    assert_eq!(status, 200, "another member is not slowed down");
+}
