@@ -224,6 +224,15 @@ pub async fn every_kind_of_message_arrives_intact(bus: Arc<dyn Bus>) {
             user_ids: vec![user.clone()],
             ..Mentions::default()
         },
+        files: vec![confab_core::FileInfo {
+            id: confab_core::FileId::generate(),
+            filename: "plan é.png".into(),
+            size: 25 * 1024 * 1024,
+            content_type: "image/png".into(),
+            width: Some(4000),
+            height: Some(3000),
+            thumbnail: Some((360, 270)),
+        }],
     };
     let sent = vec![
         BusMessage::Channel(ChannelEvent {

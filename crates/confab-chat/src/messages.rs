@@ -76,6 +76,7 @@ impl ChatService {
                 thread_root_id,
                 mentions,
                 ts: Timestamp::now(),
+                files: Vec::new(),
             })
             .await;
         let outcome = match outcome {

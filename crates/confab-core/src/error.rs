@@ -50,6 +50,8 @@ pub enum ErrorCode {
     CannotLeaveDm,
     NotAllowedForDm,
     InvalidResetToken,
+    InvalidFile,
+    TooManyFiles,
     // 401
     Unauthorized,
     InvalidCredentials,
@@ -58,6 +60,12 @@ pub enum ErrorCode {
     NotInChannel,
     WrongPassword,
     RegistrationClosed,
+    /// A signed file URL whose signature does not match what it names.
+    InvalidSignature,
+    /// A signed file URL past its expiry.
+    UrlExpired,
+    /// An upload URL used already: each works once.
+    UploadUsed,
     // 404
     NotFound,
     UserNotFound,
@@ -74,12 +82,16 @@ pub enum ErrorCode {
     ChannelNameTaken,
     AlreadyMember,
     TooManyReactions,
+    /// Attaching a file whose bytes have not all arrived.
+    UploadIncomplete,
     // 408
     RequestTimeout,
     // 410
     InviteExpired,
     // 413, 415
     PayloadTooLarge,
+    FileTooLarge,
+    QuotaExceeded,
     UnsupportedMediaType,
     // 429
     RateLimited,
@@ -97,19 +109,21 @@ impl ErrorCode {
             | InvalidDisplayName | InvalidEmail | InvalidWorkspaceName | InvalidChannelName
             | InvalidTopic | InvalidClientMsgId | InvalidRole | EmptyBody | BodyTooLong
             | InvalidBody | InvalidLimit | InvalidCursor | InvalidThreadRoot | InvalidMembers
-            | InvalidEmoji | InvalidStatus | InvalidSeq | InvalidResetToken => 400,
+            | InvalidEmoji | InvalidStatus | InvalidSeq | InvalidResetToken | InvalidFile
+            | TooManyFiles => 400,
             Unauthorized | InvalidCredentials => 401,
-            Forbidden | NotInChannel | WrongPassword | RegistrationClosed => 403,
+            Forbidden | NotInChannel | WrongPassword | RegistrationClosed | InvalidSignature
+            | UrlExpired | UploadUsed => 403,
             NotFound | UserNotFound | WorkspaceNotFound | ChannelNotFound | MessageNotFound
             | InviteNotFound | FileNotFound | SessionNotFound => 404,
             MethodNotAllowed => 405,
             // A DM's members and name are fixed: the request is well formed, the channel is
             // the wrong kind for it.
             UsernameTaken | ChannelNameTaken | AlreadyMember | MessageDeleted
-            | TooManyReactions | CannotLeaveDm | NotAllowedForDm => 409,
+            | TooManyReactions | CannotLeaveDm | NotAllowedForDm | UploadIncomplete => 409,
             RequestTimeout => 408,
             InviteExpired => 410,
-            PayloadTooLarge => 413,
+            PayloadTooLarge | FileTooLarge | QuotaExceeded => 413,
             UnsupportedMediaType => 415,
             RateLimited | TooManySockets => 429,
             Internal => 500,
@@ -164,6 +178,8 @@ pub enum ValidationError {
     BodyTooManyBytes { max: usize },
     #[error("body must not contain control characters other than newline, tab and carriage return")]
     BodyControlChars,
+    #[error("filename must be 1 to 255 characters with no control characters")]
+    FileName,
 }
 
 impl ValidationError {
@@ -184,6 +200,7 @@ impl ValidationError {
             Emoji => ErrorCode::InvalidEmoji,
             BodyTooManyChars { .. } | BodyTooManyBytes { .. } => ErrorCode::BodyTooLong,
             BodyControlChars => ErrorCode::InvalidBody,
+            FileName => ErrorCode::InvalidFile,
         }
     }
 }
@@ -226,12 +243,17 @@ mod tests {
             "cannot_leave_dm",
             "not_allowed_for_dm",
             "invalid_reset_token",
+            "invalid_file",
+            "too_many_files",
             "unauthorized",
             "invalid_credentials",
             "forbidden",
             "not_in_channel",
             "wrong_password",
             "registration_closed",
+            "invalid_signature",
+            "url_expired",
+            "upload_used",
             "not_found",
             "user_not_found",
             "workspace_not_found",
@@ -245,9 +267,12 @@ mod tests {
             "channel_name_taken",
             "already_member",
             "too_many_reactions",
+            "upload_incomplete",
             "request_timeout",
             "invite_expired",
             "payload_too_large",
+            "file_too_large",
+            "quota_exceeded",
             "unsupported_media_type",
             "rate_limited",
             "too_many_sockets",

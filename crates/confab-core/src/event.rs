@@ -27,6 +27,10 @@ pub enum Change {
     MessageEdited {
         message: Message,
     },
+    /// The message changed other than by its author: a file's preview became ready.
+    MessageUpdated {
+        message: Message,
+    },
     MessageDeleted {
         message: Message,
         root: Option<Message>,
@@ -75,6 +79,7 @@ impl Change {
         match self {
             Change::MessageCreated { .. } => "message.created",
             Change::MessageEdited { .. } => "message.edited",
+            Change::MessageUpdated { .. } => "message.updated",
             Change::MessageDeleted { .. } => "message.deleted",
             Change::ReactionAdded { .. } => "reaction.added",
             Change::ReactionRemoved { .. } => "reaction.removed",
@@ -89,6 +94,7 @@ impl Change {
         match self {
             Change::MessageCreated { message, .. }
             | Change::MessageEdited { message }
+            | Change::MessageUpdated { message }
             | Change::MessageDeleted { message, .. }
             | Change::ReactionAdded { message, .. }
             | Change::ReactionRemoved { message, .. } => Some(message),

@@ -72,6 +72,11 @@ id_type!(WorkspaceId, "workspace_id");
 id_type!(ChannelId, "channel_id");
 id_type!(MessageId, "message_id");
 id_type!(
+    /// An uploaded file (or an upload not yet complete).
+    FileId,
+    "file_id"
+);
+id_type!(
     /// A signed-in device: one login, one bearer token, the sockets and tickets it opened.
     SessionId,
     "session_id"

@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod event;
+pub mod files;
 pub mod ids;
 pub mod limits;
 pub mod mentions;
@@ -17,7 +18,8 @@ pub mod values;
 
 pub use error::{ErrorCode, ValidationError};
 pub use event::{BusMessage, Change, ChannelEvent, Presence, Topic, UserEvent};
-pub use ids::{ChannelId, MessageId, SessionId, UserId, WorkspaceId};
+pub use files::{FileInfo, FileName};
+pub use ids::{ChannelId, FileId, MessageId, SessionId, UserId, WorkspaceId};
 pub use limits::Limits;
 pub use model::{
     Channel, ChannelKind, Draft, Mentions, Message, Reaction, Role, User, Workspace, add_reaction,

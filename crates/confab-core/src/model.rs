@@ -181,6 +181,9 @@ pub struct Message {
     /// Reactions in order of first use; users in order of reacting.
     pub reactions: Vec<Reaction>,
     pub mentions: Mentions,
+    /// Attached files in the order given; none on a tombstone.
+    #[serde(default)]
+    pub files: Vec<crate::files::FileInfo>,
 }
 
 /// Who a message mentions, resolved when it was sent.

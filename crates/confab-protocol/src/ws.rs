@@ -136,7 +136,7 @@ impl EventFrame {
                 frame.user_id = Some(user_id.to_string());
             }
             Change::ChannelUpdated { channel } => frame.channel = Some(ChannelWire::from(channel)),
-            Change::MessageEdited { .. } => {}
+            Change::MessageEdited { .. } | Change::MessageUpdated { .. } => {}
         }
         frame
     }

@@ -66,6 +66,9 @@ pub(crate) fn events(
             "message.edited" => Change::MessageEdited {
                 message: message()?,
             },
+            "message.updated" => Change::MessageUpdated {
+                message: message()?,
+            },
             "reaction.added" | "reaction.removed" => {
                 let message = message()?;
                 let emoji = detail.clone().ok_or_else(|| corrupt("an emoji"))?;

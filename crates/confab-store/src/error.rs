@@ -15,6 +15,8 @@ pub enum Missing {
     Message,
     #[error("invite")]
     Invite,
+    #[error("file")]
+    File,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +40,13 @@ pub enum StoreError {
     NotFound(Missing),
     #[error("invite has expired or is used up")]
     InviteExpired,
+    /// Another upload would take the user past their storage quota.
+    #[error("the upload would exceed the storage quota")]
+    QuotaExceeded,
+    /// A send named files that are not complete uploads of its author in the channel's
+    /// workspace, free to attach: nothing was written.
+    #[error("a file is not the author's to attach here")]
+    FilesUnavailable,
     /// The database could not be reached; the same call may succeed later.
     #[error("database unavailable while {context}")]
     Unavailable {
@@ -73,6 +82,8 @@ impl StoreError {
             StoreError::InvalidThreadRoot => StoreError::InvalidThreadRoot,
             StoreError::NotFound(what) => StoreError::NotFound(*what),
             StoreError::InviteExpired => StoreError::InviteExpired,
+            StoreError::QuotaExceeded => StoreError::QuotaExceeded,
+            StoreError::FilesUnavailable => StoreError::FilesUnavailable,
         }
     }
 
@@ -90,7 +101,11 @@ impl StoreError {
             StoreError::NotFound(Missing::Channel) => ErrorCode::ChannelNotFound,
             StoreError::NotFound(Missing::Message) => ErrorCode::MessageNotFound,
             StoreError::NotFound(Missing::Invite) => ErrorCode::InviteNotFound,
+            StoreError::NotFound(Missing::File) | StoreError::FilesUnavailable => {
+                ErrorCode::FileNotFound
+            }
             StoreError::InviteExpired => ErrorCode::InviteExpired,
+            StoreError::QuotaExceeded => ErrorCode::QuotaExceeded,
             StoreError::Unavailable { .. } => ErrorCode::Unavailable,
             StoreError::Internal { .. } => ErrorCode::Internal,
         }

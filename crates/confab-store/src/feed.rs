@@ -73,6 +73,7 @@ mod tests {
             reply_users: Vec::new(),
             reactions: Vec::new(),
             mentions: Mentions::default(),
+            files: Vec::new(),
         }
     }
 

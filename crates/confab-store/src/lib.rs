@@ -12,6 +12,7 @@ mod channels;
 mod drafts;
 mod error;
 mod feed;
+mod files;
 mod messages;
 pub mod postgres;
 mod reads;
@@ -30,6 +31,7 @@ pub use accounts::{AccountStore, NewUser, ProfileChange};
 pub use channels::{ChannelStore, NewChannel};
 pub use drafts::DraftStore;
 pub use error::{Missing, StoreError};
+pub use files::{FileState, FileStore, FilesPage, NewFile, StoredFile};
 pub use messages::{ChangesPage, MessageStore, NewMessage, SendOutcome};
 pub use reads::{ChannelView, ReadStore};
 pub use sessions::{NewSession, SessionInfo, SessionLifetime, SessionStore};
@@ -41,8 +43,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// import: its supertraits' methods are its own).
 pub mod prelude {
     pub use crate::{
-        AccountStore, ChannelStore, DraftStore, MessageStore, ReadStore, SessionStore, Store,
-        WorkspaceStore,
+        AccountStore, ChannelStore, DraftStore, FileStore, MessageStore, ReadStore, SessionStore,
+        Store, WorkspaceStore,
     };
 }
 
@@ -62,6 +64,7 @@ pub trait Store:
     + MessageStore
     + ReadStore
     + DraftStore
+    + FileStore
     + Send
     + Sync
     + 'static
@@ -76,6 +79,7 @@ impl<T> Store for T where
         + MessageStore
         + ReadStore
         + DraftStore
+        + FileStore
         + Send
         + Sync
         + 'static

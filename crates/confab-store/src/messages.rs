@@ -2,7 +2,9 @@
 //! client and a gateway catch up with.
 
 use async_trait::async_trait;
-use confab_core::{ChannelEvent, ChannelId, Mentions, Message, MessageId, Timestamp, UserId};
+use confab_core::{
+    ChannelEvent, ChannelId, FileId, Mentions, Message, MessageId, Timestamp, UserId,
+};
 
 use crate::StoreResult;
 
@@ -16,6 +18,9 @@ pub struct NewMessage {
     pub thread_root_id: Option<MessageId>,
     pub mentions: Mentions,
     pub ts: Timestamp,
+    /// Complete uploads of the author in the channel's workspace, attached in this order in
+    /// the send's transaction.
+    pub files: Vec<FileId>,
 }
 
 impl NewMessage {
@@ -38,6 +43,8 @@ impl NewMessage {
             last_reply_at: None,
             reply_users: Vec::new(),
             reactions: Vec::new(),
+            // Attaching fills these in (only sends with files, which take the slow path).
+            files: Vec::new(),
             // As a read gives it back: who `@here` reached is the store's alone.
             mentions: Mentions {
                 here_ids: Vec::new(),

@@ -166,3 +166,31 @@ mod tests {
         }
     }
 }
+
+/// A message's file as both backends read it: `(id, filename, size, content_type, width,
+/// height, thumb_width, thumb_height)`, in that order.
+pub(crate) type FileColumns = (
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+pub(crate) fn file_info(
+    (id, filename, size, content_type, w, h, tw, th): FileColumns,
+) -> StoreResult<confab_core::FileInfo> {
+    let px = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
+    Ok(confab_core::FileInfo {
+        id: stored_id(id)?,
+        filename,
+        size: u64::try_from(size).unwrap_or(0),
+        content_type: content_type.unwrap_or_else(|| "application/octet-stream".into()),
+        width: px(w),
+        height: px(h),
+        thumbnail: px(tw).zip(px(th)),
+    })
+}

@@ -21,3 +21,8 @@ pub(crate) const LAST_SEQ: &str = "SELECT last_seq FROM channels WHERE id = $1";
 /// explains it).
 pub(crate) const CHANGE_LOG: &str = "SELECT seq, kind, message_id, user_id, detail \
      FROM channel_changes WHERE channel_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+
+/// A deleted message's files leave every read path with it (`$1` the message, `$2` when);
+/// their blobs go after a grace period (the sweep).
+pub(crate) const DELETE_MESSAGE_FILES: &str = "UPDATE files SET state = 'deleted', deleted_at = $2 \
+     WHERE message_id = $1 AND state = 'complete'";

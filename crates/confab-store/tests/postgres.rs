@@ -103,6 +103,7 @@ fn message(channel: &ChannelId, author: &UserId, client_msg_id: &str, body: &str
         thread_root_id: None,
         mentions: Mentions::default(),
         ts: Timestamp::now(),
+        files: Vec::new(),
     }
 }
 

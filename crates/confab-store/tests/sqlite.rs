@@ -60,6 +60,7 @@ async fn committed_messages_survive_reopen() {
                 thread_root_id: None,
                 mentions: Default::default(),
                 ts: Timestamp::now(),
+                files: Vec::new(),
             })
             .await
             .expect("send");
@@ -81,6 +82,7 @@ async fn committed_messages_survive_reopen() {
             thread_root_id: None,
             mentions: Default::default(),
             ts: Timestamp::now(),
+            files: Vec::new(),
         })
         .await
         .expect("retry");
@@ -106,6 +108,7 @@ async fn a_row_that_does_not_decode_fails_one_request_and_not_the_writer() {
         thread_root_id: root,
         mentions: Default::default(),
         ts: Timestamp::now(),
+        files: Vec::new(),
     };
     let root = store
         .send_message(message("root", None))

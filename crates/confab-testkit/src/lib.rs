@@ -7,10 +7,12 @@
 
 mod postgres;
 mod redis;
+mod s3;
 pub mod serve;
 
 pub use postgres::{PrivatePostgres, ScratchDb, psql};
 pub use redis::PrivateRedis;
+pub use s3::PrivateS3;
 
 /// A name no other test (or test run) uses.
 pub fn unique_name(what: &str) -> String {

@@ -57,3 +57,7 @@ pub(super) async fn sharing_a_workspace(
     .await
     .ctx("checking shared workspaces")
 }
+
+/// Makes two uploads of one user take turns over their quota: each locks the user's row
+/// before summing their files, so the second sees the first's row.
+pub(super) const LOCK_USER: &str = "SELECT 1 FROM users WHERE id = $1 FOR UPDATE";

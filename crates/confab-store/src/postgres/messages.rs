@@ -90,9 +90,11 @@ impl MessageStore for PgStore {
     async fn send_message(&self, m: NewMessage) -> StoreResult<SendOutcome> {
         // Top-level sends are batched; a reply also changes and returns its thread root, which
         // the one-statement path does.
-        match m.thread_root_id {
-            None => self.send_batched(m).await,
-            Some(_) => self.send_message_tx(m).await,
+        // A send with files attaches them in its own transaction, as a reply does.
+        if m.thread_root_id.is_none() && m.files.is_empty() {
+            self.send_batched(m).await
+        } else {
+            self.send_message_tx(m).await
         }
     }
 
@@ -175,6 +177,12 @@ impl MessageStore for PgStore {
             .execute(&mut *tx)
             .await
             .ctx("deleting reactions")?;
+        sqlx::query(crate::sql::DELETE_MESSAGE_FILES)
+            .bind(id.as_str())
+            .bind(now.as_micros())
+            .execute(&mut *tx)
+            .await
+            .ctx("deleting a message's files")?;
         if let Some(root) = &thread_root_id {
             sqlx::query(
                 "UPDATE messages SET reply_count = reply_count - 1, version = $1, last_reply_at = \

@@ -39,6 +39,9 @@ mod channels;
 #[path = "../common/drafts.rs"]
 mod drafts;
 #[allow(clippy::duplicate_mod)]
+#[path = "../common/files.rs"]
+mod files;
+#[allow(clippy::duplicate_mod)]
 #[path = "../common/log.rs"]
 mod log;
 #[allow(clippy::duplicate_mod)]
@@ -50,6 +53,9 @@ mod sessions;
 #[allow(clippy::duplicate_mod)]
 #[path = "../common/workspaces.rs"]
 mod workspaces;
+
+/// A message and its thread root, as the `common` files name it.
+use messages::with_root as message_with_root;
 
 /// This module's store, as the `common` files name it.
 type Backend = PgStore;

@@ -58,6 +58,8 @@ enum Sent {
     Created(Box<SendOutcome>),
     /// A check failed; nothing was written.
     Refused,
+    /// The files named are not the author's to attach here; nothing was written.
+    FilesRefused,
     /// A concurrent send with the same `(author, client_msg_id)` committed first.
     Duplicate(sqlx::Error),
 }
@@ -86,14 +88,15 @@ impl SendTurns {
 }
 
 impl PgStore {
-    /// A thread reply (top-level sends take `send_batched`).
+    /// A thread reply or a send with files (other top-level sends take `send_batched`).
     pub(super) async fn send_message_tx(&self, m: NewMessage) -> StoreResult<SendOutcome> {
         let _turn = self.send_turns.take(&m).await;
         for _ in 0..SEND_ATTEMPTS {
-            let duplicate = match self.try_send(&m).await? {
+            let (duplicate, files_refused) = match self.try_send(&m).await? {
                 Sent::Created(outcome) => return Ok(*outcome),
-                Sent::Duplicate(e) => Some(e),
-                Sent::Refused => None,
+                Sent::Duplicate(e) => (Some(e), false),
+                Sent::Refused => (None, false),
+                Sent::FilesRefused => (None, true),
             };
             // Nothing was written. Decide as the SQLite backend does: a retry finds its
             // original first, then a non-member is refused, then a bad thread root.
@@ -127,6 +130,9 @@ impl PgStore {
             if m.thread_root_id.is_some() && !root_ok {
                 return Err(StoreError::InvalidThreadRoot);
             }
+            if files_refused {
+                return Err(StoreError::FilesUnavailable);
+            }
         }
         Err(StoreError::NotMember)
     }
@@ -146,6 +152,27 @@ impl PgStore {
         // A reply returns its root as changed by it, read in the same transaction so nothing
         // can change the root in between.
         let mut tx = self.begin().await?;
+        let files: Vec<&str> = m.files.iter().map(|f| f.as_str()).collect();
+        if !files.is_empty() {
+            // Each must be a complete upload of the author's, in the channel's workspace, on
+            // no other message. Their rows stay locked to the commit: a concurrent send of the
+            // same file waits here, then finds it taken.
+            let free: Vec<String> = sqlx::query_scalar(
+                "SELECT id FROM files WHERE id = ANY ($1) AND uploader_id = $2 \
+                 AND state = 'complete' AND message_id IS NULL \
+                 AND workspace_id = (SELECT workspace_id FROM channels WHERE id = $3) \
+                 FOR UPDATE",
+            )
+            .bind(&files)
+            .bind(m.author_id.as_str())
+            .bind(m.channel_id.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .ctx("checking a send's files")?;
+            if free.len() != files.len() {
+                return Ok(Sent::FilesRefused);
+            }
+        }
         let (seq, thread_root_id) = match query.fetch_optional(&mut *tx).await {
             Ok(Some(row)) => row,
             Ok(None) => return Ok(Sent::Refused),
@@ -156,8 +183,25 @@ impl PgStore {
             Some(root) => message_in(&mut *tx, root).await?,
             None => None,
         };
+        let message = if files.is_empty() {
+            m.stored(seq, thread_root_id.map(crate::rows::stored_id).transpose()?)
+        } else {
+            sqlx::query(
+                "UPDATE files SET message_id = $1, channel_id = $2, message_seq = $3, \
+                 position = array_position($4, id) WHERE id = ANY ($4)",
+            )
+            .bind(m.id.as_str())
+            .bind(m.channel_id.as_str())
+            .bind(seq)
+            .bind(&files)
+            .execute(&mut *tx)
+            .await
+            .ctx("attaching files")?;
+            message_in(&mut *tx, m.id.as_str())
+                .await?
+                .ok_or(StoreError::NotFound(crate::Missing::Message))?
+        };
         tx.commit().await.ctx("committing a message")?;
-        let message = m.stored(seq, thread_root_id.map(crate::rows::stored_id).transpose()?);
         Ok(Sent::Created(Box::new(SendOutcome {
             message,
             root,

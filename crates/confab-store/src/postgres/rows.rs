@@ -29,7 +29,10 @@ pub(super) fn select_messages(where_sql: &str) -> String {
                  ORDER BY r.created_at, r.ord) AS reaction_users, \
            CASE WHEN m.reply_count > 0 THEN ARRAY(SELECT t.author_id FROM messages t \
                  WHERE t.thread_root_id = m.id AND NOT t.deleted ORDER BY t.seq) \
-                ELSE '{{}}' END AS reply_authors \
+                ELSE '{{}}' END AS reply_authors, \
+           (SELECT json_agg(json_build_array(f.id, f.filename, f.size, f.content_type, \
+                   f.width, f.height, f.thumb_width, f.thumb_height) ORDER BY f.position) \
+              FROM files f WHERE f.message_id = m.id AND f.state = 'complete')::text AS files \
          FROM messages m WHERE {where_sql}"
     )
 }
@@ -54,6 +57,17 @@ pub(super) fn message(row: &PgRow) -> Result<Message, StoreError> {
         add_replier(&mut reply_users, stored_id(author)?);
     }
     let flags: i64 = row.try_get("mentions_channel").ctx(CTX)?;
+    let files = match row.try_get::<Option<String>, _>("files").ctx(CTX)? {
+        None => Vec::new(),
+        Some(json) => serde_json::from_str::<Vec<crate::rows::FileColumns>>(&json)
+            .map_err(|e| StoreError::Internal {
+                context: CTX,
+                source: sqlx::Error::Decode(Box::new(e)),
+            })?
+            .into_iter()
+            .map(crate::rows::file_info)
+            .collect::<Result<_, _>>()?,
+    };
     Ok(Message {
         id: stored_id(row.try_get("id").ctx(CTX)?)?,
         channel_id: stored_id(row.try_get("channel_id").ctx(CTX)?)?,
@@ -72,6 +86,7 @@ pub(super) fn message(row: &PgRow) -> Result<Message, StoreError> {
             .map(Timestamp::from_micros),
         reply_users,
         reactions,
+        files,
         mentions: Mentions {
             user_ids: crate::rows::named_mentions(
                 row.try_get::<Vec<String>, _>("mention_ids").ctx(CTX)?,

@@ -83,3 +83,7 @@ pub(super) async fn sharing_a_workspace(
 fn json_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
     serde_json::Value::from(items.collect::<Vec<_>>()).to_string()
 }
+
+/// Makes two uploads of one user take turns over their quota. SQLite needs nothing: its one
+/// writer connection runs one transaction at a time. (A harmless read stands in.)
+pub(super) const LOCK_USER: &str = "SELECT 1 FROM users WHERE id = $1";

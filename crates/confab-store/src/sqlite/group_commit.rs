@@ -99,7 +99,7 @@ async fn send_all(
     let mut run = Run::default();
     for (m, (existing, member, _)) in sends.iter().zip(checked) {
         let first_of_key = seen.insert((m.author_id.as_str(), &m.client_msg_id));
-        if m.thread_root_id.is_some() || !first_of_key {
+        if m.thread_root_id.is_some() || !first_of_key || !m.files.is_empty() {
             run.flush(conn).await?;
             match send_in(conn, m).await {
                 Ok(outcome) => {
@@ -112,6 +112,7 @@ async fn send_all(
                 Err(
                     e @ (StoreError::NotMember
                     | StoreError::InvalidThreadRoot
+                    | StoreError::FilesUnavailable
                     | StoreError::NotFound(_)),
                 ) => results.push(Err(e)),
                 // Anything else may have left a half-written send: the whole batch rolls back
@@ -264,6 +265,26 @@ async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<Sen
             )
         }
     };
+    let files = json(&m.files.iter().map(|f| f.as_str()).collect::<Vec<_>>())?;
+    if !m.files.is_empty() {
+        // Each must be a complete upload of the author's, in the channel's workspace, on no
+        // other message. Decided before anything is written, on the one writer connection, so
+        // nothing can attach them between this check and the update below.
+        let free: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM files WHERE id IN (SELECT value FROM json_each(?1)) \
+             AND uploader_id = ?2 AND state = 'complete' AND message_id IS NULL \
+             AND workspace_id = (SELECT workspace_id FROM channels WHERE id = ?3)",
+        )
+        .bind(&files)
+        .bind(m.author_id.as_str())
+        .bind(m.channel_id.as_str())
+        .fetch_one(&mut *conn)
+        .await
+        .ctx("checking a send's files")?;
+        if free != m.files.len() as i64 {
+            return Err(StoreError::FilesUnavailable);
+        }
+    }
     let (mention_ids, mention_flags) = mention_columns(&m.mentions);
     // Takes the channel's next sequence number; the `message_created` trigger advances
     // `last_seq` and logs the change in the same statement (migration 0003).
@@ -300,7 +321,25 @@ async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<Sen
             message_in(conn, root.as_str()).await?
         }
     };
-    let message = m.stored(seq, thread_root_id);
+    let message = if m.files.is_empty() {
+        m.stored(seq, thread_root_id)
+    } else {
+        sqlx::query(
+            "UPDATE files SET message_id = ?1, channel_id = ?2, message_seq = ?3, \
+             position = (SELECT key FROM json_each(?4) WHERE value = files.id) \
+             WHERE id IN (SELECT value FROM json_each(?4))",
+        )
+        .bind(m.id.as_str())
+        .bind(m.channel_id.as_str())
+        .bind(seq)
+        .bind(&files)
+        .execute(&mut *conn)
+        .await
+        .ctx("attaching files")?;
+        message_in(conn, m.id.as_str())
+            .await?
+            .ok_or(StoreError::NotFound(crate::Missing::Message))?
+    };
     Ok(SendOutcome {
         message,
         root,

@@ -107,6 +107,12 @@ impl MessageStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .ctx("deleting reactions")?;
+        sqlx::query(crate::sql::DELETE_MESSAGE_FILES)
+            .bind(id.as_str())
+            .bind(now.as_micros())
+            .execute(&mut *tx)
+            .await
+            .ctx("deleting a message's files")?;
         if let Some(root) = &message.thread_root_id {
             sqlx::query(
                 "UPDATE messages SET reply_count = reply_count - 1, version = ?, last_reply_at = \

@@ -44,6 +44,7 @@ pub(super) fn message(row: &SqliteRow) -> Result<Message, StoreError> {
             .map(Timestamp::from_micros),
         reply_users: Vec::new(),
         reactions: Vec::new(),
+        files: Vec::new(),
         mentions: {
             let ids: String = row.try_get("mention_ids").ctx("reading a message")?;
             let flags: i64 = row.try_get("mentions_channel").ctx("reading a message")?;

@@ -6,6 +6,7 @@ mod accounts;
 mod channels;
 mod drafts;
 mod feed;
+mod files;
 mod messages;
 mod reads;
 mod sends;
@@ -15,6 +16,7 @@ pub use accounts::*;
 pub use channels::*;
 pub use drafts::*;
 pub use feed::*;
+pub use files::*;
 pub use messages::*;
 pub use reads::*;
 pub use sends::*;
@@ -88,7 +90,12 @@ macro_rules! store_behaviour_suite {
             mention_names_resolve_within_the_workspace,
             drafts_are_kept_per_composer_and_cleared_by_sending,
             drafts_beyond_the_limit_forget_the_oldest,
-            profiles_change_only_what_is_given
+            profiles_change_only_what_is_given,
+            files_attach_once_to_their_authors_sends_and_go_with_the_message,
+            thumbnails_change_the_message_they_are_on,
+            quotas_count_live_files_in_one_transaction,
+            the_sweep_claims_unattached_and_deleted_files_only,
+            channel_files_page_newest_first
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -192,6 +199,7 @@ fn new_message(
         thread_root_id: None,
         mentions: Mentions::default(),
         ts: Timestamp::now(),
+        files: Vec::new(),
     }
 }
 

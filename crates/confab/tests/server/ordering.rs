@@ -119,6 +119,7 @@ impl InProcess {
                 mentions: Default::default(),
 
                 ts: Timestamp::now(),
+                files: Vec::new(),
             })
             .await
             .expect("commit")
