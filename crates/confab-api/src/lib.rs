@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod client_addr;
+mod content;
 mod error;
 pub mod extract;
 mod routes;
@@ -57,7 +58,7 @@ impl utoipa::Modify for BearerAuth {
 }
 
 fn api_routes() -> OpenApiRouter<ApiState> {
-    use routes::{auth, channels, messages, profile, workspaces};
+    use routes::{auth, channels, files, messages, profile, workspaces};
     OpenApiRouter::new()
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
@@ -106,6 +107,10 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(messages::mark_read))
         .routes(routes!(messages::sync))
         .routes(routes!(messages::presence))
+        .routes(routes!(files::create_upload))
+        .routes(routes!(files::get_file))
+        .routes(routes!(files::complete_upload))
+        .routes(routes!(files::channel_files))
 }
 
 /// The `/api/v1` router and its OpenAPI document, from one route list.
@@ -136,7 +141,8 @@ pub fn router(state: ApiState, extra: Router) -> Router {
         state.body_timeout,
         read_body_within,
     ))
-    .with_state(state)
+    .with_state(state.clone())
+    .merge(content::router(state))
     .merge(extra)
     .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })
     .method_not_allowed_fallback(|| async {

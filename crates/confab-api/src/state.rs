@@ -12,8 +12,10 @@ pub struct ApiState {
     pub auth_limiter: Arc<KeyedLimiter<IpAddr>>,
     /// Renders `/metrics`; the binary owns the recorder.
     pub render_metrics: Arc<dyn Fn() -> String + Send + Sync>,
-    /// How long a request's body may take to arrive, whole.
+    /// How long a request's body may take to arrive, whole; for an upload, between chunks.
     pub body_timeout: std::time::Duration,
+    /// How long one upload's body may take in all.
+    pub upload_time_limit: std::time::Duration,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: crate::client_addr::TrustedProxies,
     /// A bearer token that reads `/metrics` from anywhere; unset, only this machine may.

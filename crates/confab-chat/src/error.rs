@@ -23,6 +23,9 @@ pub enum ChatError {
     Store(#[from] StoreError),
     #[error("internal error while {0}")]
     Internal(&'static str),
+    /// A dependency other than the store (file storage) could not be reached.
+    #[error("unavailable while {0}")]
+    Unavailable(&'static str),
 }
 
 impl ChatError {
@@ -40,6 +43,7 @@ impl ChatError {
             ChatError::RateLimited { .. } => ErrorCode::RateLimited,
             ChatError::Store(e) => e.code(),
             ChatError::Internal(_) => ErrorCode::Internal,
+            ChatError::Unavailable(_) => ErrorCode::Unavailable,
         }
     }
 

@@ -8,6 +8,7 @@ mod channels;
 mod conversation;
 mod drafts;
 mod error;
+mod files;
 mod limiter;
 mod messages;
 mod profile;
@@ -26,6 +27,10 @@ use confab_store::Store;
 
 pub use accounts::{Caller, ClientInfo, Registration, Session};
 pub use error::{ChatError, ChatResult};
+pub use files::{
+    Download, FileConfig, FileStorage, FileView, ImageLimits, Reader, UploadRequest, UploadTicket,
+    UrlSigner, Variant,
+};
 pub use limiter::{KeyedLimiter, RateSpec};
 pub use messages::{HistoryPage, HistoryQuery, SendRequest};
 pub use profile::{MAX_STATUS_MINUTES, ProfileUpdate};
@@ -58,6 +63,8 @@ pub struct ChatConfig {
     pub registration: RegistrationMode,
     /// Drafts kept per user; saving one more forgets the oldest.
     pub max_drafts: u32,
+    /// Uploads asked for (`POST /files`) per user.
+    pub upload_rate: RateSpec,
 }
 
 /// Who may create an account through the API. Whatever the mode, a new server's first
@@ -88,6 +95,7 @@ impl Default for ChatConfig {
             },
             registration: RegistrationMode::Open,
             max_drafts: 500,
+            upload_rate: RateSpec::per_minute(60, 30),
         }
     }
 }
@@ -102,6 +110,9 @@ pub struct ChatService {
     create_limiter: KeyedLimiter<UserId>,
     presence_limiter: KeyedLimiter<UserId>,
     sync_limiter: KeyedLimiter<UserId>,
+    upload_limiter: KeyedLimiter<UserId>,
+    /// Where file bytes go; without it every file call answers 404.
+    files: Option<FileStorage>,
     /// Accounts whose sign-ins are slowed down after failed ones.
     login_backoff: std::sync::Mutex<std::collections::HashMap<UserId, accounts::Backoff>>,
     /// One typing indicator per user per channel per 3 seconds.
@@ -120,6 +131,7 @@ impl ChatService {
         let create_limiter = KeyedLimiter::new(config.create_rate);
         let presence_limiter = KeyedLimiter::new(config.presence_rate);
         let sync_limiter = KeyedLimiter::new(config.sync_rate);
+        let upload_limiter = KeyedLimiter::new(config.upload_rate);
         let typing_limiter = KeyedLimiter::new(RateSpec {
             count: 1,
             per: Duration::from_secs(3),
@@ -135,9 +147,17 @@ impl ChatService {
             create_limiter,
             presence_limiter,
             sync_limiter,
+            upload_limiter,
+            files: None,
             login_backoff: std::sync::Mutex::new(std::collections::HashMap::new()),
             typing_limiter,
         }
+    }
+
+    /// Stores file bytes in `files`.
+    pub fn with_files(mut self, files: FileStorage) -> Self {
+        self.files = Some(files);
+        self
     }
 
     pub fn presence(&self) -> &Arc<dyn PresenceRegistry> {
@@ -159,6 +179,7 @@ impl ChatService {
         self.create_limiter.sweep();
         self.presence_limiter.sweep();
         self.sync_limiter.sweep();
+        self.upload_limiter.sweep();
         self.typing_limiter.sweep();
         self.sweep_login_backoff();
     }
@@ -176,6 +197,10 @@ impl ChatService {
 
     pub(crate) fn limit_create(&self, user: &UserId) -> ChatResult<()> {
         Self::limit(&self.create_limiter, user)
+    }
+
+    pub(crate) fn limit_upload(&self, user: &UserId) -> ChatResult<()> {
+        Self::limit(&self.upload_limiter, user)
     }
 
     pub(crate) fn limit_sync(&self, user: &UserId) -> ChatResult<()> {

@@ -50,18 +50,28 @@ impl ChatService {
         let started = Instant::now();
         let channel_id = ChannelId::parse(req.channel_id)?;
         let client_msg_id = ClientMsgId::parse(req.client_msg_id)?;
-        let body = MessageBody::parse(req.body, &self.config.limits)?;
+        // A message may be its files alone, as on Slack.
+        let body = if !req.file_ids.is_empty() && req.body.trim().is_empty() {
+            String::new()
+        } else {
+            MessageBody::parse(req.body, &self.config.limits)?.into_inner()
+        };
         let thread_root_id = req.thread_root_id.map(MessageId::parse).transpose()?;
-        if !req.file_ids.is_empty() {
-            // Files arrive with their own issue; until then no file ID can exist.
+        if req.file_ids.len() > confab_core::files::MAX_FILES_PER_MESSAGE {
             return Err(ChatError::refused(
-                ErrorCode::FileNotFound,
-                "file not found",
+                ErrorCode::TooManyFiles,
+                format!(
+                    "a message carries at most {} files",
+                    confab_core::files::MAX_FILES_PER_MESSAGE
+                ),
             ));
         }
         if let Err(retry_after) = self.send_limiter.check(author) {
             return Err(ChatError::RateLimited { retry_after });
         }
+        let files = self
+            .files_for_send(author, &channel_id, req.file_ids)
+            .await?;
         let mentions = self
             .send_mentions(author, &channel_id, body.as_str())
             .await?;
@@ -72,11 +82,11 @@ impl ChatService {
                 channel_id: channel_id.clone(),
                 author_id: author.clone(),
                 client_msg_id: client_msg_id.into_inner(),
-                body: body.into_inner(),
+                body,
                 thread_root_id,
                 mentions,
                 ts: Timestamp::now(),
-                files: Vec::new(),
+                files,
             })
             .await;
         let outcome = match outcome {

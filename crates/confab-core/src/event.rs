@@ -125,6 +125,10 @@ pub enum UserEvent {
     Draft {
         draft: Draft,
     },
+    /// One of the user's uploads changed (its preview became ready) while on no message.
+    FileUpdated {
+        file: crate::files::FileInfo,
+    },
     /// One of the user's sessions was signed out or revoked: the sockets it opened close.
     SessionRevoked {
         session_id: SessionId,

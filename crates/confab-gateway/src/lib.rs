@@ -303,6 +303,7 @@ impl Inner {
             UserEvent::Draft { draft } => ServerFrame::Draft {
                 draft: draft.into(),
             },
+            UserEvent::FileUpdated { file } => ServerFrame::FileUpdated { file: file.into() },
             UserEvent::SessionRevoked { session_id } => {
                 for socket in sockets.iter().filter(|s| s.session() == session_id) {
                     socket.revoke();

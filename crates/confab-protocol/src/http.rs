@@ -326,8 +326,10 @@ pub struct SendMessageRequest {
     #[serde(default)]
     #[schema(format = Uuid)]
     pub thread_root_id: Option<String>,
+    /// Complete uploads of the sender's in this workspace, at most 10, shown in this order.
+    /// With files, `body` may be empty.
     #[serde(default)]
-    #[schema(value_type = Vec<uuid::Uuid>)]
+    #[schema(value_type = Vec<uuid::Uuid>, max_items = 10)]
     pub file_ids: Vec<String>,
 }
 

@@ -3,6 +3,7 @@
 //! speak the protocol through these same types.
 
 pub mod drafts;
+pub mod files;
 pub mod http;
 mod integer;
 pub mod internal;

@@ -131,7 +131,7 @@ pub struct MessageWire {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reply_users: Vec<String>,
     pub reactions: Vec<ReactionWire>,
-    pub files: Vec<String>,
+    pub files: Vec<crate::files::FileWire>,
     pub mentions: MentionsWire,
 }
 
@@ -183,7 +183,7 @@ impl From<&Message> for MessageWire {
                     user_ids: r.user_ids.iter().map(ToString::to_string).collect(),
                 })
                 .collect(),
-            files: Vec::new(),
+            files: m.files.iter().map(crate::files::FileWire::from).collect(),
         }
     }
 }

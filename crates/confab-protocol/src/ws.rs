@@ -79,6 +79,10 @@ pub enum ServerFrame {
     /// The user saved or cleared (empty `body`) a draft, on any device.
     #[serde(rename = "draft")]
     Draft { draft: crate::drafts::DraftWire },
+    /// One of the user's uploads changed (its preview became ready) before any message
+    /// carried it; once a message does, the message changes instead (`message.updated`).
+    #[serde(rename = "file.updated")]
+    FileUpdated { file: crate::files::FileWire },
     /// The answer to a client `ping`, echoing its `id`.
     #[serde(rename = "pong")]
     Pong {

@@ -141,32 +141,6 @@ pub(crate) fn channel<R: DomainRow>(row: &R) -> Result<Channel, StoreError> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use confab_core::UserId;
-
-    use super::stored_id;
-    use crate::StoreError;
-
-    /// An ID read back is validated like one from a wire: a damaged one is an internal
-    /// error, and a stored uppercase one reads as the canonical ID.
-    #[test]
-    fn stored_ids_are_validated() {
-        let id = UserId::generate();
-        assert_eq!(stored_id::<UserId>(id.to_string()).ok(), Some(id.clone()));
-        assert_eq!(
-            stored_id::<UserId>(id.as_str().to_uppercase()).ok(),
-            Some(id)
-        );
-        for damaged in ["", "general", "../etc/passwd"] {
-            assert!(matches!(
-                stored_id::<UserId>(damaged.to_owned()),
-                Err(StoreError::Internal { .. })
-            ));
-        }
-    }
-}
-
 /// A message's file as both backends read it: `(id, filename, size, content_type, width,
 /// height, thumb_width, thumb_height)`, in that order.
 pub(crate) type FileColumns = (
@@ -193,4 +167,30 @@ pub(crate) fn file_info(
         height: px(h),
         thumbnail: px(tw).zip(px(th)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use confab_core::UserId;
+
+    use super::stored_id;
+    use crate::StoreError;
+
+    /// An ID read back is validated like one from a wire: a damaged one is an internal
+    /// error, and a stored uppercase one reads as the canonical ID.
+    #[test]
+    fn stored_ids_are_validated() {
+        let id = UserId::generate();
+        assert_eq!(stored_id::<UserId>(id.to_string()).ok(), Some(id.clone()));
+        assert_eq!(
+            stored_id::<UserId>(id.as_str().to_uppercase()).ok(),
+            Some(id)
+        );
+        for damaged in ["", "general", "../etc/passwd"] {
+            assert!(matches!(
+                stored_id::<UserId>(damaged.to_owned()),
+                Err(StoreError::Internal { .. })
+            ));
+        }
+    }
 }

@@ -73,6 +73,10 @@ impl From<Registration> for confab_chat::RegistrationMode {
     }
 }
 
+fn files_default() -> confab_chat::FileConfig {
+    confab_chat::FileConfig::default()
+}
+
 /// Declares every configuration key once: its doc, its type (and, where clap must see it
 /// written out, the flag's type in brackets: an optional key's inner type, a list), its
 /// default, and its environment variable. From that come [`Config`] (the TOML keys, defaults
@@ -253,6 +257,35 @@ config_keys! {
     session_idle_days: u32 = (chat.session_life.idle_micros / DAY_MICROS) as u32, env "CONFAB_SESSION_IDLE_DAYS";
     /// A session is signed out this long after sign-in, however much it is used.
     session_lifetime_days: u32 = (chat.session_life.absolute_micros / DAY_MICROS) as u32, env "CONFAB_SESSION_LIFETIME_DAYS";
+    /// Largest file one upload may be, in bytes; a larger declared size answers 413
+    /// `file_too_large`.
+    max_upload_bytes: u64 = files_default().max_upload_bytes, env "CONFAB_MAX_UPLOAD_BYTES";
+    /// Bytes of files one user may keep (pending uploads count); unset is unlimited. Past it,
+    /// 413 `quota_exceeded`.
+    upload_quota_bytes: Option<u64> | [u64] = None, env "CONFAB_UPLOAD_QUOTA_BYTES";
+    /// How long an upload URL works (once); also the most one upload's body may take.
+    upload_url_ttl_secs: u64 = files_default().upload_url_ttl.as_secs(), env "CONFAB_UPLOAD_URL_TTL_SECS";
+    /// How long a download URL works.
+    download_url_ttl_secs: u64 = files_default().download_url_ttl.as_secs(), env "CONFAB_DOWNLOAD_URL_TTL_SECS";
+    /// Uploads attached to no message this long after they were asked for are swept.
+    upload_grace_secs: u64 = files_default().unattached_grace.as_secs(), env "CONFAB_UPLOAD_GRACE_SECS";
+    /// A deleted message's files keep their bytes this long before the sweep removes them.
+    deleted_file_grace_secs: u64 = files_default().deleted_grace.as_secs(), env "CONFAB_DELETED_FILE_GRACE_SECS";
+    /// How often the file sweep runs.
+    file_sweep_interval_ms: u64 = 600_000, env "CONFAB_FILE_SWEEP_INTERVAL_MS";
+    /// Uploads one user may ask for per minute, and in a burst.
+    upload_rate_per_min: u32 = chat.upload_rate.count, env "CONFAB_UPLOAD_RATE_PER_MIN";
+    upload_rate_burst: u32 = chat.upload_rate.burst, env "CONFAB_UPLOAD_RATE_BURST";
+    /// Images wider or taller than this get no preview (they stay downloadable).
+    image_max_side_px: u32 = files_default().images.max_side, env "CONFAB_IMAGE_MAX_SIDE_PX";
+    /// Bytes decoding one image for its preview may allocate.
+    image_max_decode_bytes: u64 = files_default().images.max_alloc, env "CONFAB_IMAGE_MAX_DECODE_BYTES";
+    /// Store files in this S3 bucket instead of under the data directory; credentials come
+    /// from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN).
+    s3_bucket: Option<String> | [String] = None, env "CONFAB_S3_BUCKET";
+    /// An S3-compatible server's URL (default: AWS's endpoint for `s3_region`).
+    s3_endpoint: Option<String> | [String] = None, env "CONFAB_S3_ENDPOINT";
+    s3_region: String = "us-east-1".into(), env "CONFAB_S3_REGION";
 }
 
 impl Config {
@@ -367,6 +400,26 @@ impl Config {
             "bus_publish_queue_bytes must be at least 1 MiB (a message can be 64 KiB)"
         );
         anyhow::ensure!(
+            (1..=5 * 1024 * 1024 * 1024).contains(&self.max_upload_bytes),
+            "max_upload_bytes must be 1 to 5 GiB (S3's largest single PUT)"
+        );
+        anyhow::ensure!(
+            (1..=7 * 24 * 3600).contains(&self.upload_url_ttl_secs)
+                && (1..=7 * 24 * 3600).contains(&self.download_url_ttl_secs),
+            "upload_url_ttl_secs and download_url_ttl_secs must be 1 to 604800 (S3's longest)"
+        );
+        anyhow::ensure!(
+            self.file_sweep_interval_ms >= 10,
+            "file_sweep_interval_ms must be at least 10"
+        );
+        anyhow::ensure!(
+            self.image_max_side_px >= 1 && self.image_max_decode_bytes >= 1024 * 1024,
+            "image_max_side_px must be at least 1 and image_max_decode_bytes at least 1 MiB"
+        );
+        if self.s3_endpoint.is_some() {
+            anyhow::ensure!(self.s3_bucket.is_some(), "s3_endpoint needs s3_bucket");
+        }
+        anyhow::ensure!(
             (1..=100_000).contains(&self.max_drafts_per_user),
             "max_drafts_per_user must be 1 to 100000"
         );
@@ -377,6 +430,22 @@ impl Config {
              (both size every socket's largest frame)"
         );
         Ok(())
+    }
+
+    pub fn files(&self) -> confab_chat::FileConfig {
+        confab_chat::FileConfig {
+            max_upload_bytes: self.max_upload_bytes,
+            quota_bytes: self.upload_quota_bytes,
+            upload_url_ttl: Duration::from_secs(self.upload_url_ttl_secs),
+            download_url_ttl: Duration::from_secs(self.download_url_ttl_secs),
+            unattached_grace: Duration::from_secs(self.upload_grace_secs),
+            deleted_grace: Duration::from_secs(self.deleted_file_grace_secs),
+            images: confab_chat::ImageLimits {
+                max_side: self.image_max_side_px,
+                max_alloc: self.image_max_decode_bytes,
+            },
+            public_base: self.public_url.clone(),
+        }
     }
 
     /// The cluster secret, which must be long enough not to be guessed.
@@ -417,6 +486,7 @@ impl Config {
             },
             registration: self.registration.into(),
             max_drafts: self.max_drafts_per_user,
+            upload_rate: RateSpec::per_minute(self.upload_rate_per_min, self.upload_rate_burst),
             ..ChatConfig::default()
         }
     }

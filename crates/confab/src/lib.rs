@@ -4,5 +4,6 @@
 pub mod admin;
 pub mod backend;
 pub mod config;
+mod files;
 mod http_serve;
 pub mod server;

@@ -201,18 +201,17 @@ pub async fn start_announcing(
         }
         Role::All | Role::Chat => {
             let handle = StoreHandle::open(config).await?;
-            let chat = Arc::new(ChatService::new(
-                handle.store(),
-                bus.clone(),
-                presence.clone(),
-                config.chat(),
-            ));
+            let chat = Arc::new(
+                ChatService::new(handle.store(), bus.clone(), presence.clone(), config.chat())
+                    .with_files(crate::files::open(config).await?),
+            );
             store = Some(handle);
             let auth_limiter = Arc::new(KeyedLimiter::new(config.auth_rate()));
             let state = ApiState {
                 chat: chat.clone(),
                 auth_limiter: auth_limiter.clone(),
                 body_timeout: config.http_body_timeout(),
+                upload_time_limit: Duration::from_secs(config.upload_url_ttl_secs),
                 trusted_proxies: trusted_proxies(config)?,
                 metrics_token: config.metrics_token.clone(),
                 render_metrics,
@@ -237,6 +236,17 @@ pub async fn start_announcing(
                 gateway = Some(gw);
                 router
             };
+            let sweeper = chat.clone();
+            let sweep_every = Duration::from_millis(config.file_sweep_interval_ms);
+            background.push(tokio::spawn(async move {
+                let mut every = tokio::time::interval(sweep_every);
+                loop {
+                    every.tick().await;
+                    if let Err(error) = sweeper.sweep_files().await {
+                        tracing::warn!(%error, "file sweep");
+                    }
+                }
+            }));
             background.push(tokio::spawn(async move {
                 let mut every = tokio::time::interval(Duration::from_secs(60));
                 loop {

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod channels;
+pub mod files;
 pub mod messages;
 pub mod profile;
 pub mod workspaces;

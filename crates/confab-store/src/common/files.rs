@@ -194,6 +194,9 @@ impl FileStore for Backend {
                     now,
                 )
                 .await?;
+                // One text for both backends: PostgreSQL's reader takes an executor, which the
+                // transaction is only once dereferenced; SQLite's would deref by itself.
+                #[allow(clippy::explicit_auto_deref)]
                 let (message, _) = super::message_with_root(&mut *tx, message_id.as_str()).await?;
                 Some(ChannelEvent {
                     channel_id: channel,

@@ -84,6 +84,7 @@ struct Setup {
     message: String,
     /// Deleted by `delete_message`.
     deleted_message: String,
+    file: String,
     invite: String,
 }
 
@@ -104,6 +105,7 @@ impl Setup {
             .channel(&admin, &workspace, "leaving", false, &[])
             .await;
         let message = s(&server.send(&admin, &channel, "c1", "hello").await["id"]);
+        let file = shared_file(server, &admin, &workspace, &channel).await;
         let deleted_message = s(&server.send(&admin, &channel, "c2", "bye").await["id"]);
         let (status, invite) = server
             .post(
@@ -139,6 +141,7 @@ impl Setup {
             left_channel,
             message,
             deleted_message,
+            file,
             invite: s(&invite["invite"]["code"]),
         }
     }
@@ -202,6 +205,9 @@ impl Setup {
             ("add_workspace_member", None, vec![("id", ws)]),
             ("list_members", None, vec![("id", ws)]),
             ("get_user", None, vec![("id", &self.member.id)]),
+            ("get_file", None, vec![("id", &self.file)]),
+            ("complete_upload", None, vec![("id", &self.file)]),
+            ("channel_files", None, vec![("id", ch)]),
             (
                 "accept_invite",
                 Some(&self.member.token),
@@ -234,6 +240,37 @@ impl Setup {
         }
         toml
     }
+}
+
+/// A file uploaded by `user` and shared in `channel`.
+async fn shared_file(server: &Server, user: &User, workspace: &str, channel: &str) -> String {
+    let (status, ticket) = server
+        .post(
+            &user.token,
+            "/files",
+            json!({"filename": "notes.txt", "size": 5, "content_type": "text/plain", "workspace_id": workspace}),
+        )
+        .await;
+    assert_eq!(status, 201, "{ticket}");
+    let url = format!("{}{}", server.root(), s(&ticket["upload_url"]));
+    let put = server
+        .http
+        .put(url)
+        .body("notes")
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(put.status().as_u16(), 200);
+    let file = s(&ticket["file_id"]);
+    let (status, sent) = server
+        .post(
+            &user.token,
+            &format!("/channels/{channel}/messages"),
+            json!({"client_msg_id": "with-file", "body": "notes", "file_ids": [file]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{sent}");
+    file
 }
 
 /// An operation's ID, its own caller (else the admin), and the real IDs for its path

@@ -79,7 +79,20 @@ const TEST_ARGS: &[&str] = &[
     "0",
     "--presence-rate-per-min",
     "0",
+    "--upload-rate-per-min",
+    "0",
 ];
+
+/// `args` and the test default of every flag they do not set.
+fn with_test_defaults(args: Vec<String>) -> Vec<String> {
+    let mut all = args.clone();
+    for pair in TEST_ARGS.chunks(2) {
+        if !args.iter().any(|a| a == pair[0]) {
+            all.extend(pair.iter().map(|s| s.to_string()));
+        }
+    }
+    all
+}
 
 impl Server {
     pub async fn start() -> Server {
@@ -87,12 +100,17 @@ impl Server {
     }
 
     pub async fn start_with(args: &[&str]) -> Server {
+        Self::start_with_env(args, &[]).await
+    }
+
+    /// As `start_with`, with these environment variables set for the server.
+    pub async fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         let tmp = tempfile::tempdir().expect("temp dir");
         let dir = tmp.path().to_path_buf();
         // Test defaults for every flag the test does not set itself.
         let (mut all, db) = stack_args();
         all.extend(args.iter().map(|s| s.to_string()));
-        let mut server = Self::start_raw(&dir, all).await;
+        let mut server = Self::spawn_env(&dir, with_test_defaults(all), true, env).await;
         server._tmp = Some(tmp);
         server._db = db;
         server
@@ -100,19 +118,18 @@ impl Server {
 
     /// A server with exactly these flags (and the test defaults for rate limits), its files
     /// in `dir`: for tests that assemble a fleet themselves.
+    #[allow(dead_code)] // for the fleet tests, which share this harness
     pub async fn start_raw(dir: &Path, args: Vec<String>) -> Server {
-        let mut all = args.clone();
-        for pair in TEST_ARGS.chunks(2) {
-            if !args.iter().any(|a| a == pair[0]) {
-                all.extend(pair.iter().map(|s| s.to_string()));
-            }
-        }
-        Self::spawn(dir, all, true).await
+        Self::spawn(dir, with_test_defaults(args), true).await
     }
 
     /// Starts the process and reads its address; with `ready`, waits for it to say it serves
     /// its whole API too.
     async fn spawn(dir: &Path, args: Vec<String>, ready: bool) -> Server {
+        Self::spawn_env(dir, args, ready, &[]).await
+    }
+
+    async fn spawn_env(dir: &Path, args: Vec<String>, ready: bool, env: &[(&str, &str)]) -> Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -128,6 +145,7 @@ impl Server {
             .arg(dir.join("data"))
             .args(&args)
             .env("CONFAB_LOG", "warn")
+            .envs(env.iter().copied())
             .stderr(log);
         let started = confab_testkit::serve::start(command, ready, WAIT)
             .await

@@ -7,6 +7,7 @@ mod contract;
 mod convergence;
 mod drafts;
 mod durability;
+mod files;
 mod harness;
 mod history;
 mod limits;
