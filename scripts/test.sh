@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of confab. On a fresh machine it installs what the tests need first
-# (cargo-nextest; schemathesis, in a virtualenv under target/; Node.js, the web client's npm
-# packages and Debian's Chromium for its checks; PostgreSQL and Redis, which it also starts
-# when they are not running).
+# (cargo-nextest; s3s-fs, an S3-compatible server; schemathesis, in a virtualenv under
+# target/; Node.js, the web client's npm packages and Debian's Chromium for its checks;
+# PostgreSQL and Redis, which it also starts when they are not running).
 # Usage: ./scripts/test.sh [extra nextest arguments]
 #
 # Passes: the whole workspace (store suite on SQLite and PostgreSQL, bus and presence suites
@@ -22,6 +22,14 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 
 ./scripts/services.sh
+
+# The S3 tests run a real S3-compatible server, s3s-fs, which checks SigV4 signatures as S3
+# does. 0.14.1 is the newest that builds with Rust 1.95 (0.17 needs 1.96).
+S3S_FS_VERSION=0.14.1
+if ! s3s-fs --version 2>/dev/null | grep -q "$S3S_FS_VERSION"; then
+  echo "== installing s3s-fs $S3S_FS_VERSION"
+  cargo install s3s-fs --version "$S3S_FS_VERSION" --features binary --locked
+fi
 
 # The contract test (crates/confab/tests/server/contract.rs) runs schemathesis from PATH.
 SCHEMATHESIS_VERSION=4.32.5

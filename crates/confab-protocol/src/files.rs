@@ -47,14 +47,20 @@ impl From<&FileInfo> for FileWire {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUploadRequest {
-    /// Shown and downloaded under; never used as a path.
-    #[schema(min_length = 1, max_length = 255)]
+    /// Shown and downloaded under; never used as a path. Trimmed; no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub filename: String,
-    /// Bytes the upload will have, exactly; at most `max_upload_bytes` (25 MiB by default).
-    #[schema(minimum = 1)]
+    /// Bytes the upload will have, exactly; at most `max_upload_bytes` (25 MiB by default,
+    /// else 413 `file_too_large`).
+    #[serde(deserialize_with = "crate::integer::u64")]
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     pub size: u64,
     /// What the client believes the file is; kept, never trusted (the bytes are sniffed).
-    #[schema(max_length = 255)]
+    #[schema(max_length = 255, pattern = "^[ -~]*$")]
     pub content_type: String,
     #[schema(format = Uuid)]
     pub workspace_id: String,

@@ -34,6 +34,12 @@ pub fn option_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Err
         .transpose()
 }
 
+/// For `#[serde(deserialize_with = "crate::integer::u64")]`: a whole number ≥ 0.
+pub fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = whole(serde_json::Number::deserialize(d)?)?;
+    u64::try_from(n).map_err(|_| D::Error::custom(format!("{n} is out of range")))
+}
+
 /// For `#[serde(default, deserialize_with = "crate::integer::map_i64")]`: a map of integers.
 pub fn map_i64<'de, D: Deserializer<'de>>(
     d: D,

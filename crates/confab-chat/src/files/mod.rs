@@ -173,6 +173,13 @@ impl ChatService {
                 "the file is empty",
             ));
         }
+        // Past 2^53 - 1 a size is no longer a JSON integer every client reads exactly.
+        if req.size > (1 << 53) - 1 {
+            return Err(ChatError::refused(
+                ErrorCode::InvalidFile,
+                "size must be at most 2^53 - 1",
+            ));
+        }
         if req.size > max {
             return Err(ChatError::refused(
                 ErrorCode::FileTooLarge,

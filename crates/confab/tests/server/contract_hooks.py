@@ -19,6 +19,9 @@ REFUSED_BEYOND_THE_SCHEMA = {
     ("update_me", "invalid_status"): "status_expires_in_minutes needs status_text: a dependency between fields",
     ("reset_password", "invalid_reset_token"): "only a link the CLI printed is a reset token",
     ("accept_invite", "invite_expired"): "an earlier case used the invite up: 410, as documented",
+    ("create_upload", "file_too_large"): "the limit is the operator's max_upload_bytes: 413, as documented",
+    ("create_upload", "quota_exceeded"): "the quota is the operator's and counts earlier cases: 413, as documented",
+    ("create_upload", "invalid_file"): "a name with bidirectional controls: which they are is Unicode data",
 }
 
 # A 404 after a create (ST302) that names another resource than the one just created: adding
