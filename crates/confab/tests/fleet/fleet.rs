@@ -35,10 +35,24 @@ pub struct Fleet {
     dir: tempfile::TempDir,
     redis_url: String,
     prefix: String,
+    /// Flags and environment every chat service gets besides the fleet's own.
+    chat_extra: Vec<String>,
+    chat_env: Vec<(String, String)>,
 }
 
 impl Fleet {
     pub async fn start(chats: usize, gateways: usize, backing: Backing) -> Fleet {
+        Self::start_with(chats, gateways, backing, Vec::new(), Vec::new()).await
+    }
+
+    /// A fleet whose chat services also get `chat_extra` flags and `chat_env`.
+    pub async fn start_with(
+        chats: usize,
+        gateways: usize,
+        backing: Backing,
+        chat_extra: Vec<String>,
+        chat_env: Vec<(String, String)>,
+    ) -> Fleet {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = ScratchDb::create(&backing.database_server_url).expect("a scratch database");
         let prefix = unique_name("fleet");
@@ -49,10 +63,18 @@ impl Fleet {
             dir,
             redis_url: backing.redis_url,
             prefix,
+            chat_extra,
+            chat_env,
         };
         for i in 0..chats {
             let args = fleet.chat_args();
-            let server = Server::start_raw(&fleet.subdir(&format!("chat{i}")), args).await;
+            let env: Vec<(&str, &str)> = fleet
+                .chat_env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let server =
+                Server::start_raw_env(&fleet.subdir(&format!("chat{i}")), args, &env).await;
             fleet.chats.push(server);
         }
         for i in 0..gateways {
@@ -89,6 +111,7 @@ impl Fleet {
             .collect();
         args.extend(["--database-max-connections".into(), "8".into()]);
         args.extend(self.common());
+        args.extend(self.chat_extra.iter().cloned());
         args
     }
 

@@ -6,6 +6,7 @@
 mod harness;
 
 mod delivery;
+mod files;
 mod fleet;
 mod outages;
 mod restarts;

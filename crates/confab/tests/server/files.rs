@@ -642,6 +642,7 @@ async fn uploads_never_attached_and_deleted_messages_files_are_swept() {
     let blob = |id: &str| server.dir.join("data/files/files").join(id);
     let orphan = upload(&server, &ada, &ws, "orphan.bin", pattern(10)).await;
     assert!(blob(&orphan).exists());
+    let never_sent = s(&ask(&server, &ada, &ws, "never.bin", 10, "x/y").await["file_id"]);
     let gone = upload(&server, &ada, &ws, "gone.bin", pattern(10)).await;
     let (_, sent) = send_files(&server, &ada, &general, "g", &[&gone]).await;
     let (_, meta) = server.get(&ada.token, &format!("/files/{gone}")).await;
@@ -673,6 +674,14 @@ async fn uploads_never_attached_and_deleted_messages_files_are_swept() {
         server.get(&ada.token, &format!("/files/{orphan}")).await.0,
         404
     );
+    eventually("an upload whose bytes never came is swept", || async {
+        server
+            .get(&ada.token, &format!("/files/{never_sent}"))
+            .await
+            .0
+            == 404
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -738,4 +747,81 @@ async fn a_file_round_trips_through_s3_with_a_presigned_upload() {
         send_files(&server, &ada, &general, "s3-pic", &[&s(&ticket["file_id"])]).await;
     assert_eq!(status, 201, "{sent}");
     assert_eq!(sent["message"]["files"][0]["width"], 800);
+}
+
+#[tokio::test]
+async fn asking_to_upload_is_rate_limited_per_user() {
+    let server =
+        Server::start_with(&["--upload-rate-per-min", "1", "--upload-rate-burst", "2"]).await;
+    let ada = server.register("ada").await;
+    let bob = server.register("bob").await;
+    let (ws, _) = server.workspace(&ada, &[&bob]).await;
+    ask(&server, &ada, &ws, "1", 10, "x/y").await;
+    ask(&server, &ada, &ws, "2", 10, "x/y").await;
+    let (status, body) = server
+        .post(
+            &ada.token,
+            "/files",
+            json!({"filename": "3", "size": 10, "content_type": "x/y", "workspace_id": ws}),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (429, &json!("rate_limited")),
+        "{body}"
+    );
+    // Someone else is not held up.
+    ask(&server, &bob, &ws, "b", 10, "x/y").await;
+}
+
+#[tokio::test]
+async fn a_download_url_expires() {
+    let server = Server::start_with(&["--download-url-ttl-secs", "1"]).await;
+    let ada = server.register("ada").await;
+    let (ws, _) = server.workspace(&ada, &[]).await;
+    let file = upload(&server, &ada, &ws, "a.bin", pattern(10)).await;
+    let (_, meta) = server.get(&ada.token, &format!("/files/{file}")).await;
+    let url = s(&meta["download_url"]);
+    assert_eq!(fetch(&server, &url, None).await.status, 200);
+    // Signed URLs expire by the clock (to the second): nothing to await but time.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let late = fetch(&server, &url, None).await;
+    assert_eq!(late.status, 403);
+    assert!(String::from_utf8_lossy(&late.bytes).contains("url_expired"));
+}
+
+#[tokio::test]
+async fn an_upload_that_stalls_is_cut_off_and_can_be_sent_again() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::start_with(&["--http-body-timeout-ms", "300"]).await;
+    let ada = server.register("ada").await;
+    let (ws, _) = server.workspace(&ada, &[]).await;
+    let ticket = ask(&server, &ada, &ws, "slow.bin", 1000, "x/y").await;
+    let url = s(&ticket["upload_url"]);
+    // Half the body, then nothing: a slowloris.
+    let mut stream = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connect");
+    let head = format!(
+        "PUT {url} HTTP/1.1\r\nHost: {}\r\nContent-Length: 1000\r\n\r\n",
+        server.addr()
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream.write_all(&pattern(500)).await.expect("half");
+    let mut answer = Vec::new();
+    tokio::time::timeout(WAIT, async {
+        let mut buf = [0u8; 1024];
+        while !answer.windows(2).any(|w| w == b"\r\n") {
+            let n = stream.read(&mut buf).await.expect("read");
+            assert!(n > 0, "closed without an answer");
+            answer.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("the server gives up on it in time");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    // Nothing was kept, and the URL still works for a whole body.
+    let (status, _) = put_bytes(&server, &url, pattern(1000)).await;
+    assert_eq!(status, 200);
 }

@@ -123,6 +123,12 @@ impl Server {
         Self::spawn(dir, with_test_defaults(args), true).await
     }
 
+    /// As `start_raw`, with these environment variables set for the server.
+    #[allow(dead_code)] // for the fleet tests, which share this harness
+    pub async fn start_raw_env(dir: &Path, args: Vec<String>, env: &[(&str, &str)]) -> Server {
+        Self::spawn_env(dir, with_test_defaults(args), true, env).await
+    }
+
     /// Starts the process and reads its address; with `ready`, waits for it to say it serves
     /// its whole API too.
     async fn spawn(dir: &Path, args: Vec<String>, ready: bool) -> Server {
