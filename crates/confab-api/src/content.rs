@@ -86,10 +86,17 @@ async fn upload(
             )),
         }
     });
-    let file = state
-        .chat
-        .receive_upload(&id, expires, signature, declared, Box::pin(body))
-        .await?;
+    // On a task of its own, as every API request is: a client that hangs up mid-body ends the
+    // body with an error, and the upload is put back (its URL usable again) instead of being
+    // dropped half-way through.
+    let chat = state.chat.clone();
+    let signature = signature.to_owned();
+    let file = tokio::spawn(async move {
+        chat.receive_upload(&id, expires, &signature, declared, Box::pin(body))
+            .await
+    })
+    .await
+    .map_err(|_| ApiError::new(ErrorCode::Unavailable, "shutting down; retry"))??;
     Ok((
         StatusCode::OK,
         axum::Json(confab_protocol::files::FileResponse {
