@@ -5,7 +5,11 @@
 //!   (plain blocking `write`s, no framing, no queues, no tasks), readers drain them; the
 //!   writers' CPU per write and the time until the last byte of each message arrived;
 //! - round trips: M sockets each keep one request in flight against an echo task that answers
-//!   every request at once (no parsing, no storage); completed round trips per second.
+//!   every request at once (no parsing, no storage); completed round trips per second;
+//! - disk writes (`--disk-mib`, off by default): K threads each write their share of the
+//!   bytes to a file of their own in the temporary directory (where the bench puts the
+//!   server's data directory) in 1 MiB `write`s and `fsync` it, as the server stores an
+//!   upload; MiB per second from the first write to the last `fsync`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -52,17 +56,50 @@ pub struct Params {
     /// How long the round-trip measurement runs.
     #[arg(long, default_value_t = 5)]
     pub seconds: u64,
+    /// MiB written for the disk-write measurement (0: skip it).
+    #[arg(long, default_value_t = 0)]
+    pub disk_mib: u64,
+    /// Files written at once for the disk-write measurement, each its share of `--disk-mib`.
+    #[arg(long, default_value_t = 1)]
+    pub disk_files: usize,
 }
 
 pub async fn floor(p: Params) -> anyhow::Result<Report> {
-    anyhow::ensure!(p.sockets > 0 && p.messages > 0 && p.bytes > 0 && p.writers > 0);
     let mut r = Report::new(
         "floor",
         json!({"sockets": p.sockets, "messages": p.messages, "bytes": p.bytes,
                "writers": p.writers, "round_trip_sockets": p.round_trip_sockets,
-               "seconds": p.seconds}),
+               "seconds": p.seconds, "disk_mib": p.disk_mib, "disk_files": p.disk_files}),
     );
-    let (cpu, mut last) = fan_out(&p).await?;
+    if p.sockets > 0 {
+        fan_out_rows(&p, &mut r).await?;
+    }
+    if p.round_trip_sockets > 0 {
+        let rate = round_trips(p.round_trip_sockets, p.seconds).await?;
+        r.add(
+            "round trips per second",
+            rate,
+            "1/s",
+            Some("durable sends: >= 20k (PostgreSQL), 30k (SQLite)"),
+        );
+    }
+    if p.disk_mib > 0 {
+        let (mib, files) = (p.disk_mib, p.disk_files.max(1));
+        let rate = tokio::task::spawn_blocking(move || disk_writes(mib, files)).await??;
+        r.add(
+            format!("disk write + fsync, {files} file(s) at once"),
+            rate,
+            "MiB/s",
+            Some("uploads: throughput"),
+        );
+    }
+    Ok(r)
+}
+
+/// The fan-out measurement's rows (`--sockets` > 0).
+async fn fan_out_rows(p: &Params, r: &mut Report) -> anyhow::Result<()> {
+    anyhow::ensure!(p.messages > 0 && p.bytes > 0 && p.writers > 0);
+    let (cpu, mut last) = fan_out(p).await?;
     let writes = (p.sockets * p.messages) as f64;
     r.add(
         "writer CPU per write",
@@ -86,16 +123,39 @@ pub async fn floor(p: Params) -> anyhow::Result<Report> {
         &mut last,
         [None, None, None, Some("fan-out target: <= 100 ms")],
     );
-    if p.round_trip_sockets > 0 {
-        let rate = round_trips(p.round_trip_sockets, p.seconds).await?;
-        r.add(
-            "round trips per second",
-            rate,
-            "1/s",
-            Some("durable sends: >= 20k (PostgreSQL), 30k (SQLite)"),
-        );
+    Ok(())
+}
+
+/// `files` threads each write `mib / files` MiB (at least 1) to a fresh file in the temporary
+/// directory and `fsync` it; MiB per second over all of them, from the first write to the last
+/// `fsync`. The files go with the directory.
+fn disk_writes(mib: u64, files: usize) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let share = (mib / files as u64).max(1);
+    let go = Arc::new(Barrier::new(files + 1));
+    let writers: Vec<_> = (0..files)
+        .map(|k| {
+            let (go, path) = (go.clone(), dir.path().join(format!("floor-{k}")));
+            std::thread::spawn(move || -> anyhow::Result<()> {
+                // Not zeros, in case a file system would make less of them.
+                let block: Vec<u8> = (0..1024 * 1024).map(|i| (i * 31 + k) as u8).collect();
+                let mut file = std::fs::File::create(path)?;
+                go.wait();
+                for _ in 0..share {
+                    file.write_all(&block)?;
+                }
+                file.sync_all()?;
+                Ok(())
+            })
+        })
+        .collect();
+    go.wait();
+    let started = Instant::now();
+    for w in writers {
+        w.join()
+            .map_err(|_| anyhow::anyhow!("a disk writer panicked"))??;
     }
-    Ok(r)
+    Ok((share * files as u64) as f64 / started.elapsed().as_secs_f64())
 }
 
 /// A listener whose backlog holds every connection `connect` has in flight: the readers

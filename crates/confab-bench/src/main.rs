@@ -9,6 +9,7 @@ mod report;
 mod scenarios;
 mod server;
 mod storm;
+mod uploads;
 
 use std::path::PathBuf;
 
@@ -41,7 +42,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Scenario {
     /// No confab: what this machine allows for plain loopback TCP fan-out writes and
-    /// request/reply round trips, the ceiling under the fanout and throughput scenarios.
+    /// request/reply round trips, the ceiling under the fanout and throughput scenarios, and
+    /// (`--disk-mib`) for writing and fsyncing files, the ceiling under uploads.
     Floor(floor::Params),
     /// Two chat services and two gateways on a private PostgreSQL and Redis, one fault every
     /// few seconds (each process killed or stopped and restarted, PostgreSQL crashed, Redis
@@ -108,6 +110,10 @@ enum ServerScenario {
     /// reconnect and catch up (`POST /sync` or per-channel feeds): time to the last one
     /// current, nothing missing or doubled. Needs --gateways 2 --redis.
     Storm(storm::Params),
+    /// N uploads of S MiB at once, each `POST /files` then its bytes streamed by `PUT`, then
+    /// some one at a time: throughput, per-upload times, the server's peak RSS over its RSS
+    /// before (nothing may be held whole), failures, uploads read back intact.
+    Uploads(uploads::Params),
 }
 
 #[tokio::main]
@@ -131,6 +137,7 @@ async fn main() -> anyhow::Result<()> {
             vec!["--ws-send-queue".into(), "4096".into()]
         }
         ServerScenario::Storm(_) => storm::server_flags(),
+        ServerScenario::Uploads(ref params) => uploads::server_flags(params),
         _ => Vec::new(),
     };
     let topology = server::Topology {
@@ -162,6 +169,7 @@ async fn main() -> anyhow::Result<()> {
             scenarios::catchup(&server, clients, missed).await
         }
         ServerScenario::Storm(params) => storm::storm(&mut server, params).await,
+        ServerScenario::Uploads(params) => uploads::uploads(&server, params).await,
     };
     server.stop().await;
     print(result?, cli.json)

@@ -62,14 +62,21 @@ impl Report {
 
     pub fn print(&self) {
         println!("confab-bench {} {}", self.scenario, self.params);
+        let width = self
+            .rows
+            .iter()
+            .map(|r| r.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(34);
         println!(
-            "{:<34} {:>14} {:<10} SPEC §6 target",
+            "{:<width$} {:>14} {:<10} SPEC §6 target",
             "measure", "value", "unit"
         );
 
         for r in &self.rows {
             println!(
-                "{:<34} {:>14.3} {:<10} {}",
+                "{:<width$} {:>14.3} {:<10} {}",
                 r.name,
                 r.value,
                 r.unit,

@@ -155,6 +155,11 @@ impl Server {
             .collect()
     }
 
+    /// The process answering HTTP (the all-role process or the chat service).
+    pub fn http_pid(&self) -> u32 {
+        self.main.pid
+    }
+
     /// Resident memory of the socket holders, in bytes.
     pub fn rss_bytes(&self) -> anyhow::Result<u64> {
         self.socket_holders().iter().map(|p| p.rss_bytes()).sum()
@@ -240,14 +245,7 @@ impl Proc {
 
     /// Resident memory, in bytes.
     fn rss_bytes(&self) -> anyhow::Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
-        let kb: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .context("VmRSS")?
-            .parse()?;
-        Ok(kb * 1024)
+        rss_of(self.pid)
     }
 
     /// CPU time used so far (user + system), in seconds.
@@ -259,6 +257,18 @@ impl Proc {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
     }
+}
+
+/// Resident memory of process `pid`, in bytes (`VmRSS` in `/proc/PID/status`).
+pub fn rss_of(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .context("VmRSS")?
+        .parse()?;
+    Ok(kb * 1024)
 }
 
 /// User + system CPU time, in seconds, from a `/proc/…/stat` file (a process's or, as

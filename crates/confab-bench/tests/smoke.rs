@@ -117,6 +117,58 @@ fn floor() {
     assert!(value("round trips per second") > 0.0);
 }
 
+/// Disk writes alone (no fan-out, no round trips): the one row is there.
+#[test]
+fn floor_disk() {
+    let report = run(&[
+        "floor",
+        "--sockets",
+        "0",
+        "--round-trip-sockets",
+        "0",
+        "--disk-mib",
+        "4",
+        "--disk-files",
+        "2",
+    ]);
+    assert!(result(&report, "disk write + fsync, 2 file(s) at once") > 0.0);
+}
+
+/// Three 1 MiB uploads at once and one alone: every one answered 200, every one read back
+/// byte for byte, and the memory and throughput rows there (their values are not judged).
+#[test]
+fn uploads() {
+    let report = run(&[
+        "uploads",
+        "--concurrent",
+        "3",
+        "--size-mib",
+        "1",
+        "--sequential",
+        "1",
+        "--users",
+        "2",
+        "--verify-all",
+    ]);
+    let value = |name: &str| result(&report, name);
+    assert_eq!(value("concurrent: uploads answered 200"), 3.0);
+    assert_eq!(value("concurrent: uploads failed"), 0.0);
+    assert_eq!(value("concurrent: bytes stored"), 3.0);
+    assert_eq!(value("one at a time: uploads answered 200"), 1.0);
+    assert_eq!(value("one at a time: uploads failed"), 0.0);
+    assert_eq!(value("uploads read back"), 4.0);
+    assert_eq!(value("uploads read back intact"), 4.0);
+    for row in [
+        "concurrent: throughput",
+        "concurrent: upload p99",
+        "concurrent: server RSS peak",
+        "concurrent: server RSS growth at peak",
+        "one at a time: throughput",
+    ] {
+        value(row);
+    }
+}
+
 #[test]
 fn catchup() {
     run(&["catchup", "--clients", "3", "--missed", "50"]);
