@@ -10,7 +10,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::AuthUser;
+use crate::extract::{AuthUser, Query};
 use crate::state::ApiState;
 
 #[derive(Deserialize)]
@@ -75,7 +75,14 @@ async fn upload(
         .await;
         match next {
             Ok(Some(Ok(chunk))) => Some((Ok(chunk), body)),
-            Ok(Some(Err(e))) => Some((Err(std::io::Error::other(e)), body)),
+            // A body the client broke off or mis-framed: its fault, not the disk's.
+            Ok(Some(Err(e))) => Some((
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    e,
+                )),
+                body,
+            )),
             Ok(None) => None,
             Err(_) => Some((
                 Err(std::io::Error::new(

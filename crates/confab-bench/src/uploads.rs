@@ -57,11 +57,16 @@ impl Params {
     }
 }
 
-/// The server's flags for this scenario: no upload rate limit (the bench is a load, not an
-/// abuser), and room for uploads larger than the default limit.
+/// The server's flags for this scenario: no upload rate limit and no bound on one user's
+/// uploads in flight (the bench is a load, not an abuser), and room for uploads larger than
+/// the default limit.
 pub fn server_flags(p: &Params) -> Vec<String> {
     vec![
         "--upload-rate-per-min".into(),
+        "0".into(),
+        "--max-uploads-per-user".into(),
+        "0".into(),
+        "--max-uploads-in-flight".into(),
         "0".into(),
         "--max-upload-bytes".into(),
         p.size().max(DEFAULT_MAX_UPLOAD).to_string(),

@@ -67,6 +67,9 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn rename(&self, from: &BlobKey, to: &BlobKey) -> BlobResult<()>;
     /// Removes the blob; removing one that is not there is not an error.
     async fn delete(&self, key: &BlobKey) -> BlobResult<()>;
+    /// Whether clients upload straight to this store ([`BlobStore::direct_upload`] answers
+    /// URLs).
+    fn takes_direct_uploads(&self) -> bool;
     /// A URL a client can `PUT` exactly `size` bytes to, under `key`, until `ttl` passes:
     /// `None` when confab receives uploads itself (local disk).
     fn direct_upload(&self, key: &BlobKey, size: u64, ttl: Duration) -> BlobResult<Option<String>>;

@@ -138,6 +138,10 @@ impl BlobStore for LocalBlobs {
         }
     }
 
+    fn takes_direct_uploads(&self) -> bool {
+        false
+    }
+
     fn direct_upload(&self, _: &BlobKey, _: u64, _: Duration) -> BlobResult<Option<String>> {
         Ok(None)
     }

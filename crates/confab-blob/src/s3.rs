@@ -271,6 +271,10 @@ impl BlobStore for S3Blobs {
         }
     }
 
+    fn takes_direct_uploads(&self) -> bool {
+        true
+    }
+
     fn direct_upload(&self, key: &BlobKey, size: u64, ttl: Duration) -> BlobResult<Option<String>> {
         self.presign("PUT", key, &[("content-length", size.to_string())], ttl)
             .map(Some)

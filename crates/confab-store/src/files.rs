@@ -40,6 +40,8 @@ pub struct NewFile {
     pub size: u64,
     pub declared_type: String,
     pub created_at: Timestamp,
+    /// For a direct upload (S3), when its presigned URL stops working.
+    pub upload_open_until: Option<Timestamp>,
 }
 
 /// A file's record.
@@ -84,7 +86,8 @@ pub trait FileStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Records a complete file's thumbnail. If the file is attached to a live message, that
     /// message changes (next sequence number, `message.updated`) in the same transaction so
-    /// every reader sees the preview appear; the event is returned.
+    /// every reader sees the preview appear; the event is returned. A file no longer complete
+    /// (deleted, swept) is `NotFound(File)`.
     async fn set_thumbnail(
         &self,
         id: &FileId,
@@ -112,4 +115,10 @@ pub trait FileStore: Send + Sync {
     ) -> StoreResult<Vec<FileId>>;
     /// Drops a swept file's record once its blobs are gone.
     async fn forget_file(&self, id: &FileId) -> StoreResult<()>;
+    /// Complete (or deleted) files whose direct-upload URL expired before `now` and whose
+    /// upload object may still exist (a PUT after completion writes one again), at most
+    /// `limit`.
+    async fn closed_uploads(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<FileId>>;
+    /// Records that a file's upload object is gone for good.
+    async fn forget_upload(&self, id: &FileId) -> StoreResult<()>;
 }

@@ -52,6 +52,11 @@ impl PrivateS3 {
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
+
+    /// Where s3s-fs keeps the object `key` of the bucket.
+    pub fn object_path(&self, key: &str) -> std::path::PathBuf {
+        self._root.path().join(self.bucket).join(key)
+    }
 }
 
 impl Drop for PrivateS3 {

@@ -271,6 +271,10 @@ config_keys! {
     upload_grace_secs: u64 = files_default().unattached_grace.as_secs(), env "CONFAB_UPLOAD_GRACE_SECS";
     /// A deleted message's files keep their bytes this long before the sweep removes them.
     deleted_file_grace_secs: u64 = files_default().deleted_grace.as_secs(), env "CONFAB_DELETED_FILE_GRACE_SECS";
+    /// Upload bodies this process receives at once, in all and from one user; one more is 429
+    /// `rate_limited` (0: no bound).
+    max_uploads_in_flight: usize = files_default().max_uploads_in_flight, env "CONFAB_MAX_UPLOADS_IN_FLIGHT";
+    max_uploads_per_user: usize = files_default().max_uploads_per_user, env "CONFAB_MAX_UPLOADS_PER_USER";
     /// How often the file sweep runs.
     file_sweep_interval_ms: u64 = 600_000, env "CONFAB_FILE_SWEEP_INTERVAL_MS";
     /// Uploads one user may ask for per minute, and in a burst.
@@ -409,6 +413,11 @@ impl Config {
             "upload_url_ttl_secs and download_url_ttl_secs must be 1 to 604800 (S3's longest)"
         );
         anyhow::ensure!(
+            self.upload_grace_secs > self.upload_url_ttl_secs,
+            "upload_grace_secs must exceed upload_url_ttl_secs: an upload must not be swept \
+             while its URL may still be used"
+        );
+        anyhow::ensure!(
             self.file_sweep_interval_ms >= 10,
             "file_sweep_interval_ms must be at least 10"
         );
@@ -445,6 +454,8 @@ impl Config {
                 max_alloc: self.image_max_decode_bytes,
             },
             public_base: self.public_url.clone(),
+            max_uploads_in_flight: self.max_uploads_in_flight,
+            max_uploads_per_user: self.max_uploads_per_user,
         }
     }
 

@@ -9,6 +9,7 @@
 //! made in the background. A send attaches complete uploads in its own transaction.
 
 mod preview;
+mod slots;
 mod sweep;
 mod urls;
 
@@ -29,6 +30,10 @@ pub use urls::{UrlSigner, Variant};
 use crate::ChatService;
 use crate::error::{ChatError, ChatResult};
 
+/// Previews that may wait for their turn: a flood of images costs a bounded queue, and the
+/// files beyond it stay downloadable without a preview.
+const MAX_PREVIEWS_WAITING: usize = 32;
+
 /// Bytes read from the start of an image to find its dimensions (JPEG keeps them after its
 /// metadata, which can be long).
 const HEADER_BYTES: usize = 256 * 1024;
@@ -47,6 +52,10 @@ pub struct FileConfig {
     pub images: ImageLimits,
     /// Prefix of the URLs confab serves (`public_url`), or none for paths.
     pub public_base: Option<String>,
+    /// Upload bodies confab receives at once, in all and from one uploader (each holds a
+    /// connection, a task and an open file for as long as its client takes).
+    pub max_uploads_in_flight: usize,
+    pub max_uploads_per_user: usize,
 }
 
 impl Default for FileConfig {
@@ -60,6 +69,8 @@ impl Default for FileConfig {
             deleted_grace: Duration::from_secs(24 * 3600),
             images: ImageLimits::default(),
             public_base: None,
+            max_uploads_in_flight: 100,
+            max_uploads_per_user: 10,
         }
     }
 }
@@ -71,6 +82,10 @@ pub struct FileStorage {
     pub config: FileConfig,
     /// Previews made at once: each decodes a whole image.
     pub(crate) previews: Arc<tokio::sync::Semaphore>,
+    /// Previews waiting for their turn; past [`MAX_PREVIEWS_WAITING`] a file gets none.
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+    /// Uploads whose bytes are arriving at confab now, in all and per uploader.
+    uploads: slots::Slots,
 }
 
 impl FileStorage {
@@ -78,8 +93,10 @@ impl FileStorage {
         Self {
             blobs,
             signer: UrlSigner::new(url_key),
-            config,
             previews: Arc::new(tokio::sync::Semaphore::new(1)),
+            waiting: Arc::default(),
+            uploads: slots::Slots::new(config.max_uploads_in_flight, config.max_uploads_per_user),
+            config,
         }
     }
 }
@@ -200,6 +217,8 @@ impl ChatService {
         self.limit_upload(user)?;
         self.workspace_role(user, &workspace).await?;
         let id = FileId::generate();
+        let ttl = files.config.upload_url_ttl;
+        let expires_at = later(ttl);
         let created = self
             .store
             .create_file(
@@ -211,6 +230,7 @@ impl ChatService {
                     size: req.size,
                     declared_type: req.content_type.to_owned(),
                     created_at: Timestamp::now(),
+                    upload_open_until: files.blobs.takes_direct_uploads().then_some(expires_at),
                 },
                 files.config.quota_bytes,
             )
@@ -224,8 +244,6 @@ impl ChatService {
             }
             other => other?,
         }
-        let ttl = files.config.upload_url_ttl;
-        let expires_at = later(ttl);
         let direct = files
             .blobs
             .direct_upload(&BlobKey::upload(&id), req.size, ttl)
@@ -271,6 +289,12 @@ impl ChatService {
         if declared_length.is_some_and(|len| len > file.info.size) {
             return Err(too_large(file.info.size));
         }
+        let _slot = files
+            .uploads
+            .take(&file.uploader_id)
+            .ok_or(ChatError::RateLimited {
+                retry_after: Duration::from_secs(1),
+            })?;
         if !self
             .store
             .move_file(&id, FileState::Pending, FileState::Uploading)
@@ -292,14 +316,27 @@ impl ChatService {
                     ErrorCode::UploadIncomplete,
                     format!("{received} of the declared {declared} bytes arrived"),
                 ),
-                // The client went away or stalled mid-body.
-                BlobError::Io(e) if e.kind() != std::io::ErrorKind::Other => {
-                    ChatError::refused(ErrorCode::RequestTimeout, "the upload did not finish")
+                BlobError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    ChatError::refused(ErrorCode::RequestTimeout, "the upload stalled")
+                }
+                BlobError::Io(e) if e.kind() == std::io::ErrorKind::ConnectionAborted => {
+                    ChatError::refused(ErrorCode::InvalidRequest, "the upload body broke off")
                 }
                 e => blob_error(e),
             });
         }
-        self.finish(file, BlobKey::file(&id)).await
+        let key = BlobKey::file(&id);
+        match self.finish(file, key.clone()).await {
+            Ok(info) => Ok(info),
+            Err(e) => {
+                // Put back as it was, so the URL may be used again while it lasts.
+                files.blobs.delete(&key).await.map_err(blob_error)?;
+                self.store
+                    .move_file(&id, FileState::Uploading, FileState::Pending)
+                    .await?;
+                Err(e)
+            }
+        }
     }
 
     /// Completes an upload made straight to object storage, once its object is there with
@@ -319,10 +356,39 @@ impl ChatService {
         let files = self.files()?;
         match file.state {
             FileState::Complete => return Ok(file.info),
+            // On confab's own storage the upload's PUT completes it; nothing else may.
+            FileState::Pending if !files.blobs.takes_direct_uploads() => {
+                return Err(incomplete());
+            }
             FileState::Pending => {}
             FileState::Uploading => return Err(incomplete()),
             FileState::Deleted | FileState::Swept => return Err(not_found()),
         }
+        // One completion at a time (a `complete` and a send may race): the claim decides.
+        let id = file.info.id.clone();
+        if !self
+            .store
+            .move_file(&id, FileState::Pending, FileState::Uploading)
+            .await?
+        {
+            return match self.store.file(&id).await?.map(|f| (f.state, f.info)) {
+                Some((FileState::Complete, info)) => Ok(info),
+                Some((FileState::Pending | FileState::Uploading, _)) => Err(incomplete()),
+                _ => Err(not_found()),
+            };
+        }
+        let completed = self.complete_claimed(file).await;
+        if completed.is_err() {
+            self.store
+                .move_file(&id, FileState::Uploading, FileState::Pending)
+                .await?;
+        }
+        completed
+    }
+
+    /// Completes a direct upload this call claimed (`uploading`).
+    async fn complete_claimed(&self, file: StoredFile) -> ChatResult<FileInfo> {
+        let files = self.files()?;
         let upload = BlobKey::upload(&file.info.id);
         match files.blobs.size(&upload).await.map_err(blob_error)? {
             Some(size) if size == file.info.size => {}
@@ -362,9 +428,15 @@ impl ChatService {
         let dimensions = sniffed.image.and_then(|kind| {
             preview::dimensions(std::io::Cursor::new(&prefix), kind, files.config.images)
         });
-        self.store
+        if !self
+            .store
             .complete_file(&file.info.id, sniffed.content_type, dimensions)
-            .await?;
+            .await?
+        {
+            // Swept (or deleted) while its bytes were arriving: they go too.
+            files.blobs.delete(&key).await.map_err(blob_error)?;
+            return Err(not_found());
+        }
         file.info.content_type = sniffed.content_type.to_owned();
         file.info.width = dimensions.map(|d| d.0);
         file.info.height = dimensions.map(|d| d.1);
@@ -420,8 +492,13 @@ impl ChatService {
                 .await?
                 .filter(|f| &f.uploader_id == author && f.workspace_id == workspace)
                 .ok_or_else(not_found)?;
-            if file.state != FileState::Complete {
-                self.complete_file(file).await?;
+            match file.state {
+                // A deleted message's file: only its own send, retried, may name it; the store
+                // finds that original (or refuses) in the send's transaction.
+                FileState::Complete | FileState::Deleted => {}
+                _ => {
+                    self.complete_file(file).await?;
+                }
             }
         }
         Ok(ids)
@@ -568,12 +645,19 @@ impl ChatService {
     /// Makes a file's preview on the blocking pool, one at a time, then tells whoever sees the
     /// file: its message changes, or (on no message yet) its uploader hears `file.updated`.
     fn spawn_preview(&self, file: StoredFile, kind: confab_core::files::ImageKind) {
+        use std::sync::atomic::Ordering;
         let Ok(files) = self.files() else { return };
+        if files.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_PREVIEWS_WAITING {
+            files.waiting.fetch_sub(1, Ordering::SeqCst);
+            tracing::info!(file = %file.info.id, "no preview: too many waiting");
+            return;
+        }
         let job = PreviewJob {
             store: self.store.clone(),
             bus: self.bus.clone(),
             blobs: files.blobs.clone(),
             turns: files.previews.clone(),
+            waiting: files.waiting.clone(),
             limits: files.config.images,
         };
         tokio::spawn(async move {
@@ -590,6 +674,7 @@ struct PreviewJob {
     bus: Arc<dyn confab_bus::Bus>,
     blobs: Arc<dyn BlobStore>,
     turns: Arc<tokio::sync::Semaphore>,
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
     limits: ImageLimits,
 }
 
@@ -599,7 +684,10 @@ impl PreviewJob {
         file: &StoredFile,
         kind: confab_core::files::ImageKind,
     ) -> Result<(), String> {
-        let _turn = self.turns.acquire().await.map_err(|e| e.to_string())?;
+        let turn = self.turns.acquire().await;
+        self.waiting
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        let _turn = turn.map_err(|e| e.to_string())?;
         let id = &file.info.id;
         // The image goes to an unnamed temporary file, not memory: it is decoded from there.
         let (_, mut body) = self
@@ -632,11 +720,18 @@ impl PreviewJob {
             .put(&BlobKey::thumbnail(id), size, stream)
             .await
             .map_err(|e| e.to_string())?;
-        let event = self
+        let event = match self
             .store
             .set_thumbnail(id, thumb.size, Timestamp::now())
             .await
-            .map_err(|e| e.to_string())?;
+        {
+            Ok(event) => event,
+            Err(e) => {
+                // Gone meanwhile (deleted, swept): so is its preview, which nobody will sweep.
+                let _ = self.blobs.delete(&BlobKey::thumbnail(id)).await;
+                return Err(e.to_string());
+            }
+        };
         let message = match event {
             Some(event) => BusMessage::Channel(event),
             None => {

@@ -21,7 +21,8 @@ impl Default for ImageLimits {
     fn default() -> Self {
         Self {
             max_side: 12_000,
-            max_alloc: 256 * 1024 * 1024,
+            // A 24-megapixel photo (6000 × 4000, RGB) is 72 MB decoded.
+            max_alloc: 128 * 1024 * 1024,
         }
     }
 }
@@ -49,11 +50,14 @@ pub fn dimensions<R: Read + Seek>(
     kind: ImageKind,
     l: ImageLimits,
 ) -> Option<(u32, u32)> {
+    use image::ImageDecoder;
     let mut reader = ImageReader::with_format(BufReader::new(reader), format(kind));
     reader.limits(limits(l));
-    let (w, h) = reader.into_dimensions().ok()?;
-    // Four bytes a pixel is the most any of these decodes to.
-    (u64::from(w) * u64::from(h) * 4 <= l.max_alloc).then_some((w, h))
+    let decoder = reader.into_decoder().ok()?;
+    // What decoding allocates follows from the header (width × height × bytes per pixel of
+    // its colour type, 16-bit ones included), so it is checked before a byte is decoded:
+    // `max_alloc` alone is not strict for every decoder.
+    (decoder.total_bytes() <= l.max_alloc).then(|| decoder.dimensions())
 }
 
 /// A preview made from an image: its bytes (JPEG for a JPEG, PNG otherwise) and its size.

@@ -1,5 +1,6 @@
 //! The file sweep: uploads never attached within the grace period, and the files of deleted
-//! messages once theirs has passed, lose their blobs and then their records. A file is
+//! messages once theirs has passed, lose their blobs and then their records; direct uploads'
+//! objects go once their URLs have expired. A file is
 //! claimed first (no send can attach it after), so a sweep that dies part-way is finished by
 //! the next.
 
@@ -39,6 +40,21 @@ impl ChatService {
                 swept += 1;
             }
             if claimed.len() < BATCH as usize {
+                break;
+            }
+        }
+        // A direct upload's URL can write its object again after completion moved it away;
+        // once the URL has expired, whatever it wrote goes for good.
+        loop {
+            let closed = self.store.closed_uploads(Timestamp::now(), BATCH).await?;
+            for id in &closed {
+                if let Err(error) = files.blobs.delete(&BlobKey::upload(id)).await {
+                    tracing::warn!(file = %id, %error, "sweeping an upload object");
+                    return Ok(swept);
+                }
+                self.store.forget_upload(id).await?;
+            }
+            if closed.len() < BATCH as usize {
                 break;
             }
         }

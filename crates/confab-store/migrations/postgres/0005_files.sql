@@ -22,6 +22,9 @@ CREATE TABLE files (
     channel_id    TEXT COLLATE "C" REFERENCES channels(id),
     message_seq   BIGINT,
     position      BIGINT,
+    -- Until when a direct upload's presigned URL (S3) can still write its upload object; the
+    -- sweep removes that object once it has passed, whatever a late PUT left there.
+    upload_open_until BIGINT,
     created_at    BIGINT NOT NULL,
     deleted_at    BIGINT
 );
@@ -31,3 +34,4 @@ CREATE INDEX files_by_uploader ON files(uploader_id, state);
 -- The sweep's two questions: uploads never attached, and files whose message was deleted.
 CREATE INDEX files_unattached ON files(created_at) WHERE message_id IS NULL;
 CREATE INDEX files_deleted ON files(deleted_at) WHERE deleted_at IS NOT NULL;
+CREATE INDEX files_upload_open ON files(upload_open_until) WHERE upload_open_until IS NOT NULL;

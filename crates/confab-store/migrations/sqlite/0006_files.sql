@@ -22,6 +22,9 @@ CREATE TABLE files (
     channel_id    TEXT REFERENCES channels(id),
     message_seq   INTEGER,
     position      INTEGER,
+    -- Until when a direct upload's presigned URL (S3) can still write its upload object; the
+    -- sweep removes that object once it has passed, whatever a late PUT left there.
+    upload_open_until INTEGER,
     created_at    INTEGER NOT NULL,
     deleted_at    INTEGER
 ) STRICT;
@@ -31,3 +34,4 @@ CREATE INDEX files_by_uploader ON files(uploader_id, state);
 -- The sweep's two questions: uploads never attached, and files whose message was deleted.
 CREATE INDEX files_unattached ON files(created_at) WHERE message_id IS NULL;
 CREATE INDEX files_deleted ON files(deleted_at) WHERE deleted_at IS NOT NULL;
+CREATE INDEX files_upload_open ON files(upload_open_until) WHERE upload_open_until IS NOT NULL;

@@ -93,7 +93,8 @@ impl FileStore for Backend {
         }
         sqlx::query(
             "INSERT INTO files (id, workspace_id, uploader_id, filename, size, declared_type, \
-             state, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)",
+             state, created_at, upload_open_until) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)",
         )
         .bind(f.id.as_str())
         .bind(f.workspace_id.as_str())
@@ -102,6 +103,7 @@ impl FileStore for Backend {
         .bind(size_column(f.size))
         .bind(&f.declared_type)
         .bind(f.created_at.as_micros())
+        .bind(f.upload_open_until.map(|t| t.as_micros()))
         .execute(&mut *tx)
         .await
         .ctx("recording an upload")?;
@@ -155,58 +157,83 @@ impl FileStore for Backend {
         size: (u32, u32),
         now: Timestamp,
     ) -> StoreResult<Option<ChannelEvent>> {
-        let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "UPDATE files SET thumb_width = $1, thumb_height = $2 \
-             WHERE id = $3 AND state = 'complete' RETURNING message_id, channel_id",
-        )
-        .bind(i64::from(size.0))
-        .bind(i64::from(size.1))
-        .bind(id.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .ctx("recording a thumbnail")?;
-        let attached = match row {
-            Some(row) => {
-                let message: Option<String> = row.try_get(0).ctx("recording a thumbnail")?;
-                let channel: Option<String> = row.try_get(1).ctx("recording a thumbnail")?;
-                message.zip(channel)
+        // A message's channel is locked before its file, as deleting the message does (the
+        // other order deadlocks with it on PostgreSQL). So: where the file is, unlocked; then
+        // that channel, then the file; and again if it was attached in between (once at most:
+        // a file is attached once).
+        for _ in 0..3 {
+            let seen: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+                "SELECT message_id, channel_id FROM files WHERE id = $1 AND state = 'complete'",
+            )
+            .bind(id.as_str())
+            .fetch_optional(self.write_pool())
+            .await
+            .ctx("reading a file")?;
+            let Some(seen) = seen else {
+                return Err(StoreError::NotFound(crate::Missing::File));
+            };
+            let mut tx = self.begin().await?;
+            let attached = match &seen {
+                (Some(message), Some(channel)) => {
+                    let channel: ChannelId = stored_id(channel.clone())?;
+                    let message: confab_core::MessageId = stored_id(message.clone())?;
+                    let seq = next_seq(&mut tx, &channel).await?;
+                    Some((message, channel, seq))
+                }
+                _ => None,
+            };
+            let now_at: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+                "UPDATE files SET thumb_width = $1, thumb_height = $2 \
+                 WHERE id = $3 AND state = 'complete' RETURNING message_id, channel_id",
+            )
+            .bind(i64::from(size.0))
+            .bind(i64::from(size.1))
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .ctx("recording a thumbnail")?;
+            match now_at {
+                // Deleted or swept meanwhile (the transaction rolls back).
+                None => return Err(StoreError::NotFound(crate::Missing::File)),
+                Some(now_at) if now_at != seen => continue,
+                Some(_) => {}
             }
-            None => None,
-        };
-        let event = match attached {
-            None => None,
-            Some((message_id, channel_id)) => {
-                let channel: ChannelId = stored_id(channel_id)?;
-                let message_id: confab_core::MessageId = stored_id(message_id)?;
-                let seq = next_seq(&mut tx, &channel).await?;
-                sqlx::query("UPDATE messages SET version = $1 WHERE id = $2")
-                    .bind(seq)
-                    .bind(message_id.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .ctx("updating a message")?;
-                record_change(
-                    &mut tx,
-                    &channel,
-                    seq,
-                    Logged::message("message.updated", &message_id),
-                    now,
-                )
-                .await?;
-                // One text for both backends: PostgreSQL's reader takes an executor, which the
-                // transaction is only once dereferenced; SQLite's would deref by itself.
-                #[allow(clippy::explicit_auto_deref)]
-                let (message, _) = super::message_with_root(&mut *tx, message_id.as_str()).await?;
-                Some(ChannelEvent {
-                    channel_id: channel,
-                    seq,
-                    change: Change::MessageUpdated { message },
-                })
-            }
-        };
-        tx.commit().await.ctx("committing a thumbnail")?;
-        Ok(event)
+            let event = match attached {
+                None => None,
+                Some((message_id, channel, seq)) => {
+                    sqlx::query("UPDATE messages SET version = $1 WHERE id = $2")
+                        .bind(seq)
+                        .bind(message_id.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .ctx("updating a message")?;
+                    record_change(
+                        &mut tx,
+                        &channel,
+                        seq,
+                        Logged::message("message.updated", &message_id),
+                        now,
+                    )
+                    .await?;
+                    // One text for both backends: PostgreSQL's reader takes an executor, which
+                    // the transaction is only once dereferenced; SQLite's would deref by itself.
+                    #[allow(clippy::explicit_auto_deref)]
+                    let (message, _) =
+                        super::message_with_root(&mut *tx, message_id.as_str()).await?;
+                    Some(ChannelEvent {
+                        channel_id: channel,
+                        seq,
+                        change: Change::MessageUpdated { message },
+                    })
+                }
+            };
+            tx.commit().await.ctx("committing a thumbnail")?;
+            return Ok(event);
+        }
+        Err(StoreError::Internal {
+            context: "recording a thumbnail",
+            source: sqlx::Error::Protocol("the file kept moving".into()),
+        })
     }
 
     async fn channel_files(
@@ -287,6 +314,28 @@ impl FileStore for Backend {
             .execute(self.write_pool())
             .await
             .ctx("forgetting a file")?;
+        Ok(())
+    }
+
+    async fn closed_uploads(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<FileId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM files WHERE upload_open_until IS NOT NULL AND upload_open_until < $1 \
+             AND state IN ('complete', 'deleted') LIMIT $2",
+        )
+        .bind(now.as_micros())
+        .bind(i64::from(limit))
+        .fetch_all(self.read_pool())
+        .await
+        .ctx("listing closed uploads")?;
+        ids.into_iter().map(stored_id).collect()
+    }
+
+    async fn forget_upload(&self, id: &FileId) -> StoreResult<()> {
+        sqlx::query("UPDATE files SET upload_open_until = NULL WHERE id = $1")
+            .bind(id.as_str())
+            .execute(self.write_pool())
+            .await
+            .ctx("forgetting an upload")?;
         Ok(())
     }
 }

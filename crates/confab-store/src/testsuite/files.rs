@@ -19,6 +19,7 @@ async fn upload(store: &dyn Store, ws: &WorkspaceId, owner: &UserId, size: u64) 
                     size,
                     declared_type: "image/png".into(),
                     created_at: Timestamp::now(),
+                    upload_open_until: None,
                 },
                 None,
             )
@@ -174,6 +175,22 @@ pub async fn thumbnails_change_the_message_they_are_on(store: &dyn Store) {
         replayed.last().map(|e| e.change.kind()),
         Some("message.updated")
     );
+    // A file no longer complete gets no preview: not one still uploading, nor one deleted.
+    let pending = upload(store, &ws, &ada, 10).await;
+    assert!(matches!(
+        store
+            .set_thumbnail(&pending, (1, 1), Timestamp::now())
+            .await,
+        Err(StoreError::NotFound(crate::Missing::File))
+    ));
+    expect(
+        store.delete_message(&sent.id, Timestamp::now()).await,
+        "delete",
+    );
+    assert!(matches!(
+        store.set_thumbnail(&file, (1, 1), Timestamp::now()).await,
+        Err(StoreError::NotFound(crate::Missing::File))
+    ));
 }
 
 pub async fn quotas_count_live_files_in_one_transaction(store: &dyn Store) {
@@ -187,6 +204,7 @@ pub async fn quotas_count_live_files_in_one_transaction(store: &dyn Store) {
         size,
         declared_type: "application/octet-stream".into(),
         created_at: Timestamp::now(),
+        upload_open_until: None,
     };
     expect(store.create_file(new(600), Some(1000)).await, "within");
     assert!(matches!(
@@ -285,4 +303,55 @@ pub async fn channel_files_page_newest_first(store: &dyn Store) {
         listed, expected,
         "newest message first, each message's files in order"
     );
+}
+
+pub async fn two_sends_racing_for_one_file_attach_it_once(store: &dyn Store) {
+    let ada = user(store, "ada").await;
+    let (ws, general) = workspace(store, &ada).await;
+    for round in 0..5 {
+        let file = upload(store, &ws, &ada, 10).await;
+        complete(store, &file).await;
+        let mut first = new_message(&general, &ada, &format!("a{round}"), "first");
+        first.files = vec![file.clone()];
+        let mut second = new_message(&general, &ada, &format!("b{round}"), "second");
+        second.files = vec![file.clone()];
+        let (a, b) = tokio::join!(store.send_message(first), store.send_message(second));
+        let won: Vec<_> = [a, b].into_iter().filter_map(Result::ok).collect();
+        assert_eq!(won.len(), 1, "exactly one send attaches the file");
+        assert_eq!(won[0].message.files.len(), 1);
+    }
+}
+
+pub async fn upload_objects_are_forgotten_once_their_urls_close(store: &dyn Store) {
+    let ada = user(store, "ada").await;
+    let (ws, _) = workspace(store, &ada).await;
+    let direct = |open_until| NewFile {
+        id: FileId::generate(),
+        workspace_id: ws.clone(),
+        uploader_id: ada.clone(),
+        filename: "d".into(),
+        size: 10,
+        declared_type: "x/y".into(),
+        created_at: Timestamp::now(),
+        upload_open_until: Some(open_until),
+    };
+    let closed = direct(Timestamp::from_micros(1));
+    let open = direct(Timestamp::from_micros(
+        Timestamp::now().as_micros() + 60_000_000,
+    ));
+    let pending = direct(Timestamp::from_micros(1));
+    let (closed_id, open_id) = (closed.id.clone(), open.id.clone());
+    for f in [closed, open, pending] {
+        expect(store.create_file(f, None).await, "create");
+    }
+    complete(store, &closed_id).await;
+    complete(store, &open_id).await;
+    let now = Timestamp::now();
+    assert_eq!(
+        expect(store.closed_uploads(now, 10).await, "closed"),
+        vec![closed_id.clone()],
+        "complete, and past its URL: not the open one, not the one never completed"
+    );
+    expect(store.forget_upload(&closed_id).await, "forget");
+    assert!(expect(store.closed_uploads(now, 10).await, "closed").is_empty());
 }

@@ -95,7 +95,9 @@ macro_rules! store_behaviour_suite {
             thumbnails_change_the_message_they_are_on,
             quotas_count_live_files_in_one_transaction,
             the_sweep_claims_unattached_and_deleted_files_only,
-            channel_files_page_newest_first
+            channel_files_page_newest_first,
+            two_sends_racing_for_one_file_attach_it_once,
+            upload_objects_are_forgotten_once_their_urls_close
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

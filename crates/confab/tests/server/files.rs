@@ -144,6 +144,7 @@ async fn a_file_round_trips_byte_for_byte_on_local_disk() {
     let (status, retried) = send_files(&server, &ada, &general, "f1", &[&file]).await;
     assert_eq!(status, 200, "{retried}");
     assert_eq!(retried["message"]["id"], sent["message"]["id"]);
+    assert_eq!(retried["message"]["files"], *files);
 
     let (status, meta) = server.get(&bob.token, &format!("/files/{file}")).await;
     assert_eq!(status, 200, "{meta}");
@@ -242,6 +243,10 @@ async fn uploads_are_refused_past_their_size_signature_expiry_one_use_and_quota(
         !server.dir.join("data/files/files").join(&id).exists(),
         "no blob on disk"
     );
+    let partial = std::fs::read_dir(server.dir.join("data/files/partial"))
+        .expect("partial dir")
+        .count();
+    assert_eq!(partial, 0, "no partial file left behind");
     let (status, _) = put_bytes(&server, &url, pattern(999)).await;
     assert_eq!(status, 409, "too few bytes");
     // A tampered URL: another signature, another file.
@@ -629,8 +634,11 @@ where
 #[tokio::test]
 async fn uploads_never_attached_and_deleted_messages_files_are_swept() {
     let server = Server::start_with(&[
-        "--upload-grace-secs",
+        "--upload-url-ttl-secs",
         "1",
+        // Time enough for the orphan's preview to be made first, even on a busy box.
+        "--upload-grace-secs",
+        "4",
         "--deleted-file-grace-secs",
         "1",
         "--file-sweep-interval-ms",
@@ -640,8 +648,19 @@ async fn uploads_never_attached_and_deleted_messages_files_are_swept() {
     let ada = server.register("ada").await;
     let (ws, general) = server.workspace(&ada, &[]).await;
     let blob = |id: &str| server.dir.join("data/files/files").join(id);
-    let orphan = upload(&server, &ada, &ws, "orphan.bin", pattern(10)).await;
+    let mut socket = server.connect(&ada).await;
+    let orphan = upload(
+        &server,
+        &ada,
+        &ws,
+        "orphan.png",
+        encode(image::ImageFormat::Png, 400, 100),
+    )
+    .await;
     assert!(blob(&orphan).exists());
+    socket.next_of("file.updated").await;
+    let thumb = server.dir.join("data/files/thumbs").join(&orphan);
+    assert!(thumb.exists(), "the orphan has its preview");
     let never_sent = s(&ask(&server, &ada, &ws, "never.bin", 10, "x/y").await["file_id"]);
     let gone = upload(&server, &ada, &ws, "gone.bin", pattern(10)).await;
     let (_, sent) = send_files(&server, &ada, &general, "g", &[&gone]).await;
@@ -666,6 +685,7 @@ async fn uploads_never_attached_and_deleted_messages_files_are_swept() {
         !blob(&orphan).exists()
     })
     .await;
+    assert!(!thumb.exists(), "and its preview with it");
     eventually("the deleted file's blob is swept", || async {
         !blob(&gone).exists()
     })
@@ -689,7 +709,18 @@ async fn a_file_round_trips_through_s3_with_a_presigned_upload() {
     let s3 = confab_testkit::PrivateS3::start().expect("s3s-fs");
     let endpoint = s3.endpoint();
     let server = Server::start_with_env(
-        &["--s3-bucket", s3.bucket, "--s3-endpoint", &endpoint],
+        &[
+            "--s3-bucket",
+            s3.bucket,
+            "--s3-endpoint",
+            &endpoint,
+            "--upload-url-ttl-secs",
+            "2",
+            "--upload-grace-secs",
+            "60",
+            "--file-sweep-interval-ms",
+            "200",
+        ],
         &[
             ("AWS_ACCESS_KEY_ID", s3.access_key),
             ("AWS_SECRET_ACCESS_KEY", s3.secret_key),
@@ -712,9 +743,24 @@ async fn a_file_round_trips_through_s3_with_a_presigned_upload() {
     let url = s(&ticket["upload_url"]);
     assert!(url.starts_with(&endpoint), "straight to the bucket: {url}");
     let file = s(&ticket["file_id"]);
-    // The bucket refuses more bytes than the URL was signed for.
-    let (status, _) = put_bytes(&server, &url, pattern(data.len() + 1)).await;
+    // The bucket refuses more bytes than the URL was signed for (a small body, sent whole
+    // before the bucket can answer).
+    let small = ask(&server, &ada, &ws, "small.bin", 10, "x/y").await;
+    let (status, _) = put_bytes(&server, &s(&small["upload_url"]), pattern(11)).await;
     assert_eq!(status, 403);
+    let small_id = s(&small["file_id"]);
+    let (status, body) = server
+        .post(
+            &ada.token,
+            &format!("/files/{small_id}/complete"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (409, &json!("upload_incomplete")),
+        "nothing was stored: {body}"
+    );
     let (status, body) = server
         .post(&ada.token, &format!("/files/{file}/complete"), json!({}))
         .await;
@@ -736,6 +782,20 @@ async fn a_file_round_trips_through_s3_with_a_presigned_upload() {
     assert_eq!(got.status, 200);
     assert!(got.bytes == data, "the bytes that went in come out");
     assert_safe_headers(&got);
+    // The upload URL still takes a PUT (S3 does not know it was used), but what it writes is
+    // not the file: the file was moved out of its reach, and the object goes once the URL
+    // expires.
+    let mut other = data.clone();
+    other.reverse();
+    assert_eq!(put_bytes(&server, &url, other).await.0, 200);
+    let again = fetch(&server, &s(&meta["download_url"]), None).await;
+    assert!(again.bytes == data, "the file is what was completed");
+    assert!(s3.object_path(&format!("uploads/{file}")).exists());
+    eventually(
+        "the late upload object is swept once its URL expired",
+        || async { !s3.object_path(&format!("uploads/{file}")).exists() },
+    )
+    .await;
     // A send completes a finished direct upload by itself.
     let image = encode(image::ImageFormat::Png, 800, 400);
     let ticket = ask(&server, &ada, &ws, "pic.png", image.len(), "image/png").await;
@@ -842,4 +902,147 @@ async fn an_upload_that_stalls_is_cut_off_and_can_be_sent_again() {
             .join(s(&ticket["file_id"]))
             .exists()
     );
+}
+
+#[tokio::test]
+async fn a_retried_send_of_a_deleted_message_with_files_finds_its_original() {
+    let server = Server::start().await;
+    let ada = server.register("ada").await;
+    let (ws, general) = server.workspace(&ada, &[]).await;
+    let file = upload(&server, &ada, &ws, "a.bin", pattern(10)).await;
+    let (_, sent) = send_files(&server, &ada, &general, "once", &[&file]).await;
+    let id = s(&sent["message"]["id"]);
+    assert_eq!(
+        server
+            .delete(&ada.token, &format!("/messages/{id}"))
+            .await
+            .0,
+        204
+    );
+    let (status, retried) = send_files(&server, &ada, &general, "once", &[&file]).await;
+    assert_eq!(
+        status, 200,
+        "the original, as a retry without files gets: {retried}"
+    );
+    assert_eq!(retried["message"]["id"], json!(id));
+    assert_eq!(retried["message"]["deleted"], true);
+    // Not a way to attach the deleted file anew.
+    let (status, _) = send_files(&server, &ada, &general, "again", &[&file]).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_broken_upload_body_is_the_client_s_fault() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::start().await;
+    let ada = server.register("ada").await;
+    let (ws, _) = server.workspace(&ada, &[]).await;
+    let ticket = ask(&server, &ada, &ws, "bad.bin", 1000, "x/y").await;
+    let url = s(&ticket["upload_url"]);
+    let mut stream = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connect");
+    let request = format!(
+        "PUT {url} HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n",
+        server.addr()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = Vec::new();
+    tokio::time::timeout(WAIT, async {
+        let mut buf = [0u8; 1024];
+        while !answer.windows(2).any(|w| w == b"\r\n") {
+            let n = stream.read(&mut buf).await.expect("read");
+            assert!(n > 0, "closed without an answer");
+            answer.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("an answer in time");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let (status, _) = put_bytes(&server, &url, pattern(1000)).await;
+    assert_eq!(status, 200, "and the URL still works");
+}
+
+#[tokio::test]
+async fn uploads_in_flight_are_bounded_per_user() {
+    use tokio::io::AsyncWriteExt;
+    let server = Server::start_with(&["--max-uploads-per-user", "1"]).await;
+    let ada = server.register("ada").await;
+    let bob = server.register("bob").await;
+    let (ws, _) = server.workspace(&ada, &[&bob]).await;
+    let slow = ask(&server, &ada, &ws, "slow.bin", 1000, "x/y").await;
+    // Ada's first upload, under way: half its body sent, the rest still coming.
+    let mut stream = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connect");
+    let head = format!(
+        "PUT {} HTTP/1.1\r\nHost: {}\r\nContent-Length: 1000\r\n\r\n",
+        s(&slow["upload_url"]),
+        server.addr()
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream.write_all(&pattern(500)).await.expect("half");
+    let second = ask(&server, &ada, &ws, "second.bin", 10, "x/y").await;
+    eventually("the first upload holds Ada's one slot", || async {
+        put_bytes(&server, &s(&second["upload_url"]), pattern(10))
+            .await
+            .0
+            == 429
+    })
+    .await;
+    let bobs = ask(&server, &bob, &ws, "b.bin", 10, "x/y").await;
+    assert_eq!(
+        put_bytes(&server, &s(&bobs["upload_url"]), pattern(10))
+            .await
+            .0,
+        200
+    );
+    // The first finishes; the slot comes back.
+    stream.write_all(&pattern(1000)[500..]).await.expect("rest");
+    eventually("Ada's next upload is taken", || async {
+        put_bytes(&server, &s(&second["upload_url"]), pattern(10))
+            .await
+            .0
+            == 200
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn images_past_the_decode_budget_get_no_preview() {
+    let server = Server::start_with(&["--image-max-decode-bytes", "1048576"]).await;
+    let ada = server.register("ada").await;
+    let (ws, general) = server.workspace(&ada, &[]).await;
+    let mut socket = server.connect(&ada).await;
+    // 800 × 600 RGBA is 1.9 MB decoded: within the side limit, past the budget.
+    let big = upload(
+        &server,
+        &ada,
+        &ws,
+        "big.png",
+        encode(image::ImageFormat::Png, 800, 600),
+    )
+    .await;
+    let small = upload(
+        &server,
+        &ada,
+        &ws,
+        "small.png",
+        encode(image::ImageFormat::Png, 400, 400),
+    )
+    .await;
+    let frame = socket.next_of("file.updated").await;
+    assert_eq!(
+        frame["file"]["id"],
+        json!(small),
+        "only the small one: {frame}"
+    );
+    let (_, sent) = send_files(&server, &ada, &general, "both", &[&big, &small]).await;
+    let files = &sent["message"]["files"];
+    assert!(
+        files[0].get("thumbnail").is_none() && files[0].get("width").is_none(),
+        "{sent}"
+    );
+    assert_eq!(files[1]["thumbnail"], json!({"width": 360, "height": 360}));
 }
