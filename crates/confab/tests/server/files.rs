@@ -614,6 +614,23 @@ async fn a_decompression_bomb_gets_no_preview_and_costs_no_memory() {
     assert!(got.bytes == bomb);
 }
 
+/// The first line of the answer on a raw connection, within [`WAIT`].
+async fn status_line(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    tokio::time::timeout(WAIT, async {
+        let mut buf = [0u8; 1024];
+        while !answer.windows(2).any(|w| w == b"\r\n") {
+            let n = stream.read(&mut buf).await.expect("read");
+            assert!(n > 0, "closed without an answer");
+            answer.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("an answer in time");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
 /// Polls `check` until it holds (background work has no event to await), failing after
 /// [`WAIT`].
 async fn eventually<F, Fut>(what: &str, mut check: F)
@@ -852,7 +869,7 @@ async fn a_download_url_expires() {
 
 #[tokio::test]
 async fn an_upload_that_stalls_is_cut_off_and_can_be_sent_again() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let server = Server::start_with(&["--http-body-timeout-ms", "300"]).await;
     let ada = server.register("ada").await;
     let (ws, _) = server.workspace(&ada, &[]).await;
@@ -868,18 +885,7 @@ async fn an_upload_that_stalls_is_cut_off_and_can_be_sent_again() {
     );
     stream.write_all(head.as_bytes()).await.expect("head");
     stream.write_all(&pattern(500)).await.expect("half");
-    let mut answer = Vec::new();
-    tokio::time::timeout(WAIT, async {
-        let mut buf = [0u8; 1024];
-        while !answer.windows(2).any(|w| w == b"\r\n") {
-            let n = stream.read(&mut buf).await.expect("read");
-            assert!(n > 0, "closed without an answer");
-            answer.extend_from_slice(&buf[..n]);
-        }
-    })
-    .await
-    .expect("the server gives up on it in time");
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = status_line(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     drop(stream);
     // Half the body, then hanging up.
@@ -933,7 +939,7 @@ async fn a_retried_send_of_a_deleted_message_with_files_finds_its_original() {
 
 #[tokio::test]
 async fn a_broken_upload_body_is_the_client_s_fault() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let server = Server::start().await;
     let ada = server.register("ada").await;
     let (ws, _) = server.workspace(&ada, &[]).await;
@@ -947,18 +953,7 @@ async fn a_broken_upload_body_is_the_client_s_fault() {
         server.addr()
     );
     stream.write_all(request.as_bytes()).await.expect("write");
-    let mut answer = Vec::new();
-    tokio::time::timeout(WAIT, async {
-        let mut buf = [0u8; 1024];
-        while !answer.windows(2).any(|w| w == b"\r\n") {
-            let n = stream.read(&mut buf).await.expect("read");
-            assert!(n > 0, "closed without an answer");
-            answer.extend_from_slice(&buf[..n]);
-        }
-    })
-    .await
-    .expect("an answer in time");
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = status_line(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     let (status, _) = put_bytes(&server, &url, pattern(1000)).await;
     assert_eq!(status, 200, "and the URL still works");
