@@ -32,25 +32,45 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 
 /// The client's routes.
 pub fn router() -> Router {
+    router_uploading_to(None)
+}
+
+/// The client's routes, its pages also allowed to `PUT` uploads straight to `upload_origin`
+/// (an S3 bucket's `scheme://host[:port]`), which `connect-src 'self'` alone would block.
+pub fn router_uploading_to(upload_origin: Option<&str>) -> Router {
+    let policy = match upload_origin {
+        Some(origin) if origin.bytes().all(|b| b.is_ascii_graphic() && b != b';') => {
+            CONTENT_SECURITY_POLICY.replace(
+                "connect-src 'self'",
+                &format!("connect-src 'self' {origin}"),
+            )
+        }
+        _ => CONTENT_SECURITY_POLICY.to_owned(),
+    };
+    let policy =
+        HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    let page = {
+        let policy = policy.clone();
+        move |headers: HeaderMap| {
+            let policy = policy.clone();
+            async move { serve("index.html", &headers, policy) }
+        }
+    };
+    let asset = move |Path(path): Path<String>, headers: HeaderMap| {
+        let policy = policy.clone();
+        async move { serve(&format!("static/{path}"), &headers, policy) }
+    };
     Router::new()
-        .route("/", get(app))
-        .route("/login", get(app))
-        .route("/w/{*path}", get(app))
-        .route("/invite/{code}", get(app))
+        .route("/", get(page.clone()))
+        .route("/login", get(page.clone()))
+        .route("/w/{*path}", get(page.clone()))
+        .route("/invite/{code}", get(page))
         .route("/static/{*path}", get(asset))
 }
 
-async fn app(headers: HeaderMap) -> Response {
-    serve("index.html", &headers)
-}
-
-async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
-    serve(&format!("static/{path}"), &headers)
-}
-
-fn serve(path: &str, request: &HeaderMap) -> Response {
+fn serve(path: &str, request: &HeaderMap, policy: HeaderValue) -> Response {
     let Some(file) = Files::get(path) else {
-        return with_policy(StatusCode::NOT_FOUND.into_response());
+        return with_policy(StatusCode::NOT_FOUND.into_response(), policy);
     };
     let hash = file.metadata.sha256_hash();
     let etag = format!(
@@ -78,15 +98,12 @@ fn serve(path: &str, request: &HeaderMap) -> Response {
         headers.insert(header::ETAG, etag);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    with_policy(response)
+    with_policy(response, policy)
 }
 
-fn with_policy(mut response: Response) -> Response {
+fn with_policy(mut response: Response, policy: HeaderValue) -> Response {
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -127,5 +144,34 @@ mod tests {
             "text/javascript; charset=utf-8"
         );
         assert_eq!(super::content_type("static/x"), "application/octet-stream");
+    }
+
+    #[tokio::test]
+    async fn pages_may_upload_to_the_bucket_and_nowhere_else() {
+        use tower_service::Service;
+        let policy = |router: axum::Router| async move {
+            let mut router = router;
+            let request = axum::http::Request::get("/").body(axum::body::Body::empty());
+            let response = router
+                .call(request.expect("request"))
+                .await
+                .expect("answer");
+            response.headers()[axum::http::header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let plain = policy(super::router()).await;
+        assert!(plain.contains("connect-src 'self';"), "{plain}");
+        let s3 = policy(super::router_uploading_to(Some(
+            "https://s3.eu-west-1.amazonaws.com",
+        )))
+        .await;
+        assert!(
+            s3.contains("connect-src 'self' https://s3.eu-west-1.amazonaws.com;"),
+            "{s3}"
+        );
+        let hostile = policy(super::router_uploading_to(Some("https://x; script-src *"))).await;
+        assert_eq!(hostile, plain, "nothing that could add a directive");
     }
 }

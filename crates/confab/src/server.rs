@@ -256,7 +256,21 @@ pub async fn start_announcing(
                 }
             }));
             // The web client is served wherever the API is.
-            confab_api::router(state, extra.merge(confab_web::router()))
+            // Browsers upload straight to an S3 bucket: its origin joins the pages' policy.
+            let bucket = config
+                .s3_bucket
+                .as_ref()
+                .map(|_| {
+                    confab_blob::S3Config::endpoint_for(
+                        &config.s3_region,
+                        config.s3_endpoint.as_deref(),
+                    )
+                })
+                .and_then(|endpoint| confab_gateway::origin_of(&endpoint));
+            confab_api::router(
+                state,
+                extra.merge(confab_web::router_uploading_to(bucket.as_deref())),
+            )
         }
     };
 

@@ -17,15 +17,26 @@ import { AcceptInvite, rememberInvite, waitingInvite } from './screens/invite.js
 
 const path = signal(location.pathname);
 addEventListener('popstate', () => (path.value = location.pathname));
-// Links inside the app change the screen without a reload.
+// Links inside the app change the screen without a reload (a file's download link is the
+// browser's to follow).
 document.addEventListener('click', (e) => {
   const a = /** @type {HTMLElement} */ (e.target).closest('a');
-  if (a && a.origin === location.origin && !e.metaKey && !e.ctrlKey) {
+  if (a && a.origin === location.origin && !e.metaKey && !e.ctrlKey && !a.hasAttribute('download')) {
     e.preventDefault();
     history.pushState(null, '', a.pathname);
     path.value = a.pathname;
   }
 });
+
+// Files dropped where nothing takes them (the sidebar, say) must not open in the app's place.
+for (const type of ['dragover', 'drop']) {
+  addEventListener(type, (e) => {
+    const drag = /** @type {DragEvent} */ (e);
+    if (drag.defaultPrevented || !drag.dataTransfer || ![...drag.dataTransfer.types].includes('Files')) return;
+    drag.preventDefault();
+    drag.dataTransfer.dropEffect = 'none';
+  });
+}
 
 // The tab's title and icon count unread channels, as Slack's do.
 effect(() => {

@@ -6,13 +6,16 @@
  * an application `ping` every 10 s, answered by `pong`, tells a live socket from a dead one
  * that still says OPEN. After each `hello` it catches up with one `POST /sync` (events
  * arriving meanwhile wait, then apply above the new cursors) and sends again whatever is still
- * pending, with the same `client_msg_id`, so nothing is lost or shown twice.
+ * pending, with the same `client_msg_id`, so nothing is lost or shown twice. A message with
+ * files waits, pending, until all its uploads are done (`stores/uploads.js`), then goes with
+ * their IDs.
  */
-import { signal } from './vendor/signals.js';
+import { effect, signal } from './vendor/signals.js';
 import { post } from './api.js';
 import * as chat from './stores/chat.js';
 import * as drafts from './stores/drafts.js';
 import * as presence from './stores/presence.js';
+import * as uploads from './stores/uploads.js';
 
 /** @type {import('./vendor/signals.js').Signal<'connecting' | 'online' | 'reconnecting' | 'offline'>} */
 export const state = signal('connecting');
@@ -34,7 +37,15 @@ let pingTimer = 0;
 
 export function start() {
   stopped = false;
-  chat.pending.value = JSON.parse(localStorage.getItem(PENDING_KEY) ?? '[]');
+  /** @type {chat.Pending[]} */
+  const saved = JSON.parse(localStorage.getItem(PENDING_KEY) ?? '[]');
+  // A message whose uploads were still going when the page closed lost its files: it may be
+  // sent without them, or discarded.
+  setPending(saved.flatMap((p) => {
+    if (!p.uploads) return [p];
+    const { uploads: _lost, ...rest } = p;
+    return p.body.trim() ? [{ ...rest, failed: 'its files were not uploaded before the page closed' }] : [];
+  }));
   connect();
   addEventListener('online', () => {
     // The old socket may be dead while it says OPEN: start afresh.
@@ -164,6 +175,7 @@ async function onFrame(frame) {
       break;
     case 'ack':
       setPending(chat.pending.value.filter((p) => p.client_msg_id !== frame.client_msg_id));
+      uploads.forget(uploads.messageHolder(frame.client_msg_id));
       break;
     case 'error':
       if (frame.client_msg_id && !['rate_limited', 'unavailable'].includes(frame.code)) {
@@ -190,6 +202,9 @@ async function onFrame(frame) {
     case 'channel.removed':
       chat.onChannelRemoved(frame.channel_id);
       break;
+    case 'file.updated':
+      uploads.onFileUpdated(frame.file);
+      break;
   }
 }
 
@@ -201,26 +216,68 @@ function setPending(list) {
 
 /** @param {chat.Pending} p */
 function sendFrame(p) {
-  if (socket && socket.readyState === WebSocket.OPEN && !p.failed && buffered === null) {
+  if (socket && socket.readyState === WebSocket.OPEN && !p.failed && !p.uploads && buffered === null) {
     socket.send(
-      JSON.stringify({ type: 'send', channel_id: p.channel_id, client_msg_id: p.client_msg_id, body: p.body, thread_root_id: p.thread_root_id }),
+      JSON.stringify({ type: 'send', channel_id: p.channel_id, client_msg_id: p.client_msg_id, body: p.body, thread_root_id: p.thread_root_id, file_ids: p.file_ids }),
     );
   }
 }
 
+// A message waiting for its uploads: sent once every one is done, with their IDs in the
+// order attached; a cancelled one is left out, and a message left with no words and no
+// files is dropped. A failed upload keeps it waiting, for a retry or a removal.
+effect(() => {
+  const all = uploads.uploads.value;
+  const list = chat.pending.value;
+  if (!list.some((p) => p.uploads)) return;
+  /** @type {chat.Pending[]} */
+  const ready = [];
+  let changed = false;
+  const next = list.flatMap((p) => {
+    if (!p.uploads) return [p];
+    const holder = uploads.messageHolder(p.client_msg_id);
+    const mine = all.filter((u) => u.holder === holder);
+    if (mine.length === 0 && !p.body.trim()) {
+      changed = true;
+      return [];
+    }
+    if (mine.every((u) => u.state === 'done')) {
+      const { uploads: _done, ...rest } = p;
+      /** @type {chat.Pending} */
+      const sent = { ...rest, file_ids: mine.map((u) => /** @type {string} */ (u.file_id)) };
+      if (sent.file_ids?.length === 0) delete sent.file_ids;
+      ready.push(sent);
+      changed = true;
+      return [sent];
+    }
+    if (mine.length !== p.uploads.length) {
+      changed = true;
+      return [{ ...p, uploads: mine.map((u) => u.id) }];
+    }
+    return [p];
+  });
+  if (!changed) return;
+  setPending(next);
+  for (const p of ready) sendFrame(p);
+});
+
 /**
  * Sends a message (into a thread, with its root): pending at once, retried with the same id
- * until acknowledged.
+ * until acknowledged. With `composer`, the files attached there go with it, once uploaded.
  * @param {string} channelId
  * @param {string} body
  * @param {string} [threadRootId]
+ * @param {string} [composer] the holder of its uploads (the composer's draft key)
  */
-export function send(channelId, body, threadRootId) {
+export function send(channelId, body, threadRootId, composer) {
   /** @type {chat.Pending} */
   const p = { client_msg_id: crypto.randomUUID(), channel_id: channelId, body, at: Date.now() };
   if (threadRootId) p.thread_root_id = threadRootId;
+  const files = composer ? uploads.move(composer, uploads.messageHolder(p.client_msg_id)) : [];
+  if (files.length > 0) p.uploads = files;
   setPending([...chat.pending.value, p]);
-  sendFrame(p);
+  // Uploads all done already: the effect above sends it.
+  if (!p.uploads) sendFrame(p);
 }
 
 /**
@@ -244,6 +301,7 @@ export function retrySend(clientMsgId) {
  */
 export function discardSend(clientMsgId) {
   setPending(chat.pending.value.filter((p) => p.client_msg_id !== clientMsgId));
+  uploads.forget(uploads.messageHolder(clientMsgId));
 }
 
 /**

@@ -5,27 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { WAIT, api, bodies, launch, shoot, startServer, team } from './support.js';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/**
- * Serious and critical accessibility violations on the page as it is.
- * @param {import('playwright-core').Page} page
- */
-async function violations(page) {
-  // Evaluated through the debugging protocol: the page's CSP, which forbids inline scripts,
-  // does not apply to it.
-  await page.evaluate(axeSource);
-  const found = await page.evaluate(async () => {
-    // @ts-ignore -- axe is what the evaluated source defined.
-    const result = await window.axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((/** @type {any} */ v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((/** @type {any} */ n) => n.target.join(' ')).slice(0, 3) }));
-  });
-  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
+import { WAIT, api, axeViolations as violations, bodies, launch, shoot, startServer, team } from './support.js';
 
 test('the send, edit, react, thread and switcher flows work by keyboard alone; axe finds nothing serious', async () => {
   const server = await startServer();

@@ -1,11 +1,12 @@
 // @ts-check
 /**
  * What the browser tests share: the real confab binary on an ephemeral port with a fresh data
- * directory, Debian's Chromium driven by playwright-core, and screenshots under
- * `target/screenshots/` (looked at, never committed).
+ * directory, Debian's Chromium driven by playwright-core, screenshots under
+ * `target/screenshots/` (looked at, never committed), and axe-core's accessibility check.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -129,4 +130,22 @@ export async function register(page, url, username) {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill('correct horse');
   await page.getByRole('button', { name: 'Create account' }).click();
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Serious and critical accessibility violations on the page as it is, by axe-core.
+ * @param {import('playwright-core').Page} page
+ */
+export async function axeViolations(page) {
+  // Evaluated through the debugging protocol: the page's CSP, which forbids inline scripts,
+  // does not apply to it.
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    // @ts-ignore -- axe is what the evaluated source defined.
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((/** @type {any} */ v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((/** @type {any} */ n) => n.target.join(' ')).slice(0, 3) }));
+  });
+  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }

@@ -759,6 +759,14 @@ async fn a_file_round_trips_through_s3_with_a_presigned_upload() {
     .await;
     let url = s(&ticket["upload_url"]);
     assert!(url.starts_with(&endpoint), "straight to the bucket: {url}");
+    // And the web client's pages may send it there.
+    let page = fetch(&server, "/", None).await;
+    assert!(
+        header(&page, "content-security-policy")
+            .contains(&format!("connect-src 'self' {endpoint};")),
+        "{:?}",
+        page.headers
+    );
     let file = s(&ticket["file_id"]);
     // The bucket refuses more bytes than the URL was signed for (a small body, sent whole
     // before the bucket can answer).

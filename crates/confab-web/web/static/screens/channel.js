@@ -3,7 +3,8 @@
  * The open channel: its header, its messages and its composer. Only the loaded messages are
  * rendered, and a channel keeps at most `chat.MAX_LOADED` loaded: scrolling up loads older
  * pages (keeping the reader's place), scrolling far back drops the newest, which "Jump to
- * latest" brings back. A permalink opens the page around its message, highlighted.
+ * latest" brings back. A permalink opens the page around its message, highlighted. Files
+ * dropped anywhere on it attach to its composer.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from '../vendor/hooks.js';
 import { html } from '../lib/html.js';
@@ -14,6 +15,9 @@ import { MessageRow, messageKeys } from './messages.js';
 import { Composer } from './composer.js';
 import { PeopleButton } from './people.js';
 import { drawerOpen } from '../stores/ui.js';
+import * as files from '../stores/files.js';
+import * as uploads from '../stores/uploads.js';
+import { DropOverlay, UploadChips, useDropZone } from './uploads.js';
 
 /** Near enough to an end of the list to load the next page, in pixels. */
 const NEAR = 200;
@@ -33,6 +37,7 @@ export function Channel() {
   const behind = chat.behind.value[id] ?? false;
   const divider = chat.dividers.value[id] ?? Infinity;
   const firstUnread = shown.find((m) => m.seq > divider && m.author_id !== me.value?.id);
+  const [dropping, dropHandlers] = useDropZone(id);
 
   useEffect(() => {
     anchor.current = 'bottom';
@@ -134,11 +139,13 @@ export function Channel() {
     }
   };
   return html`
-    <main class="channel" aria-label=${chat.title(channel)} onKeyDown=${keys}>
+    <main class="channel" aria-label=${chat.title(channel)} onKeyDown=${keys} ...${dropHandlers}>
       <header>
         <button class="menu-button" aria-label="Open the channel list" aria-expanded=${drawerOpen.value} onClick=${() => (drawerOpen.value = true)}>☰</button>
         <h2>${chat.title(channel)}</h2><span class="topic">${channel.topic}</span>
         <${PeopleButton} />
+        <button class="link files-button" aria-expanded=${files.open.value} aria-label=${`Files in ${chat.title(channel)}`}
+          onClick=${() => (files.open.value ? files.hide() : files.show())}>Files</button>
         ${channel.kind !== 'dm' && html`<button class="link" onClick=${leave}>Leave</button>`}
       </header>
       <ol class="messages" ref=${list} tabindex="0" aria-label="Messages" onScroll=${scrolled} onKeyDown=${listKeys}>
@@ -150,12 +157,13 @@ export function Channel() {
             <span class="time"></span>
             <div class="content">
               <strong class="author">${me.value?.display_name}</strong>
-              <span class="body">${p.body}</span>
+              ${(p.body || !(p.uploads || p.file_ids)) && html`<span class="body">${p.body}</span>`}
+              <${UploadChips} holder=${uploads.messageHolder(p.client_msg_id)} />
               ${p.failed
                 ? html`<span class="edited failed">failed: ${p.failed}</span>
                     <button class="link" onClick=${() => socket.retrySend(p.client_msg_id)}>Retry</button>
                     <button class="link" onClick=${() => socket.discardSend(p.client_msg_id)}>Discard</button>`
-                : html`<span class="edited">sending…</span>`}
+                : html`<span class="edited">${p.uploads ? 'uploading…' : 'sending…'}</span>`}
             </div>
           </li>`,
         )}
@@ -164,6 +172,7 @@ export function Channel() {
       <${Composer} key=${id} channelId=${id} label=${`Message ${chat.title(channel)}`} onEditLast=${editLast} autofocus=${true} />
       <p class="typing" aria-live="polite">${chat.typingLine(id)}</p>
       <p class="sr-only" aria-live="polite">${chat.announcement.value}</p>
+      <${DropOverlay} over=${dropping} where=${chat.title(channel)} />
     </main>
   `;
 }

@@ -5,7 +5,8 @@
  * people, `#` channels, `:` emoji. What is typed is the composer's draft: kept per channel and
  * thread, restored after a reload and on other devices. The draft key is fixed for the life
  * of the component (it is keyed by channel and thread), so typing can never land in another
- * channel's draft.
+ * channel's draft. Files attach by the paperclip, by pasting or by dropping (`uploads.js`), and
+ * upload at once; Enter sends them with the text, or alone.
  */
 import { useEffect, useRef, useState } from '../vendor/hooks.js';
 import { html } from '../lib/html.js';
@@ -13,6 +14,8 @@ import * as chat from '../stores/chat.js';
 import * as drafts from '../stores/drafts.js';
 import * as socket from '../socket.js';
 import { findEmoji } from '../lib/emoji.js';
+import * as uploads from '../stores/uploads.js';
+import { AttachButton, UploadChips } from './uploads.js';
 
 /** @typedef {{label: string, detail?: string, insert: string}} Suggestion */
 
@@ -113,8 +116,9 @@ export function Composer({ channelId, rootId, label, onEditLast, onEscape, autof
     if (e.key === 'Enter' && !e.shiftKey) {
       e.preventDefault();
       const body = el.value;
-      if (body.trim()) {
-        socket.send(channelId, body, rootId);
+      const files = uploads.held(key).length > 0;
+      if (body.trim() || files) {
+        socket.send(channelId, body.trim() ? body : '', rootId, key);
         el.value = '';
         drafts.sent(key);
       }
@@ -128,6 +132,13 @@ export function Composer({ channelId, rootId, label, onEditLast, onEscape, autof
     setMenu(suggest(el.value.slice(0, el.selectionStart)));
     setChosen(0);
   };
+  /** Pasted files (a screenshot, say) are attached, not pasted as text. @param {ClipboardEvent} e */
+  const paste = (e) => {
+    const files = [...(e.clipboardData?.files ?? [])];
+    if (files.length === 0) return;
+    e.preventDefault();
+    uploads.attach(key, chat.workspaceId.value ?? '', files);
+  };
   const listId = `suggest-${key.replace('/', '-')}`;
   return html`<div class="composer-wrap">
     ${menu && html`<ul class="suggestions" role="listbox" id=${listId} aria-label="Suggestions">
@@ -135,9 +146,15 @@ export function Composer({ channelId, rootId, label, onEditLast, onEscape, autof
         class=${i === chosen ? 'chosen' : ''} onMouseDown=${(/** @type {Event} */ e) => { e.preventDefault(); complete(s); }}>
         <span>${s.label}</span>${s.detail && html` <span class="detail">${s.detail}</span>`}</li>`)}
     </ul>`}
-    <textarea class="composer" ref=${box} aria-label=${label} placeholder=${label} rows="2"
-      role="combobox" aria-autocomplete="list" aria-expanded=${menu ? 'true' : 'false'} aria-controls=${listId}
-      aria-activedescendant=${menu ? `${listId}-${chosen}` : undefined}
-      onKeyDown=${keydown} onInput=${input}></textarea>
+    <div class="composer-box">
+      <${UploadChips} holder=${key} />
+      <div class="composer-row">
+        <textarea class="composer" ref=${box} aria-label=${label} placeholder=${label} rows="2"
+          role="combobox" aria-autocomplete="list" aria-expanded=${menu ? 'true' : 'false'} aria-controls=${listId}
+          aria-activedescendant=${menu ? `${listId}-${chosen}` : undefined}
+          onKeyDown=${keydown} onInput=${input} onPaste=${paste}></textarea>
+        <${AttachButton} holder=${key} label="Attach files" />
+      </div>
+    </div>
   </div>`;
 }

@@ -1,5 +1,5 @@
 // @ts-check
-/** One message as the channel and the thread panel show it, with its actions. */
+/** One message as the channel and the thread panel show it, with its files and its actions. */
 import { useEffect, useLayoutEffect, useRef, useState } from '../vendor/hooks.js';
 import { signal } from '../vendor/signals.js';
 import { html } from '../lib/html.js';
@@ -7,6 +7,7 @@ import { findEmoji, EMOJI } from '../lib/emoji.js';
 import * as chat from '../stores/chat.js';
 import { me } from '../stores/session.js';
 import { render } from '../lib/markdown.js';
+import { Attachments } from './attachments.js';
 
 /** The reactions one click away, as Slack offers a few before its full picker. */
 const QUICK_REACTIONS = ['👍', '🎉', '😄', '👀'];
@@ -133,6 +134,7 @@ export function MessageRow({ message: m, previous, editing, setEditing, inThread
   const myId = me.value?.id ?? '';
   // Messages that name you stand out, as on Slack.
   const mentioned = !m.deleted && m.author_id !== myId && (m.mentions?.user_ids.includes(myId) || m.mentions?.channel);
+  const files = m.deleted ? [] : m.files ?? [];
   const classes = ['message', m.deleted && 'deleted', mentioned && 'mentioned', grouped && !divider && 'grouped', highlighted && 'highlight'].filter(Boolean).join(' ');
   return html`
     ${newDay && !inThread && html`<li class="day"><span>${dayLabel(day)}</span></li>`}
@@ -144,7 +146,8 @@ export function MessageRow({ message: m, previous, editing, setEditing, inThread
         ${!grouped && html`<strong class="author">${author ? author.display_name : 'someone'}</strong>`}
         ${editing === m.id
           ? html`<${EditBox} message=${m} onDone=${() => setEditing(null)} />`
-          : html`<span class="body">${m.deleted ? 'This message was deleted' : render(m.body ?? '')}</span>`}
+          : (m.deleted || m.body || files.length === 0) && html`<span class="body">${m.deleted ? 'This message was deleted' : render(m.body ?? '')}</span>`}
+        ${files.length > 0 && html`<${Attachments} files=${files} sent=${m.ts} />`}
         ${m.edited_at && !m.deleted && html`<span class="edited">(edited)</span>`}
         ${!m.deleted && (m.reactions ?? []).length > 0 && html`<${Reactions} message=${m} />`}
         ${!inThread && replies > 0 && html`<button class="replies link" onClick=${() => chat.openThread(m.id)}>

@@ -1,5 +1,8 @@
 // @ts-check
-/** A workspace: the sidebar of channels, and the open channel with its messages. */
+/**
+ * A workspace: the sidebar of channels, the open channel with its messages, and beside it the
+ * thread or the channel's files; over it, an image's full view.
+ */
 import { useEffect, useState } from '../vendor/hooks.js';
 import { html } from '../lib/html.js';
 import * as chat from '../stores/chat.js';
@@ -14,6 +17,9 @@ import { drawerOpen } from '../stores/ui.js';
 import { drafts } from '../stores/drafts.js';
 import { Thread } from './thread.js';
 import { QuickSwitcher } from './switcher.js';
+import { FilesPanel } from './files.js';
+import { Lightbox } from './attachments.js';
+import * as files from '../stores/files.js';
 
 /** @param {{workspaceId: string, channelId: string | null, seq: number | null}} props */
 export function Workspace({ workspaceId, channelId, seq }) {
@@ -64,7 +70,7 @@ export function Workspace({ workspaceId, channelId, seq }) {
     dispatchEvent(new PopStateEvent('popstate'));
   };
   return html`
-    <div class=${(chat.threadId.value ? 'layout with-thread' : 'layout') + (drawerOpen.value ? ' drawer-open' : '')}>
+    <div class=${(chat.threadId.value || files.open.value ? 'layout with-thread' : 'layout') + (drawerOpen.value ? ' drawer-open' : '')}>
       ${editingProfile && html`<${ProfileDialog} onClose=${() => setEditingProfile(false)} />`}
       ${inviting && html`<${InviteDialog} workspaceId=${workspaceId} onClose=${() => setInviting(false)} />`}
       ${switching && html`<${QuickSwitcher} onGo=${go} onClose=${() => setSwitching(false)} />`}
@@ -96,6 +102,8 @@ export function Workspace({ workspaceId, channelId, seq }) {
       </nav>
       <${Channel} />
       <${Thread} />
+      <${FilesPanel} />
+      <${Lightbox} />
     </div>
   `;
 }

@@ -11,8 +11,12 @@ import * as presence from './presence.js';
 
 /** @typedef {{id: string, workspace_id: string, kind: string, name: string | null, topic: string, last_seq: number, members?: string[], is_member?: boolean, last_read_seq?: number, unread_count?: number, mention_count?: number}} Channel */
 /** @typedef {{emoji: string, count: number, user_ids: string[]}} Reaction */
-/** @typedef {{id: string, channel_id: string, seq: number, version: number, author_id: string, body?: string | null, ts: string, edited_at?: string, deleted: boolean, thread_root_id?: string | null, reactions?: Reaction[], reply_count?: number, reply_users?: string[], mentions?: {user_ids: string[], channel: boolean, here: boolean}}} Message */
-/** @typedef {{client_msg_id: string, channel_id: string, body: string, thread_root_id?: string, failed?: string, at?: number}} Pending */
+/** @typedef {{id: string, channel_id: string, seq: number, version: number, author_id: string, body?: string | null, ts: string, edited_at?: string, deleted: boolean, thread_root_id?: string | null, reactions?: Reaction[], reply_count?: number, reply_users?: string[], mentions?: {user_ids: string[], channel: boolean, here: boolean}, files?: import('../lib/files.js').FileWire[]}} Message */
+/**
+ * A send not acknowledged yet. `uploads`: the uploads it waits for (their IDs in
+ * `stores/uploads.js`); once all are done they are `file_ids`, and it is sent.
+ * @typedef {{client_msg_id: string, channel_id: string, body: string, thread_root_id?: string, failed?: string, at?: number, uploads?: string[], file_ids?: string[]}} Pending
+ */
 
 /** @type {import('../vendor/signals.js').Signal<string | null>} */
 export const workspaceId = signal(null);
@@ -443,7 +447,11 @@ export function pendingShown(channel, root) {
   const claimed = new Set();
   return pending.value.filter((p) => {
     if (p.channel_id !== channel || (p.thread_root_id ?? null) !== root) return false;
-    const twin = mine.find((m) => !claimed.has(m.id) && m.author_id === me.value?.id && m.body === p.body && Date.parse(m.ts) >= (p.at ?? 0) - 60_000);
+    // Still uploading: not sent, so not on screen either.
+    if (p.uploads) return true;
+    const files = (p.file_ids ?? []).join();
+    const twin = mine.find((m) => !claimed.has(m.id) && m.author_id === me.value?.id && (m.body ?? '') === p.body &&
+      (m.files ?? []).map((f) => f.id).join() === files && Date.parse(m.ts) >= (p.at ?? 0) - 60_000);
     if (twin) claimed.add(twin.id);
     return twin === undefined;
   });
