@@ -32,12 +32,20 @@ pub struct S3Config {
 }
 
 impl S3Config {
+    /// The endpoint requests go to: `endpoint`, else AWS's for `region`.
+    pub fn endpoint_for(region: &str, endpoint: Option<&str>) -> String {
+        endpoint.map_or_else(
+            || format!("https://s3.{region}.amazonaws.com"),
+            str::to_owned,
+        )
+    }
+
     /// Credentials from the usual AWS environment variables (`AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY`, optionally `AWS_SESSION_TOKEN`).
     pub fn from_env(bucket: String, region: String, endpoint: Option<String>) -> Option<Self> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Some(Self {
-            endpoint: endpoint.unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com")),
+            endpoint: Self::endpoint_for(&region, endpoint.as_deref()),
             bucket,
             region,
             access_key_id: var("AWS_ACCESS_KEY_ID")?,
