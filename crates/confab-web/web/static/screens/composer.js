@@ -70,7 +70,10 @@ export function Composer({ channelId, rootId, label, onEditLast, onEscape, autof
     shown.current = body;
   }, [draft?.body]);
   useEffect(() => {
-    if (autofocus) box.current?.focus();
+    // Never out of an open dialog: a Ctrl+K pressed while the channel was still arriving
+    // keeps what is typed into it.
+    const inDialog = document.activeElement?.closest('[aria-modal="true"]');
+    if (autofocus && !inDialog) box.current?.focus();
     // Leaving the composer (another channel, a closed thread) saves its draft at once.
     return () => drafts.flush(key);
   }, [key]);
