@@ -33,6 +33,9 @@ const EMOJI_BYTES: usize = 66;
 /// Everything in a message object besides its body and its lists: field names, IDs,
 /// sequence numbers, timestamps, flags, with slack.
 const MESSAGE_FIXED_BYTES: usize = 1024;
+/// A file on the wire at its largest: a name of 255 four-byte characters, a content type of
+/// up to 128 bytes (sniffed types are shorter), and its ID, size, dimensions and field names.
+const FILE_JSON_BYTES: usize = 255 * 4 + 128 + 256;
 /// Everything in an event frame besides the objects it carries: type, kind, channel ID, seq,
 /// a reaction's emoji and user, with slack.
 const EVENT_FIXED_BYTES: usize = 512;
@@ -53,8 +56,8 @@ impl Limits {
     }
 
     /// The largest message object these limits allow on the wire, in bytes of JSON: the
-    /// longest body, every reaction with its shown users, the shown repliers and every
-    /// resolved mention. Nothing in it grows with the channel's size.
+    /// longest body, every reaction with its shown users, the shown repliers, every resolved
+    /// mention and every file. Nothing in it grows with the channel's size.
     pub fn max_message_json_bytes(&self) -> usize {
         let reaction = EMOJI_BYTES + 48 + REACTION_USERS_SHOWN * USER_ID_JSON_BYTES;
         MESSAGE_FIXED_BYTES
@@ -62,6 +65,7 @@ impl Limits {
             + self.max_reactions_per_message * reaction
             + REPLY_USERS_SHOWN * USER_ID_JSON_BYTES
             + self.max_mentions_per_message * USER_ID_JSON_BYTES
+            + crate::files::MAX_FILES_PER_MESSAGE * FILE_JSON_BYTES
     }
 
     /// The largest frame the server can send: an event carrying a reply and its root, each as
@@ -84,9 +88,10 @@ mod tests {
 
     #[test]
     fn the_largest_event_at_the_defaults() {
-        // 1 KiB + 63 KiB of body + 50 reactions × 894 + 390 + 3,900, twice, + 512: 224 KiB.
+        // 1 KiB + 63 KiB of body + 50 reactions × 894 + 390 + 3,900 + 10 files × 1,404,
+        // twice, + 512: 252 KiB.
         let limits = Limits::default();
-        assert_eq!(limits.max_message_json_bytes(), 114_526);
-        assert_eq!(limits.max_event_frame_bytes(), 229_564);
+        assert_eq!(limits.max_message_json_bytes(), 128_566);
+        assert_eq!(limits.max_event_frame_bytes(), 257_644);
     }
 }

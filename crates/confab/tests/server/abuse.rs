@@ -73,7 +73,25 @@ async fn the_largest_possible_event_reaches_every_socket() {
         people.push(server.register(&format!("p{i:02}")).await);
     }
     let refs: Vec<&User> = people.iter().collect();
-    let (_, general) = server.workspace(&alice, &refs).await;
+    let (ws_id, general) = server.workspace(&alice, &refs).await;
+    // Ten files on each message, each under the longest name (255 four-byte characters).
+    let name = "😀".repeat(255);
+    let files_of = |user: &User| {
+        let (server, ws_id, name) = (&server, &ws_id, &name);
+        let user = user.clone();
+        async move {
+            let mut ids = Vec::new();
+            for _ in 0..confab_core::files::MAX_FILES_PER_MESSAGE {
+                ids.push(
+                    crate::files::upload(server, &user, ws_id, name, crate::files::pattern(10))
+                        .await,
+                );
+            }
+            ids
+        }
+    };
+    let root_files = files_of(&alice).await;
+    let reply_files = files_of(&people[13]).await;
     let mut sockets = vec![
         server.connect(&alice).await,
         server.connect(&people[0]).await,
@@ -89,7 +107,15 @@ async fn the_largest_possible_event_reaches_every_socket() {
         }
         b
     };
-    let root = server.send(&alice, &general, "root", &body('r')).await;
+    let (status, root) = server
+        .post(
+            &alice.token,
+            &format!("/channels/{general}/messages"),
+            json!({"client_msg_id": "root", "body": body('r'), "file_ids": root_files}),
+        )
+        .await;
+    assert_eq!(status, 201, "{root}");
+    let root = root["message"].clone();
     let root_id = s(&root["id"]);
     for e in 0..limits.max_reactions_per_message {
         for person in &people {
@@ -121,7 +147,7 @@ async fn the_largest_possible_event_reaches_every_socket() {
         .post(
             &people[13].token,
             &format!("/channels/{general}/messages"),
-            json!({"client_msg_id": "big", "body": body('"'), "thread_root_id": root_id}),
+            json!({"client_msg_id": "big", "body": body('"'), "thread_root_id": root_id, "file_ids": reply_files}),
         )
         .await;
     assert_eq!(status, 201, "{reply}");
@@ -139,6 +165,9 @@ async fn the_largest_possible_event_reaches_every_socket() {
             Some(20)
         );
         assert_eq!(root["reply_users"].as_array().map(Vec::len), Some(10));
+        for m in [root, &event["message"]] {
+            assert_eq!(m["files"].as_array().map(Vec::len), Some(10));
+        }
         assert_eq!(
             event["message"]["mentions"]["user_ids"]
                 .as_array()

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::harness::{Server, User, WAIT, s};
 
 /// Bytes that differ at every offset.
-fn pattern(len: usize) -> Vec<u8> {
+pub(crate) fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 % 251) as u8).collect()
 }
 
@@ -50,7 +50,13 @@ async fn put_bytes(server: &Server, url: &str, bytes: Vec<u8>) -> (u16, Value) {
 }
 
 /// Uploads `bytes` completely; the file's ID.
-async fn upload(server: &Server, user: &User, ws: &str, name: &str, bytes: Vec<u8>) -> String {
+pub(crate) async fn upload(
+    server: &Server,
+    user: &User,
+    ws: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> String {
     let ticket = ask(
         server,
         user,
