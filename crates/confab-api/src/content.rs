@@ -35,9 +35,12 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .route(
             "/api/v1/files/{id}/content",
-            get(download_content).put(upload),
+            get(|s, p, q, r| download(s, p, q, r, Variant::Content)).put(upload),
         )
-        .route("/api/v1/files/{id}/thumbnail", get(download_thumbnail))
+        .route(
+            "/api/v1/files/{id}/thumbnail",
+            get(|s, p, q, r| download(s, p, q, r, Variant::Thumbnail)),
+        )
         .with_state(state)
 }
 
@@ -106,35 +109,11 @@ async fn upload(
     .map_err(|_| ApiError::new(ErrorCode::Unavailable, "shutting down; retry"))??;
     Ok((
         StatusCode::OK,
-        axum::Json(confab_protocol::files::FileResponse {
+        axum::Json(confab_protocol::files::UploadedResponse {
             file: (&file).into(),
-            uploader_id: String::new(),
-            channel_id: None,
-            message_id: None,
-            download_url: None,
-            thumbnail_url: None,
-            urls_expire_at: String::new(),
         }),
     )
         .into_response())
-}
-
-async fn download_content(
-    state: State<ApiState>,
-    path: Path<String>,
-    query: Query<Signed>,
-    request: Request,
-) -> ApiResult<Response> {
-    download(state, path, query, request, Variant::Content).await
-}
-
-async fn download_thumbnail(
-    state: State<ApiState>,
-    path: Path<String>,
-    query: Query<Signed>,
-    request: Request,
-) -> ApiResult<Response> {
-    download(state, path, query, request, Variant::Thumbnail).await
 }
 
 async fn download(

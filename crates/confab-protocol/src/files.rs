@@ -75,6 +75,12 @@ pub struct UploadTicket {
     pub expires_at: String,
 }
 
+/// The answer to an upload's `PUT` on this server: the file, complete.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UploadedResponse {
+    pub file: FileWire,
+}
+
 /// A file with short-lived URLs for its bytes, for whoever may read it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct FileResponse {

@@ -154,6 +154,33 @@ pub(crate) type FileColumns = (
     Option<i64>,
 );
 
+/// A message's files from the JSON array of [`FileColumns`] both backends select (`None` for
+/// a message without files).
+pub(crate) fn files_json(json: Option<String>) -> StoreResult<Vec<confab_core::FileInfo>> {
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_str::<Vec<FileColumns>>(&json)
+        .map_err(|e| StoreError::Internal {
+            context: "reading a message's files",
+            source: sqlx::Error::Decode(Box::new(e)),
+        })?
+        .into_iter()
+        .map(file_info)
+        .collect()
+}
+
+/// The `files` column of a message read: its files as JSON, looked up only when it has some.
+/// One text for both engines (`json_array` and `json_group_array` are SQLite's, `json_build_array`
+/// and `json_agg` PostgreSQL's): `{array}` and `{agg}` name them.
+pub(crate) fn files_column(array: &str, agg: &str) -> String {
+    format!(
+        "CASE WHEN m.file_count > 0 THEN (SELECT {agg}({array}(f.id, f.filename, f.size, \
+           f.content_type, f.width, f.height, f.thumb_width, f.thumb_height) ORDER BY f.position) \
+           FROM files f WHERE f.message_id = m.id AND f.state = 'complete') END"
+    )
+}
+
 pub(crate) fn file_info(
     (id, filename, size, content_type, w, h, tw, th): FileColumns,
 ) -> StoreResult<confab_core::FileInfo> {

@@ -349,6 +349,10 @@ impl ChatService {
             .await?
             .filter(|f| &f.uploader_id == user)
             .ok_or_else(not_found)?;
+        // Checking a pending upload asks the object store: as limited as asking to upload.
+        if file.state == FileState::Pending {
+            self.limit_upload(user)?;
+        }
         self.complete_file(file).await
     }
 

@@ -35,3 +35,6 @@ CREATE INDEX files_by_uploader ON files(uploader_id, state);
 CREATE INDEX files_unattached ON files(created_at) WHERE message_id IS NULL;
 CREATE INDEX files_deleted ON files(deleted_at) WHERE deleted_at IS NOT NULL;
 CREATE INDEX files_upload_open ON files(upload_open_until) WHERE upload_open_until IS NOT NULL;
+-- How many files a message carries, set when it is stored: reads look for a message's files
+-- only when it has some, so a message without files costs them nothing.
+ALTER TABLE messages ADD COLUMN file_count INTEGER NOT NULL DEFAULT 0;

@@ -161,7 +161,7 @@ impl MessageStore for PgStore {
         // The content goes for good: body, mentions and reactions; a tombstone remains.
         let deleted: Option<Option<String>> = sqlx::query_scalar(
             "UPDATE messages SET deleted = true, body = NULL, mention_ids = '{}', \
-             mentions_channel = 0, version = $1 WHERE id = $2 AND NOT deleted \
+             mentions_channel = 0, file_count = 0, version = $1 WHERE id = $2 AND NOT deleted \
              RETURNING thread_root_id",
         )
         .bind(seq)

@@ -21,7 +21,8 @@ use crate::{NewMessage, SendOutcome, StoreError, StoreResult};
 /// statement undoes its increment. A reply also updates its thread's root.
 ///
 /// `$1` id, `$2` channel, `$3` author, `$4` client_msg_id, `$5` body, `$6` created_at,
-/// `$7` the message replied to, `$8` mention_ids, `$9` mentions_channel.
+/// `$7` the message replied to, `$8` mention_ids, `$9` mentions_channel, `$10` how many files
+/// it carries.
 const SEND: &str = "\
 WITH member AS (
     SELECT 1 FROM channel_members WHERE channel_id = $2 AND user_id = $3 FOR SHARE
@@ -37,8 +38,9 @@ WITH member AS (
     RETURNING last_seq
 ), inserted AS (
     INSERT INTO messages (id, channel_id, seq, version, author_id, client_msg_id, body,
-                          created_at, thread_root_id, mention_ids, mentions_channel)
-    SELECT $1, $2, last_seq, last_seq, $3, $4, $5, $6, (SELECT id FROM root), $8, $9 FROM taken
+                          created_at, thread_root_id, mention_ids, mentions_channel, file_count)
+    SELECT $1, $2, last_seq, last_seq, $3, $4, $5, $6, (SELECT id FROM root), $8, $9, $10
+    FROM taken
     RETURNING seq, thread_root_id
 ), logged AS (
     INSERT INTO channel_changes (channel_id, seq, kind, message_id, created_at)
@@ -148,7 +150,8 @@ impl PgStore {
             .bind(m.ts.as_micros())
             .bind(m.thread_root_id.as_ref().map(MessageId::as_str))
             .bind(&mention_ids)
-            .bind(mention_flags);
+            .bind(mention_flags)
+            .bind(m.files.len() as i32);
         // A reply returns its root as changed by it, read in the same transaction so nothing
         // can change the root in between.
         let mut tx = self.begin().await?;

@@ -30,10 +30,9 @@ pub(super) fn select_messages(where_sql: &str) -> String {
            CASE WHEN m.reply_count > 0 THEN ARRAY(SELECT t.author_id FROM messages t \
                  WHERE t.thread_root_id = m.id AND NOT t.deleted ORDER BY t.seq) \
                 ELSE '{{}}' END AS reply_authors, \
-           (SELECT json_agg(json_build_array(f.id, f.filename, f.size, f.content_type, \
-                   f.width, f.height, f.thumb_width, f.thumb_height) ORDER BY f.position) \
-              FROM files f WHERE f.message_id = m.id AND f.state = 'complete')::text AS files \
-         FROM messages m WHERE {where_sql}"
+           ({files})::text AS files \
+         FROM messages m WHERE {where_sql}",
+        files = crate::rows::files_column("json_build_array", "json_agg")
     )
 }
 
@@ -57,17 +56,7 @@ pub(super) fn message(row: &PgRow) -> Result<Message, StoreError> {
         add_replier(&mut reply_users, stored_id(author)?);
     }
     let flags: i64 = row.try_get("mentions_channel").ctx(CTX)?;
-    let files = match row.try_get::<Option<String>, _>("files").ctx(CTX)? {
-        None => Vec::new(),
-        Some(json) => serde_json::from_str::<Vec<crate::rows::FileColumns>>(&json)
-            .map_err(|e| StoreError::Internal {
-                context: CTX,
-                source: sqlx::Error::Decode(Box::new(e)),
-            })?
-            .into_iter()
-            .map(crate::rows::file_info)
-            .collect::<Result<_, _>>()?,
-    };
+    let files = crate::rows::files_json(row.try_get("files").ctx(CTX)?)?;
     Ok(Message {
         id: stored_id(row.try_get("id").ctx(CTX)?)?,
         channel_id: stored_id(row.try_get("channel_id").ctx(CTX)?)?,

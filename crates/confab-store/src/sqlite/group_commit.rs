@@ -290,8 +290,8 @@ async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<Sen
     // `last_seq` and logs the change in the same statement (migration 0003).
     let seq: i64 = sqlx::query_scalar(
         "INSERT INTO messages (id, channel_id, seq, version, author_id, client_msg_id, body, created_at, \
-         thread_root_id, mention_ids, mentions_channel) \
-         SELECT ?1, ?2, c.last_seq + 1, c.last_seq + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM channels c WHERE c.id = ?2 \
+         thread_root_id, mention_ids, mentions_channel, file_count) \
+         SELECT ?1, ?2, c.last_seq + 1, c.last_seq + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM channels c WHERE c.id = ?2 \
          RETURNING seq",
     )
     .bind(m.id.as_str())
@@ -303,6 +303,7 @@ async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<Sen
     .bind(thread_root_id.as_ref().map(MessageId::as_str))
     .bind(mention_ids)
     .bind(mention_flags)
+    .bind(m.files.len() as i64)
     .fetch_optional(&mut *conn)
     .await
     .ctx("storing a message")?

@@ -21,7 +21,10 @@ pub(super) async fn load(
     where_sql: &str,
     binds: &[&str],
 ) -> StoreResult<Vec<Message>> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE {where_sql}");
+    let sql = format!(
+        "SELECT {} FROM messages m WHERE {where_sql}",
+        *MESSAGE_COLUMNS
+    );
     let mut query = sqlx::query(&sql);
     for b in binds {
         query = query.bind(*b);
@@ -60,7 +63,7 @@ pub(super) async fn rows_for_ids(
     query.fetch_all(&mut *conn).await.ctx(context)
 }
 
-/// Fills in reactions and files (live messages) and repliers (thread roots) for a batch of messages.
+/// Fills in reactions (live messages) and repliers (thread roots) for a batch of messages.
 pub(super) async fn hydrate(
     conn: &mut SqliteConnection,
     messages: &mut [Message],
@@ -90,29 +93,7 @@ pub(super) async fn hydrate(
         let user: UserId = stored_id(row.try_get(1).ctx("reading repliers")?)?;
         add_replier(repliers.entry(root).or_default(), user);
     }
-    let mut files: HashMap<String, Vec<confab_core::FileInfo>> = HashMap::new();
-    let sql = "SELECT message_id, id, filename, size, content_type, width, height, thumb_width, \
-               thumb_height FROM files WHERE message_id IN ({ids}) AND state = 'complete' \
-               ORDER BY message_id, position";
-    for row in rows_for_ids(conn, sql, &live, "reading files").await? {
-        let message: String = row.try_get(0).ctx("reading files")?;
-        let columns = (
-            row.try_get(1).ctx("reading files")?,
-            row.try_get(2).ctx("reading files")?,
-            row.try_get(3).ctx("reading files")?,
-            row.try_get(4).ctx("reading files")?,
-            row.try_get(5).ctx("reading files")?,
-            row.try_get(6).ctx("reading files")?,
-            row.try_get(7).ctx("reading files")?,
-            row.try_get(8).ctx("reading files")?,
-        );
-        files
-            .entry(message)
-            .or_default()
-            .push(crate::rows::file_info(columns)?);
-    }
     for m in messages.iter_mut() {
-        m.files = files.remove(m.id.as_str()).unwrap_or_default();
         m.reactions = reactions.remove(m.id.as_str()).unwrap_or_default();
         m.reply_users = repliers.remove(m.id.as_str()).unwrap_or_default();
     }

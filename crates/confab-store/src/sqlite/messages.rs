@@ -95,7 +95,8 @@ impl MessageStore for SqliteStore {
         let seq = next_seq(&mut tx, &message.channel_id).await?;
         // The content goes for good: body, mentions and reactions; a tombstone remains.
         sqlx::query(
-            "UPDATE messages SET deleted = 1, body = NULL, mention_ids = '', mentions_channel = 0, version = ? WHERE id = ?",
+            "UPDATE messages SET deleted = 1, body = NULL, mention_ids = '', mentions_channel = 0, file_count = 0, \
+             version = ? WHERE id = ?",
         )
         .bind(seq)
         .bind(id.as_str())

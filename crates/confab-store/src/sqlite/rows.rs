@@ -12,12 +12,18 @@ pub(super) use crate::rows::{CHANNEL_COLUMNS, USER_COLUMNS, WORKSPACE_COLUMNS};
 use crate::rows::{MENTIONS_CHANNEL, MENTIONS_HERE};
 /// Of `mention_ids` only the named users are read, before the ` *` that starts who `@here`
 /// reached (which grows with the channel).
-pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.channel_id, m.seq, m.version, m.author_id, m.body, \
+/// A message's files come as one JSON column (`crate::rows::files_column`).
+pub(super) static MESSAGE_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "m.id, m.channel_id, m.seq, m.version, m.author_id, m.body, \
      m.created_at, m.edited_at, m.deleted, m.thread_root_id, m.reply_count, m.last_reply_at, \
      CASE WHEN instr(' ' || m.mention_ids, ' *') > 0 \
           THEN substr(m.mention_ids, 1, instr(' ' || m.mention_ids, ' *') - 1) \
           ELSE m.mention_ids END AS mention_ids, \
-     m.mentions_channel";
+     m.mentions_channel, {} AS files",
+        crate::rows::files_column("json_array", "json_group_array")
+    )
+});
 
 pub(super) use crate::rows::{channel, role, user, workspace};
 
@@ -44,7 +50,7 @@ pub(super) fn message(row: &SqliteRow) -> Result<Message, StoreError> {
             .map(Timestamp::from_micros),
         reply_users: Vec::new(),
         reactions: Vec::new(),
-        files: Vec::new(),
+        files: crate::rows::files_json(row.try_get("files").ctx("reading a message")?)?,
         mentions: {
             let ids: String = row.try_get("mention_ids").ctx("reading a message")?;
             let flags: i64 = row.try_get("mentions_channel").ctx("reading a message")?;

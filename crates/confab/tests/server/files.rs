@@ -861,8 +861,21 @@ async fn asking_to_upload_is_rate_limited_per_user() {
         (429, &json!("rate_limited")),
         "{body}"
     );
-    // Someone else is not held up.
+    // Checking a pending upload (on S3, a request to the bucket) counts the same.
+    let pending = ask(&server, &bob, &ws, "p", 10, "x/y").await;
     ask(&server, &bob, &ws, "b", 10, "x/y").await;
+    let (status, body) = server
+        .post(
+            &bob.token,
+            &format!("/files/{}/complete", s(&pending["file_id"])),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (429, &json!("rate_limited")),
+        "{body}"
+    );
 }
 
 #[tokio::test]
