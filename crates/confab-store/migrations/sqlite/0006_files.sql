@@ -34,6 +34,8 @@ CREATE INDEX files_by_uploader ON files(uploader_id, state);
 -- The sweep's two questions: uploads never attached, and files whose message was deleted.
 CREATE INDEX files_unattached ON files(created_at) WHERE message_id IS NULL;
 CREATE INDEX files_deleted ON files(deleted_at) WHERE deleted_at IS NOT NULL;
+-- Claims a sweep left unfinished (each of the sweep's three questions has its index).
+CREATE INDEX files_swept ON files(id) WHERE state = 'swept';
 CREATE INDEX files_upload_open ON files(upload_open_until) WHERE upload_open_until IS NOT NULL;
 -- How many files a message carries, set when it is stored: reads look for a message's files
 -- only when it has some, so a message without files costs them nothing.
