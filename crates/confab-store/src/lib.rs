@@ -17,6 +17,7 @@ mod messages;
 pub mod postgres;
 mod reads;
 mod rows;
+mod search;
 mod send_queue;
 mod sessions;
 mod sql;
@@ -34,6 +35,9 @@ pub use error::{Missing, StoreError};
 pub use files::{FileState, FileStore, FilesPage, NewFile, StoredFile};
 pub use messages::{ChangesPage, MessageStore, NewMessage, SendOutcome};
 pub use reads::{ChannelView, ReadStore};
+pub use search::{
+    SEARCH_COUNT_CAP, SearchCursor, SearchHit, SearchOrder, SearchPage, SearchRequest, SearchStore,
+};
 pub use sessions::{NewSession, SessionInfo, SessionLifetime, SessionStore};
 pub use workspaces::{JoinedWorkspace, NewInvite, NewWorkspace, WorkspaceStore};
 
@@ -43,8 +47,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// import: its supertraits' methods are its own).
 pub mod prelude {
     pub use crate::{
-        AccountStore, ChannelStore, DraftStore, FileStore, MessageStore, ReadStore, SessionStore,
-        Store, WorkspaceStore,
+        AccountStore, ChannelStore, DraftStore, FileStore, MessageStore, ReadStore, SearchStore,
+        SessionStore, Store, WorkspaceStore,
     };
 }
 
@@ -65,6 +69,7 @@ pub trait Store:
     + ReadStore
     + DraftStore
     + FileStore
+    + SearchStore
     + Send
     + Sync
     + 'static
@@ -80,6 +85,7 @@ impl<T> Store for T where
         + ReadStore
         + DraftStore
         + FileStore
+        + SearchStore
         + Send
         + Sync
         + 'static

@@ -2,6 +2,7 @@
 //! waits for its answer, and a committed (or failed) batch answers everyone in it at once.
 //! What differs per backend is only how a batch is written.
 
+use confab_core::search::{IndexedText, index_text};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{NewMessage, SendOutcome, StoreError, StoreResult};
@@ -13,6 +14,9 @@ pub(crate) const MAX_BATCH: usize = 512;
 
 pub(crate) struct PendingSend {
     pub(crate) msg: NewMessage,
+    /// The body as the search index stores it, prepared on the sender's task: the batching
+    /// side (one thread for SQLite) only writes it.
+    pub(crate) indexed: IndexedText,
     reply: oneshot::Sender<StoreResult<SendOutcome>>,
 }
 
@@ -27,7 +31,11 @@ pub(crate) async fn hand_off(
         source: sqlx::Error::PoolClosed,
     };
     queue
-        .send(PendingSend { msg, reply })
+        .send(PendingSend {
+            indexed: index_text(&msg.body),
+            msg,
+            reply,
+        })
         .await
         .map_err(|_| closed())?;
     outcome.await.map_err(|_| closed())?

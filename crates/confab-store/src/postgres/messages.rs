@@ -127,6 +127,7 @@ impl MessageStore for PgStore {
         if edited == 0 {
             return Err(StoreError::MessageDeleted); // deleted while this waited for the lock
         }
+        super::search::reindex(&mut tx, id, body).await?;
         record_change(
             &mut tx,
             &channel,
@@ -172,6 +173,7 @@ impl MessageStore for PgStore {
         let Some(thread_root_id) = deleted else {
             return Ok(None); // a concurrent delete got there first
         };
+        super::search::unindex(&mut tx, id).await?;
         sqlx::query(crate::sql::DELETE_REACTIONS)
             .bind(id.as_str())
             .execute(&mut *tx)

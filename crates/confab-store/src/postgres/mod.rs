@@ -15,6 +15,7 @@ mod dialect;
 mod messages;
 mod replies;
 mod rows;
+mod search;
 mod sends;
 mod statements;
 
@@ -123,6 +124,10 @@ impl PgStore {
                     source: e.into(),
                 },
             });
+        }
+        if let Err(e) = search::backfill(&pool).await {
+            pool.close().await;
+            return Err(e);
         }
         let (sends, pending) = tokio::sync::mpsc::channel(crate::send_queue::SEND_QUEUE);
         sends::spawn_workers(&pool, pending);

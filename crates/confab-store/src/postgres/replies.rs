@@ -22,7 +22,7 @@ use crate::{NewMessage, SendOutcome, StoreError, StoreResult};
 ///
 /// `$1` id, `$2` channel, `$3` author, `$4` client_msg_id, `$5` body, `$6` created_at,
 /// `$7` the message replied to, `$8` mention_ids, `$9` mentions_channel, `$10` how many files
-/// it carries.
+/// it carries, `$11` and `$12` its text as the search index stores it.
 const SEND: &str = "\
 WITH member AS (
     SELECT 1 FROM channel_members WHERE channel_id = $2 AND user_id = $3 FOR SHARE
@@ -45,6 +45,8 @@ WITH member AS (
 ), logged AS (
     INSERT INTO channel_changes (channel_id, seq, kind, message_id, created_at)
     SELECT $2, seq, 'message.created', $1, $6 FROM inserted
+), indexed AS (
+    INSERT INTO message_search (message_id, words, stems) SELECT $1, $11, $12 FROM inserted
 ), thread AS (
     UPDATE messages SET reply_count = reply_count + 1, last_reply_at = $6, version = inserted.seq
     FROM inserted WHERE messages.id = inserted.thread_root_id
@@ -141,6 +143,7 @@ impl PgStore {
 
     async fn try_send(&self, m: &NewMessage) -> StoreResult<Sent> {
         let (mention_ids, mention_flags) = rows::mention_columns(&m.mentions);
+        let indexed = confab_core::search::index_text(&m.body);
         let query = sqlx::query_as::<_, (i64, Option<String>)>(SEND)
             .bind(m.id.as_str())
             .bind(m.channel_id.as_str())
@@ -151,7 +154,9 @@ impl PgStore {
             .bind(m.thread_root_id.as_ref().map(MessageId::as_str))
             .bind(&mention_ids)
             .bind(mention_flags)
-            .bind(m.files.len() as i32);
+            .bind(m.files.len() as i32)
+            .bind(&indexed.words)
+            .bind(&indexed.stems);
         // A reply returns its root as changed by it, read in the same transaction so nothing
         // can change the root in between.
         let mut tx = self.begin().await?;

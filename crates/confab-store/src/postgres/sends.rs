@@ -29,6 +29,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use confab_core::Message;
+use confab_core::search::IndexedText;
 use sqlx::Postgres;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPool;
@@ -50,9 +51,11 @@ const IN_FLIGHT: usize = 2;
 const BATCH_ATTEMPTS: usize = 3;
 
 /// `$1` ids, `$2` channels, `$3` authors, `$4` client_msg_ids, `$5` bodies, `$6` created_at,
-/// `$7` mention_ids (each an array literal), `$8` mentions_channel.
+/// `$7` mention_ids (each an array literal), `$8` mentions_channel, `$9` and `$10` the text
+/// the search index stores (migration 0006).
 const SEND_BATCH: &str = "\
-SELECT pos, seq, same_as, original_id FROM confab_send_batch($1, $2, $3, $4, $5, $6, $7, $8)";
+SELECT pos, seq, same_as, original_id \
+FROM confab_send_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
 impl PgStore {
     /// Hands a top-level send to the batching workers and waits for its batch's commit.
@@ -122,9 +125,10 @@ async fn commit_batch(
     batch: Vec<PendingSend>,
 ) {
     let sends: Vec<&NewMessage> = batch.iter().map(|p| &p.msg).collect();
+    let indexed: Vec<&IndexedText> = batch.iter().map(|p| &p.indexed).collect();
     let mut attempt = 1;
     let committed = loop {
-        match write_batch(pool, conn, &sends).await {
+        match write_batch(pool, conn, &sends, &indexed).await {
             Ok(results) => break Ok(results),
             Err(Failed::Raced(_)) if attempt < BATCH_ATTEMPTS => attempt += 1,
             Err(Failed::Raced(e)) => break Err(StoreError::db("storing messages", e)),
@@ -151,7 +155,10 @@ async fn write_batch(
     pool: &PgPool,
     conn: &mut Option<PoolConnection<Postgres>>,
     sends: &[&NewMessage],
+    indexed: &[&IndexedText],
 ) -> Result<Vec<StoreResult<SendOutcome>>, Failed> {
+    let words: Vec<&str> = indexed.iter().map(|t| t.words.as_str()).collect();
+    let stems: Vec<&str> = indexed.iter().map(|t| t.stems.as_str()).collect();
     let ids: Vec<&str> = sends.iter().map(|m| m.id.as_str()).collect();
     let channels: Vec<&str> = sends.iter().map(|m| m.channel_id.as_str()).collect();
     let authors: Vec<&str> = sends.iter().map(|m| m.author_id.as_str()).collect();
@@ -179,6 +186,8 @@ async fn write_batch(
         .bind(&created_at)
         .bind(&mention_ids)
         .bind(&mention_flags)
+        .bind(&words)
+        .bind(&stems)
         .fetch_all(&mut **db)
         .await;
     let rows = match stored {

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use confab_core::MessageId;
+use confab_core::search::IndexedText;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use tokio::sync::mpsc;
 
@@ -27,8 +28,7 @@ pub(super) async fn group_commit(pool: SqlitePool, mut pending: mpsc::Receiver<P
 async fn commit_batch(pool: &SqlitePool, batch: &mut Vec<PendingSend>) {
     let committed = async {
         let mut tx = pool.begin().await.ctx("starting a transaction")?;
-        let sends: Vec<&NewMessage> = batch.iter().map(|p| &p.msg).collect();
-        let results = send_all(&mut tx, &sends).await?;
+        let results = send_all(&mut tx, batch).await?;
         tx.commit().await.ctx("committing messages")?;
         Ok(results)
     }
@@ -53,6 +53,12 @@ SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 2, value ->> 3, value ->
        value ->> 6, value ->> 7, value ->> 8 \
 FROM json_each(?1) ORDER BY key";
 
+/// Indexes a run of stored sends for search, in the same transaction (migration 0007's
+/// `search_input` triggers), numbered in arrival order.
+const INDEX_SENDS: &str = "\
+INSERT INTO search_input (message_id, words, stems) \
+SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1) ORDER BY key";
+
 /// Every send of a batch, inside its transaction, answered in arrival order.
 ///
 /// Why not one `send_in` per send: each statement is a round trip to sqlx's SQLite thread, and
@@ -65,8 +71,9 @@ FROM json_each(?1) ORDER BY key";
 /// batch) ends the run and goes through `send_in`, which reads the database as it now is.
 async fn send_all(
     conn: &mut SqliteConnection,
-    sends: &[&NewMessage],
+    batch: &[PendingSend],
 ) -> StoreResult<Vec<StoreResult<SendOutcome>>> {
+    let sends: Vec<&NewMessage> = batch.iter().map(|p| &p.msg).collect();
     let keys: Vec<[&str; 3]> = sends
         .iter()
         .map(|m| {
@@ -97,11 +104,11 @@ async fn send_all(
     let mut seen: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
     let mut results = Vec::with_capacity(sends.len());
     let mut run = Run::default();
-    for (m, (existing, member, _)) in sends.iter().zip(checked) {
+    for ((m, pending), (existing, member, _)) in sends.iter().zip(batch).zip(checked) {
         let first_of_key = seen.insert((m.author_id.as_str(), &m.client_msg_id));
         if m.thread_root_id.is_some() || !first_of_key || !m.files.is_empty() {
             run.flush(conn).await?;
-            match send_in(conn, m).await {
+            match send_in(conn, m, &pending.indexed).await {
                 Ok(outcome) => {
                     if outcome.created {
                         last_seq.insert(m.channel_id.as_str(), outcome.message.seq);
@@ -142,7 +149,7 @@ async fn send_all(
         if run.full() {
             run.flush(conn).await?;
         }
-        run.push(m, *seq);
+        run.push(m, &pending.indexed, *seq);
         results.push(Ok(SendOutcome {
             message: m.stored(*seq, None),
             root: None,
@@ -161,6 +168,8 @@ const RUN_BYTES: usize = 4 << 20;
 #[derive(Default)]
 struct Run {
     rows: Vec<serde_json::Value>,
+    /// Each row's message ID and text as the search index stores it.
+    indexed: Vec<[String; 3]>,
     bytes: usize,
 }
 
@@ -169,8 +178,13 @@ impl Run {
         self.bytes >= RUN_BYTES
     }
 
-    fn push(&mut self, m: &NewMessage, seq: i64) {
-        self.bytes += m.body.len();
+    fn push(&mut self, m: &NewMessage, indexed: &IndexedText, seq: i64) {
+        self.bytes += m.body.len() + indexed.words.len() + indexed.stems.len();
+        self.indexed.push([
+            m.id.as_str().to_owned(),
+            indexed.words.clone(),
+            indexed.stems.clone(),
+        ]);
         let (mention_ids, mention_flags) = mention_columns(&m.mentions);
         self.rows.push(serde_json::json!([
             m.id.as_str(),
@@ -203,6 +217,12 @@ impl Run {
                 format!("{stored} rows for {} messages", rows.len()),
             ));
         }
+        let indexed = std::mem::take(&mut self.indexed);
+        sqlx::query(INDEX_SENDS)
+            .bind(json(&indexed)?)
+            .execute(&mut *conn)
+            .await
+            .ctx("indexing messages")?;
         Ok(())
     }
 }
@@ -220,7 +240,11 @@ pub(super) fn json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
 }
 
 /// One send inside a batch's transaction: every check first, then the writes.
-async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<SendOutcome> {
+async fn send_in(
+    conn: &mut SqliteConnection,
+    m: &NewMessage,
+    indexed: &IndexedText,
+) -> StoreResult<SendOutcome> {
     // One statement for both checks: a retry finds its original, a non-member is refused.
     let (existing, member): (Option<String>, bool) = sqlx::query_as(
         "SELECT (SELECT id FROM messages WHERE author_id = ?1 AND client_msg_id = ?2), \
@@ -308,6 +332,7 @@ async fn send_in(conn: &mut SqliteConnection, m: &NewMessage) -> StoreResult<Sen
     .await
     .ctx("storing a message")?
     .ok_or(StoreError::NotFound(crate::Missing::Channel))?;
+    super::search::index(conn, &m.id, indexed).await?;
     let root = match &thread_root_id {
         None => None,
         Some(root) => {

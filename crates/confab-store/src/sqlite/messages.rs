@@ -61,6 +61,7 @@ impl MessageStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .ctx("editing a message")?;
+        super::search::reindex(&mut tx, id, body).await?;
         record_change(
             &mut tx,
             &message.channel_id,
@@ -103,6 +104,7 @@ impl MessageStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .ctx("deleting a message")?;
+        super::search::unindex(&mut tx, id).await?;
         sqlx::query(crate::sql::DELETE_REACTIONS)
             .bind(id.as_str())
             .execute(&mut *tx)

@@ -16,6 +16,7 @@ mod group_commit;
 mod hydrate;
 mod messages;
 mod rows;
+mod search;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -129,6 +130,7 @@ impl SqliteStore {
                 context: "running sqlite migrations",
                 source: e.into(),
             })?;
+        search::backfill(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))

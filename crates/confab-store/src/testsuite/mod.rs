@@ -9,6 +9,7 @@ mod feed;
 mod files;
 mod messages;
 mod reads;
+mod search;
 mod sends;
 mod workspaces;
 
@@ -19,6 +20,7 @@ pub use feed::*;
 pub use files::*;
 pub use messages::*;
 pub use reads::*;
+pub use search::*;
 pub use sends::*;
 pub use workspaces::*;
 
@@ -97,7 +99,12 @@ macro_rules! store_behaviour_suite {
             the_sweep_claims_unattached_and_deleted_files_only,
             channel_files_page_newest_first,
             two_sends_racing_for_one_file_attach_it_once,
-            upload_objects_are_forgotten_once_their_urls_close
+            upload_objects_are_forgotten_once_their_urls_close,
+            search_finds_parts_of_words_accents_stems_code_and_cjk,
+            search_index_follows_edits_and_deletes_at_once,
+            search_finds_only_what_the_caller_may_read_now,
+            search_operators_filter_by_channel_person_date_and_kind,
+            search_pages_add_up_to_every_match_once
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

@@ -1,0 +1,395 @@
+//! Search on SQLite: the FTS5 tables of migration 0007, written in the transaction of every
+//! change to a message's text through the `search_input` view, filled for older messages
+//! when the store opens, and queried with the caller's access inside the query.
+
+use async_trait::async_trait;
+use confab_core::MessageId;
+use confab_core::search::{IndexedText, Match, TermMatch, index_text};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+use super::SqliteStore;
+use super::hydrate::load;
+use crate::error::DbContext;
+use crate::{
+    SEARCH_COUNT_CAP, SearchCursor, SearchHit, SearchOrder, SearchPage, SearchRequest, SearchStore,
+    StoreResult,
+};
+
+/// Indexes a message just stored (in its transaction).
+pub(super) async fn index(
+    conn: &mut SqliteConnection,
+    id: &MessageId,
+    text: &IndexedText,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO search_input (message_id, words, stems) VALUES (?, ?, ?)")
+        .bind(id.as_str())
+        .bind(&text.words)
+        .bind(&text.stems)
+        .execute(&mut *conn)
+        .await
+        .ctx("indexing a message")?;
+    Ok(())
+}
+
+/// Re-indexes an edited message: its new words replace its old ones.
+pub(super) async fn reindex(
+    conn: &mut SqliteConnection,
+    id: &MessageId,
+    body: &str,
+) -> StoreResult<()> {
+    let text = index_text(body);
+    sqlx::query("UPDATE search_input SET words = ?, stems = ? WHERE message_id = ?")
+        .bind(&text.words)
+        .bind(&text.stems)
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await
+        .ctx("re-indexing a message")?;
+    Ok(())
+}
+
+/// Takes a deleted message out of the index.
+pub(super) async fn unindex(conn: &mut SqliteConnection, id: &MessageId) -> StoreResult<()> {
+    sqlx::query("DELETE FROM search_input WHERE message_id = ?")
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await
+        .ctx("unindexing a message")?;
+    Ok(())
+}
+
+/// Messages indexed per transaction while filling the index.
+const BACKFILL_BATCH: i64 = 2000;
+
+/// Indexes the messages stored before the index existed (migration 0007 leaves a
+/// `search_backfill` row), in rowid order, each batch committed with its place.
+pub(super) async fn backfill(writer: &SqlitePool) -> StoreResult<()> {
+    let mut indexed = 0u64;
+    loop {
+        let mut tx = writer.begin().await.ctx("starting a transaction")?;
+        let Some(after): Option<i64> =
+            sqlx::query_scalar("SELECT after_rowid FROM search_backfill")
+                .fetch_optional(&mut *tx)
+                .await
+                .ctx("reading the search backfill")?
+        else {
+            return Ok(());
+        };
+        let rows = sqlx::query(
+            "SELECT rowid, id, body FROM messages WHERE rowid > ? AND deleted = 0 \
+             ORDER BY rowid LIMIT ?",
+        )
+        .bind(after)
+        .bind(BACKFILL_BATCH)
+        .fetch_all(&mut *tx)
+        .await
+        .ctx("reading messages to index")?;
+        let Some(last) = rows.last() else {
+            sqlx::query("DELETE FROM search_backfill")
+                .execute(&mut *tx)
+                .await
+                .ctx("finishing the search backfill")?;
+            tx.commit().await.ctx("finishing the search backfill")?;
+            if indexed > 0 {
+                tracing::info!(messages = indexed, "search index built");
+            }
+            return Ok(());
+        };
+        let last: i64 = last.try_get(0).ctx("reading messages to index")?;
+        let mut docs = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: String = row.try_get(1).ctx("reading messages to index")?;
+            let body: Option<String> = row.try_get(2).ctx("reading messages to index")?;
+            let text = index_text(body.as_deref().unwrap_or(""));
+            docs.push([id, text.words, text.stems]);
+        }
+        sqlx::query(
+            "INSERT INTO search_input (message_id, words, stems) \
+             SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1) ORDER BY key",
+        )
+        .bind(super::group_commit::json(&docs)?)
+        .execute(&mut *tx)
+        .await
+        .ctx("indexing messages")?;
+        sqlx::query("UPDATE search_backfill SET after_rowid = ?")
+            .bind(last)
+            .execute(&mut *tx)
+            .await
+            .ctx("recording the search backfill")?;
+        tx.commit().await.ctx("committing the search backfill")?;
+        indexed += rows.len() as u64;
+        if indexed % 100_000 < BACKFILL_BATCH as u64 {
+            tracing::info!(messages = indexed, "building the search index");
+        }
+    }
+}
+
+/// A value bound to a search query.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// A search's SQL text and its values, built together so placeholders and binds agree.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn text(&mut self, value: impl Into<String>) -> &mut Self {
+        self.text.push('?');
+        self.binds.push(Bind::Text(value.into()));
+        self
+    }
+
+    fn int(&mut self, value: i64) -> &mut Self {
+        self.text.push('?');
+        self.binds.push(Bind::Int(value));
+        self
+    }
+
+    fn json(&mut self, values: &[impl AsRef<str>]) -> &mut Self {
+        let values: Vec<&str> = values.iter().map(AsRef::as_ref).collect();
+        let json = serde_json::to_string(&values).unwrap_or_else(|_| "[]".into());
+        self.push("(SELECT value FROM json_each(")
+            .text(json)
+            .push("))")
+    }
+}
+
+/// A string as an FTS5 string: quoted, its quotes doubled, so no query text is syntax.
+fn fts_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// A term's `search_words` alternatives as one FTS5 expression, if it has any.
+fn words_expression(term: &TermMatch) -> Option<String> {
+    let parts: Vec<String> = term
+        .any_of
+        .iter()
+        .filter_map(|m| match m {
+            Match::Words { text, prefix } => Some(format!(
+                "(words : {}{})",
+                fts_string(text),
+                if *prefix { " *" } else { "" }
+            )),
+            Match::Stem(s) => Some(format!("({{words stems}} : {})", fts_string(s))),
+            Match::Contains(_) => None,
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" OR "))
+}
+
+/// The documents matching `term`, as a subquery.
+fn term_docs(sql: &mut Sql, term: &TermMatch) {
+    let mut first = true;
+    sql.push("(");
+    for m in &term.any_of {
+        if let Match::Contains(s) = m {
+            if !first {
+                sql.push(" UNION ");
+            }
+            first = false;
+            sql.push("SELECT rowid FROM search_grams WHERE search_grams MATCH ")
+                .text(fts_string(s));
+        }
+    }
+    if let Some(expr) = words_expression(term) {
+        if !first {
+            sql.push(" UNION ");
+        }
+        first = false;
+        sql.push("SELECT rowid FROM search_words WHERE search_words MATCH ")
+            .text(expr);
+    }
+    if first {
+        // Nothing an index can find: nothing matches.
+        sql.push("SELECT NULL WHERE 0");
+    }
+    sql.push(")");
+}
+
+/// The score of relevance order: how many terms the message has as the exact word.
+fn score(sql: &mut Sql, r: &SearchRequest) {
+    let exact: Vec<&String> = r.terms.iter().filter_map(|t| t.exact.as_ref()).collect();
+    if r.order == SearchOrder::Recent || exact.is_empty() {
+        sql.push("0");
+        return;
+    }
+    for (i, word) in exact.iter().enumerate() {
+        if i > 0 {
+            sql.push(" + ");
+        }
+        sql.push("(d.doc IN (SELECT rowid FROM search_words WHERE search_words MATCH ")
+            .text(format!("words : {}", fts_string(word)))
+            .push("))");
+    }
+}
+
+/// Every condition of a search but the cursor: access, words, filters.
+fn conditions(sql: &mut Sql, r: &SearchRequest) {
+    let me = r.user_id.as_str();
+    // Channels of the workspace the caller may read now: those they are in, and public ones
+    // unless they are a guest; nothing if they are not in the workspace.
+    sql.push(" m.deleted = 0 AND m.channel_id IN (SELECT c.id FROM channels c JOIN workspace_members wm ON wm.workspace_id = c.workspace_id AND wm.user_id = ")
+        .text(me)
+        .push(" WHERE c.workspace_id = ")
+        .text(r.workspace_id.as_str())
+        .push(" AND ((c.kind = 'public' AND wm.role <> 'guest') OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = ")
+        .text(me)
+        .push("))");
+    if !r.channel_ids.is_empty() {
+        let ids: Vec<&str> = r.channel_ids.iter().map(|c| c.as_str()).collect();
+        sql.push(" AND c.id IN ").json(&ids);
+    }
+    if !r.in_channels.is_empty() || !r.in_dms_with.is_empty() {
+        sql.push(" AND (0");
+        if !r.in_channels.is_empty() {
+            sql.push(" OR (c.kind <> 'dm' AND c.name IN ")
+                .json(&r.in_channels)
+                .push(")");
+        }
+        if !r.in_dms_with.is_empty() {
+            sql.push(" OR (c.kind = 'dm' AND EXISTS (SELECT 1 FROM channel_members dm JOIN users u ON u.id = dm.user_id WHERE dm.channel_id = c.id AND u.username IN ")
+                .json(&r.in_dms_with)
+                .push("))");
+        }
+        sql.push(")");
+    }
+    sql.push(")");
+    for term in &r.terms {
+        sql.push(" AND d.doc IN ");
+        term_docs(sql, term);
+    }
+    for term in &r.excluded {
+        sql.push(" AND d.doc NOT IN ");
+        term_docs(sql, term);
+    }
+    if !r.from_users.is_empty() || !r.from_ids.is_empty() {
+        let ids: Vec<&str> = r.from_ids.iter().map(|u| u.as_str()).collect();
+        sql.push(" AND (m.author_id IN ")
+            .json(&ids)
+            .push(" OR m.author_id IN (SELECT id FROM users WHERE username IN ")
+            .json(&r.from_users)
+            .push("))");
+    }
+    if let Some(since) = r.since {
+        sql.push(" AND m.created_at >= ").int(since.as_micros());
+    }
+    if let Some(until) = r.until {
+        sql.push(" AND m.created_at < ").int(until.as_micros());
+    }
+    if r.has.file {
+        sql.push(" AND m.file_count > 0");
+    }
+    if r.has.link {
+        sql.push(" AND (m.body LIKE '%http://%' OR m.body LIKE '%https://%')");
+    }
+    if r.has.reaction {
+        sql.push(" AND EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = m.id)");
+    }
+    if r.is_thread {
+        sql.push(" AND (m.thread_root_id IS NOT NULL OR m.reply_count > 0)");
+    }
+}
+
+fn matches(sql: &mut Sql, r: &SearchRequest) {
+    sql.push("SELECT d.doc AS doc, ");
+    score(sql, r);
+    sql.push(
+        " AS score, m.id AS id FROM search_docs d JOIN messages m ON m.id = d.message_id WHERE",
+    );
+    conditions(sql, r);
+}
+
+async fn fetch(
+    conn: &mut SqliteConnection,
+    sql: &Sql,
+    context: &'static str,
+) -> StoreResult<Vec<sqlx::sqlite::SqliteRow>> {
+    let mut query = sqlx::query(&sql.text);
+    for b in &sql.binds {
+        query = match b {
+            Bind::Text(s) => query.bind(s.as_str()),
+            Bind::Int(i) => query.bind(*i),
+        };
+    }
+    query.fetch_all(&mut *conn).await.ctx(context)
+}
+
+#[async_trait]
+impl SearchStore for SqliteStore {
+    async fn search(&self, r: &SearchRequest) -> StoreResult<SearchPage> {
+        if r.finds_nothing() {
+            return Ok(SearchPage::default());
+        }
+        let mut page = Sql::default();
+        page.push("SELECT doc, score, id FROM (");
+        matches(&mut page, r);
+        page.push(") t");
+        if let Some(after) = r.after {
+            page.push(" WHERE (t.score, t.doc) < (")
+                .int(after.score)
+                .push(", ")
+                .int(after.doc)
+                .push(")");
+        }
+        page.push(" ORDER BY t.score DESC, t.doc DESC LIMIT ")
+            .int(i64::from(r.limit) + 1);
+        let mut count = Sql::default();
+        count.push("SELECT COUNT(*) FROM (");
+        matches(&mut count, r);
+        count.push(" LIMIT ").int(SEARCH_COUNT_CAP).push(")");
+
+        // One snapshot for the page, its count and its messages.
+        let mut tx = self.reader.begin().await.ctx("starting a read")?;
+        let rows = fetch(&mut tx, &page, "searching").await?;
+        let total: i64 = fetch(&mut tx, &count, "counting matches")
+            .await?
+            .first()
+            .map(|row| row.try_get(0))
+            .transpose()
+            .ctx("counting matches")?
+            .unwrap_or(0);
+        let has_more = rows.len() > r.limit as usize;
+        let mut found = Vec::with_capacity(rows.len());
+        for row in rows.iter().take(r.limit as usize) {
+            let cursor = SearchCursor {
+                doc: row.try_get(0).ctx("searching")?,
+                score: row.try_get(1).ctx("searching")?,
+            };
+            let id: String = row.try_get(2).ctx("searching")?;
+            found.push((id, cursor));
+        }
+        let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+        let mut messages = if ids.is_empty() {
+            Vec::new()
+        } else {
+            let placeholders = vec!["?"; ids.len()].join(",");
+            load(&mut tx, &format!("m.id IN ({placeholders})"), &ids).await?
+        };
+        tx.commit().await.ctx("ending a read")?;
+        let hits = found
+            .into_iter()
+            .filter_map(|(id, cursor)| {
+                let at = messages.iter().position(|m| m.id.as_str() == id)?;
+                Some(SearchHit {
+                    message: messages.swap_remove(at),
+                    cursor,
+                })
+            })
+            .collect();
+        Ok(SearchPage {
+            hits,
+            has_more,
+            total_estimate: total,
+        })
+    }
+}
