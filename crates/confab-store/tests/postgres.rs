@@ -401,3 +401,29 @@ async fn hot_statements_never_scan_a_table() {
         assert!(!plan.contains("Seq Scan"), "{name} scans a table:\n{plan}");
     }
 }
+
+/// A database from before the search index (migration 0006 undone on a store holding
+/// messages) gets it built when a store connects: older messages are found, deleted ones not.
+#[tokio::test]
+async fn connecting_to_a_database_from_before_search_indexes_its_messages() {
+    let db = scratch();
+    let store = PgStore::connect(&db.url(), POOL_SIZE)
+        .await
+        .expect("connect");
+    let before = confab_store::testsuite::messages_from_before_the_index(&store).await;
+    store.close().await;
+    let mut conn = PgConnection::connect(&db.url()).await.expect("connect");
+    conn.execute(
+        "DROP TABLE message_search; DROP TABLE search_backfill; \
+         DROP FUNCTION confab_send_batch(TEXT[], TEXT[], TEXT[], TEXT[], TEXT[], BIGINT[], TEXT[], BIGINT[], TEXT[], TEXT[]); \
+         DELETE FROM _sqlx_migrations WHERE version = 6;",
+    )
+    .await
+    .expect("undo the search migration");
+    conn.close().await.expect("close");
+    let store = PgStore::connect(&db.url(), POOL_SIZE)
+        .await
+        .expect("reconnect");
+    confab_store::testsuite::older_messages_are_found_after_the_index_is_built(&store, before)
+        .await;
+}

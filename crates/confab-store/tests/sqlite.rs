@@ -152,3 +152,29 @@ async fn a_row_that_does_not_decode_fails_one_request_and_not_the_writer() {
         .expect("and still commits");
     assert!(after.created);
 }
+
+/// A database from before the search index (migration 0007 undone on a store holding
+/// messages) gets it built when it is opened: older messages are found, deleted ones not.
+#[tokio::test]
+async fn opening_a_database_from_before_search_indexes_its_messages() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open_dir(dir.path()).await.expect("open");
+    let before = confab_store::testsuite::messages_from_before_the_index(&store).await;
+    store.close().await;
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("confab.db"));
+    let mut outside = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options)
+        .await
+        .expect("connect");
+    sqlx::raw_sql(
+        "DROP VIEW search_input; DROP TABLE search_words; DROP TABLE search_grams; \
+         DROP TABLE search_docs; DROP TABLE search_backfill; \
+         DELETE FROM _sqlx_migrations WHERE version = 7;",
+    )
+    .execute(&mut outside)
+    .await
+    .expect("undo the search migration");
+    sqlx::Connection::close(outside).await.expect("close");
+    let store = SqliteStore::open_dir(dir.path()).await.expect("reopen");
+    confab_store::testsuite::older_messages_are_found_after_the_index_is_built(&store, before)
+        .await;
+}

@@ -377,3 +377,42 @@ pub async fn search_pages_add_up_to_every_match_once(store: &dyn Store) {
         }
     }
 }
+
+/// What a database holds before its search index exists: the first half of the backfill
+/// test each backend runs (it then removes the index as if it had never been migrated, and
+/// reopens the store: [`older_messages_are_found_after_the_index_is_built`]).
+pub async fn messages_from_before_the_index(store: &dyn Store) -> (UserId, WorkspaceId) {
+    let ada = user(store, "ada").await;
+    let (ws, general) = workspace(store, &ada).await;
+    for i in 0..5 {
+        say(store, &general, &ada, &format!("older kiwi {i}")).await;
+    }
+    let gone = say(store, &general, &ada, "older kiwi deleted").await;
+    expect(
+        store.delete_message(&gone.id, Timestamp::now()).await,
+        "delete",
+    );
+    (ada, ws)
+}
+
+pub async fn older_messages_are_found_after_the_index_is_built(
+    store: &dyn Store,
+    (ada, ws): (UserId, WorkspaceId),
+) {
+    let general = expect(store.user_workspaces(&ada).await, "workspaces")[0]
+        .0
+        .general_channel_id
+        .clone();
+    say(store, &general, &ada, "newer kiwi").await;
+    assert_eq!(
+        found(store, &ada, &ws, "kiwi").await,
+        [
+            "newer kiwi",
+            "older kiwi 4",
+            "older kiwi 3",
+            "older kiwi 2",
+            "older kiwi 1",
+            "older kiwi 0"
+        ]
+    );
+}
