@@ -58,7 +58,7 @@ impl utoipa::Modify for BearerAuth {
 }
 
 fn api_routes() -> OpenApiRouter<ApiState> {
-    use routes::{auth, channels, files, messages, profile, workspaces};
+    use routes::{auth, channels, files, messages, profile, search, workspaces};
     OpenApiRouter::new()
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
@@ -111,6 +111,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(files::get_file))
         .routes(routes!(files::complete_upload))
         .routes(routes!(files::channel_files))
+        .routes(routes!(search::search))
 }
 
 /// The `/api/v1` router and its OpenAPI document, from one route list.

@@ -12,6 +12,7 @@ mod files;
 mod limiter;
 mod messages;
 mod profile;
+mod search;
 mod secrets;
 mod sync;
 mod workspaces;
@@ -34,6 +35,7 @@ pub use files::{
 pub use limiter::{KeyedLimiter, RateSpec};
 pub use messages::{HistoryPage, HistoryQuery, SendRequest};
 pub use profile::{MAX_STATUS_MINUTES, ProfileUpdate};
+pub use search::{DEFAULT_SEARCH_PAGE, MAX_SEARCH_PAGE, SearchInput, SearchOutput, SearchResult};
 pub use sync::{MAX_SYNC_CURSORS, MAX_SYNC_MESSAGES, SyncOutcome, SyncedChannel};
 pub use workspaces::Invite;
 
@@ -65,6 +67,11 @@ pub struct ChatConfig {
     pub max_drafts: u32,
     /// Uploads asked for (`POST /files`) per user.
     pub upload_rate: RateSpec,
+    /// Searches per user: each may read the index at length, so one member repeating them
+    /// must not take the store from the others.
+    pub search_rate: RateSpec,
+    /// Characters a search query may hold.
+    pub search_max_query_chars: usize,
 }
 
 /// Who may create an account through the API. Whatever the mode, a new server's first
@@ -96,6 +103,8 @@ impl Default for ChatConfig {
             registration: RegistrationMode::Open,
             max_drafts: 500,
             upload_rate: RateSpec::per_minute(60, 30),
+            search_rate: RateSpec::per_minute(60, 20),
+            search_max_query_chars: 1000,
         }
     }
 }
@@ -111,6 +120,7 @@ pub struct ChatService {
     presence_limiter: KeyedLimiter<UserId>,
     sync_limiter: KeyedLimiter<UserId>,
     upload_limiter: KeyedLimiter<UserId>,
+    search_limiter: KeyedLimiter<UserId>,
     /// Where file bytes go; without it every file call answers 404.
     files: Option<FileStorage>,
     /// Accounts whose sign-ins are slowed down after failed ones.
@@ -132,6 +142,7 @@ impl ChatService {
         let presence_limiter = KeyedLimiter::new(config.presence_rate);
         let sync_limiter = KeyedLimiter::new(config.sync_rate);
         let upload_limiter = KeyedLimiter::new(config.upload_rate);
+        let search_limiter = KeyedLimiter::new(config.search_rate);
         let typing_limiter = KeyedLimiter::new(RateSpec {
             count: 1,
             per: Duration::from_secs(3),
@@ -148,6 +159,7 @@ impl ChatService {
             presence_limiter,
             sync_limiter,
             upload_limiter,
+            search_limiter,
             files: None,
             login_backoff: std::sync::Mutex::new(std::collections::HashMap::new()),
             typing_limiter,
@@ -180,6 +192,7 @@ impl ChatService {
         self.presence_limiter.sweep();
         self.sync_limiter.sweep();
         self.upload_limiter.sweep();
+        self.search_limiter.sweep();
         self.typing_limiter.sweep();
         self.sweep_login_backoff();
     }

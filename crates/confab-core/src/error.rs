@@ -52,6 +52,8 @@ pub enum ErrorCode {
     InvalidResetToken,
     InvalidFile,
     TooManyFiles,
+    /// A search query longer than `search_max_query_chars`.
+    QueryTooLong,
     // 401
     Unauthorized,
     InvalidCredentials,
@@ -110,7 +112,7 @@ impl ErrorCode {
             | InvalidTopic | InvalidClientMsgId | InvalidRole | EmptyBody | BodyTooLong
             | InvalidBody | InvalidLimit | InvalidCursor | InvalidThreadRoot | InvalidMembers
             | InvalidEmoji | InvalidStatus | InvalidSeq | InvalidResetToken | InvalidFile
-            | TooManyFiles => 400,
+            | TooManyFiles | QueryTooLong => 400,
             Unauthorized | InvalidCredentials => 401,
             Forbidden | NotInChannel | WrongPassword | RegistrationClosed | InvalidSignature
             | UrlExpired | UploadUsed => 403,

@@ -8,6 +8,7 @@ pub mod http;
 mod integer;
 pub mod internal;
 pub mod origin;
+pub mod search;
 pub mod sync;
 mod wire;
 pub mod ws;

@@ -280,6 +280,11 @@ config_keys! {
     /// Uploads one user may ask for per minute, and in a burst.
     upload_rate_per_min: u32 = chat.upload_rate.count, env "CONFAB_UPLOAD_RATE_PER_MIN";
     upload_rate_burst: u32 = chat.upload_rate.burst, env "CONFAB_UPLOAD_RATE_BURST";
+    /// Searches one user may make per minute, and in a burst (0: no limit).
+    search_rate_per_min: u32 = chat.search_rate.count, env "CONFAB_SEARCH_RATE_PER_MIN";
+    search_rate_burst: u32 = chat.search_rate.burst, env "CONFAB_SEARCH_RATE_BURST";
+    /// Characters a search query may hold; a longer one is 400 `query_too_long`.
+    search_max_query_chars: usize = chat.search_max_query_chars, env "CONFAB_SEARCH_MAX_QUERY_CHARS";
     /// Images wider or taller than this get no preview (they stay downloadable).
     image_max_side_px: u32 = files_default().images.max_side, env "CONFAB_IMAGE_MAX_SIDE_PX";
     /// Bytes decoding one image for its preview may allocate.
@@ -429,6 +434,10 @@ impl Config {
             anyhow::ensure!(self.s3_bucket.is_some(), "s3_endpoint needs s3_bucket");
         }
         anyhow::ensure!(
+            (1..=100_000).contains(&self.search_max_query_chars),
+            "search_max_query_chars must be 1 to 100000"
+        );
+        anyhow::ensure!(
             (1..=100_000).contains(&self.max_drafts_per_user),
             "max_drafts_per_user must be 1 to 100000"
         );
@@ -498,6 +507,8 @@ impl Config {
             registration: self.registration.into(),
             max_drafts: self.max_drafts_per_user,
             upload_rate: RateSpec::per_minute(self.upload_rate_per_min, self.upload_rate_burst),
+            search_rate: RateSpec::per_minute(self.search_rate_per_min, self.search_rate_burst),
+            search_max_query_chars: self.search_max_query_chars,
             ..ChatConfig::default()
         }
     }

@@ -5,4 +5,5 @@ pub mod channels;
 pub mod files;
 pub mod messages;
 pub mod profile;
+pub mod search;
 pub mod workspaces;

@@ -10,5 +10,5 @@ pub mod text;
 
 pub use highlight::{Highlight, highlights};
 pub use plan::{Match, TermMatch, plan};
-pub use query::{Has, MAX_QUERY_PARTS, SearchQuery, Term, parse};
+pub use query::{Has, MAX_QUERY_PARTS, SearchQuery, Term, day, parse};
 pub use text::{IndexedText, fold, index_text};

@@ -64,7 +64,7 @@ impl SearchQuery {
 }
 
 /// A `YYYY-MM-DD` day.
-fn day(s: &str) -> Option<Date> {
+pub fn day(s: &str) -> Option<Date> {
     let mut parts = s.split('-');
     let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {

@@ -208,6 +208,7 @@ impl Setup {
             ("get_file", None, vec![("id", &self.file)]),
             ("complete_upload", None, vec![("id", &self.file)]),
             ("channel_files", None, vec![("id", ch)]),
+            ("search", None, vec![("workspace_id", ws)]),
             (
                 "accept_invite",
                 Some(&self.member.token),

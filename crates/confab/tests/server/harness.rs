@@ -81,6 +81,8 @@ const TEST_ARGS: &[&str] = &[
     "0",
     "--upload-rate-per-min",
     "0",
+    "--search-rate-per-min",
+    "0",
 ];
 
 /// `args` and the test default of every flag they do not set.

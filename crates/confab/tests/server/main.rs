@@ -16,6 +16,7 @@ mod ops;
 mod ordering;
 mod people;
 mod presence;
+mod search;
 mod sessions;
 mod threads;
 mod web;
