@@ -136,7 +136,7 @@ mod tests {
         let units: Vec<u16> = body.encode_utf16().collect();
         highlights(body, &parse(q))
             .iter()
-            .map(|h| String::from_utf16(&units[h.start..h.end]).unwrap())
+            .map(|h| String::from_utf16(&units[h.start..h.end]).expect("whole characters"))
             .collect()
     }
 

@@ -139,15 +139,15 @@ mod tests {
     #[test]
     fn words_match_inside_words_and_by_stem() {
         assert_eq!(
-            word("Running").unwrap().any_of,
+            word("Running").expect("a plan").any_of,
             [Match::Contains("running".into()), Match::Stem("run".into())]
         );
         assert_eq!(
-            word("deplo").unwrap().any_of,
+            word("deplo").expect("a plan").any_of,
             [Match::Contains("deplo".into())]
         );
         assert_eq!(
-            word("go").unwrap().any_of,
+            word("go").expect("a plan").any_of,
             [
                 Match::Words {
                     text: "go".into(),
@@ -156,16 +156,16 @@ mod tests {
                 Match::Stem("go".into())
             ]
         );
-        assert_eq!(word("Café").unwrap().exact.as_deref(), Some("cafe"));
+        assert_eq!(word("Café").expect("a plan").exact.as_deref(), Some("cafe"));
     }
 
     #[test]
     fn punctuation_is_part_of_the_text() {
         for w in ["foo_bar", "v1.2.3", "192.168.0.1", "#123"] {
-            assert_eq!(word(w).unwrap().any_of, [Match::Contains(w.into())], "{w}");
+            assert_eq!(word(w).expect("a plan").any_of, [Match::Contains(w.into())], "{w}");
         }
         assert_eq!(
-            word("#1").unwrap().any_of,
+            word("#1").expect("a plan").any_of,
             [Match::Words {
                 text: "1".into(),
                 prefix: true
@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn cjk_substrings_are_two_character_words_in_order() {
-        let words = |w: &str| word(w).unwrap().any_of;
+        let words = |w: &str| word(w).expect("a plan").any_of;
         assert_eq!(
             words("上海"),
             [Match::Words {
@@ -210,7 +210,7 @@ mod tests {
     #[test]
     fn phrases_are_whole_words_in_order() {
         assert_eq!(
-            plan(&Term::Phrase("Deploy the API".into())).unwrap().any_of,
+            plan(&Term::Phrase("Deploy the API".into())).expect("a plan").any_of,
             [Match::Words {
                 text: "deploy the api".into(),
                 prefix: false

@@ -83,14 +83,14 @@ async fn search_answers_messages_with_their_channel_and_highlights_and_pages() {
 
     // The spec's parameters narrow as the operators do.
     let (_, only_ops) = search(&server, &ada, &ws, &format!("q=deplo&channel_id={ops}")).await;
-    assert_eq!(only_ops["results"].as_array().unwrap().len(), 1);
+    assert_eq!(only_ops["results"].as_array().expect("results").len(), 1);
     assert_eq!(only_ops["results"][0]["channel_id"], json!(ops));
     let (_, from_ada) = search(&server, &ada, &ws, &format!("q=deplo&from={}", ada.id)).await;
-    assert_eq!(from_ada["results"].as_array().unwrap().len(), 2);
+    assert_eq!(from_ada["results"].as_array().expect("results").len(), 2);
     let (_, old) = search(&server, &ada, &ws, "q=deplo&before=2000-01-01").await;
     assert_eq!(old["results"], json!([]));
     let (_, recent) = search(&server, &ada, &ws, "q=deplo&after=2000-01-01").await;
-    assert_eq!(recent["results"].as_array().unwrap().len(), 2);
+    assert_eq!(recent["results"].as_array().expect("results").len(), 2);
     // Relevance: the exact word first.
     server.send(&ada, &ops, "d", "deploy now").await;
     let (_, ranked) = search(&server, &ada, &ws, "q=deploy&sort=relevance").await;
