@@ -98,8 +98,10 @@ pub fn plan(term: &Term) -> Option<TermMatch> {
             exact: Some(text),
         });
     }
-    if !phrase && chars >= TRIGRAM {
-        // Punctuation is part of what was asked for: `v1.2.3`, `foo_bar`, `#123`.
+    if !phrase && chars >= TRIGRAM && text.chars().any(char::is_alphanumeric) {
+        // Punctuation is part of what was asked for: `v1.2.3`, `foo_bar`, `#123`. (Without a
+        // letter or digit it is no word at all, and pg_trgm would find no trigram to look
+        // up: ignored below.)
         return Some(TermMatch {
             any_of: vec![Match::Contains(text)],
             exact: None,
@@ -162,7 +164,11 @@ mod tests {
     #[test]
     fn punctuation_is_part_of_the_text() {
         for w in ["foo_bar", "v1.2.3", "192.168.0.1", "#123"] {
-            assert_eq!(word(w).expect("a plan").any_of, [Match::Contains(w.into())], "{w}");
+            assert_eq!(
+                word(w).expect("a plan").any_of,
+                [Match::Contains(w.into())],
+                "{w}"
+            );
         }
         assert_eq!(
             word("#1").expect("a plan").any_of,
@@ -172,6 +178,7 @@ mod tests {
             }]
         );
         assert_eq!(word("!!"), None);
+        assert_eq!(word("..."), None);
     }
 
     #[test]
@@ -210,7 +217,9 @@ mod tests {
     #[test]
     fn phrases_are_whole_words_in_order() {
         assert_eq!(
-            plan(&Term::Phrase("Deploy the API".into())).expect("a plan").any_of,
+            plan(&Term::Phrase("Deploy the API".into()))
+                .expect("a plan")
+                .any_of,
             [Match::Words {
                 text: "deploy the api".into(),
                 prefix: false

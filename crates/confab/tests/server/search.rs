@@ -217,6 +217,12 @@ async fn bad_searches_are_clear_4xx_and_never_500() {
         "in:",
         "from:@",
         "上",
+        "゛",
+        "\u{3099}",
+        "...",
+        "#",
+        "-\"\"",
+        "on:2026-02-30",
     ] {
         let (status, body) = search(&server, &ada, &ws, &format!("q={}", encode(q))).await;
         assert_eq!(status, 200, "{q}: {body}");
