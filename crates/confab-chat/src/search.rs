@@ -66,7 +66,7 @@ fn cursor(s: &str) -> ChatResult<SearchCursor> {
                     .parse()
                     .ok()
                     .filter(|s: &i64| (0..10_000).contains(s))?,
-                doc: doc.parse().ok().filter(|d: &i64| *d > 0)?,
+                doc: doc.parse().ok().filter(|d: &i64| *d >= 0)?,
             })
         })
         .ok_or_else(|| invalid(ErrorCode::InvalidCursor, "cursor is not one we gave"))

@@ -30,7 +30,7 @@ pub struct SearchQueryParams {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// A previous page's `next_cursor`.
-    #[param(pattern = r"^[0-9]{1,4}\.[0-9]{1,19}$")]
+    #[param(pattern = r"^[0-9]{1,4}\.[0-9]{1,18}$")]
     pub cursor: Option<String>,
     pub sort: Option<SearchSort>,
     /// Only this channel.

@@ -174,6 +174,12 @@ async fn bad_searches_are_clear_4xx_and_never_500() {
         ("q=a&limit=101".into(), 400, "invalid_limit"),
         ("q=a&cursor=nope".into(), 400, "invalid_cursor"),
         ("q=a&cursor=1.-5".into(), 400, "invalid_cursor"),
+        ("q=a&cursor=10000.5".into(), 400, "invalid_cursor"),
+        (
+            "q=a&cursor=1.9999999999999999999".into(),
+            400,
+            "invalid_cursor",
+        ),
         ("q=a&before=2026-13-01".into(), 400, "invalid_request"),
         ("q=a&sort=sideways".into(), 400, "invalid_request"),
         ("q=a&channel_id=not-an-id".into(), 400, "invalid_id"),
