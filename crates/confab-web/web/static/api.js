@@ -9,11 +9,13 @@ export class ApiError extends Error {
    * @param {number} status
    * @param {string} code
    * @param {string} message
+   * @param {number | null} [retryAfter] seconds, when the server said (429, 503)
    */
-  constructor(status, code, message) {
+  constructor(status, code, message, retryAfter = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -35,7 +37,8 @@ export async function request(method, path, body) {
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const error = data && data.error ? data.error : { code: 'unavailable', message: response.statusText };
-    throw new ApiError(response.status, error.code, error.message);
+    const wait = Number(response.headers.get('retry-after'));
+    throw new ApiError(response.status, error.code, error.message, Number.isFinite(wait) && wait > 0 ? Math.ceil(wait) : null);
   }
   return data;
 }

@@ -31,7 +31,7 @@ export async function startServer(options = {}) {
     bin,
     ['serve', '--listen', options.listen ?? '127.0.0.1:0', '--data-dir', join(dir, 'data'),
       '--send-rate-per-sec', '0', '--auth-rate-per-min', '0', '--create-rate-per-min', '0',
-      '--change-rate-per-sec', '0', '--presence-rate-per-min', '0'],
+      '--change-rate-per-sec', '0', '--presence-rate-per-min', '0', '--search-rate-per-min', '0'],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CONFAB_LOG: 'warn' } },
   );
   const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (child.stdout) });

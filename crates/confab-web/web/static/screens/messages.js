@@ -129,7 +129,7 @@ export function MessageRow({ message: m, previous, editing, setEditing, inThread
   const author = chat.people.value[m.author_id];
   const mine = m.author_id === me.value?.id && !m.deleted;
   const replies = m.reply_count ?? 0;
-  const highlighted = chat.highlighted.value === `${m.channel_id}:${m.seq}` && !inThread;
+  const highlighted = inThread ? chat.highlightedReply.value === m.id : chat.highlighted.value === `${m.channel_id}:${m.seq}`;
   const canDelete = mine || ['owner', 'admin'].includes(chat.myRole.value ?? '');
   const myId = me.value?.id ?? '';
   // Messages that name you stand out, as on Slack.

@@ -1,7 +1,8 @@
 // @ts-check
 /**
- * A workspace: the sidebar of channels, the open channel with its messages, and beside it the
- * thread or the channel's files; over it, an image's full view.
+ * A workspace: the top bar with the search box, the sidebar of channels, the open channel with
+ * its messages, and beside it the thread, the channel's files or the search results; over it,
+ * an image's full view.
  */
 import { useEffect, useState } from '../vendor/hooks.js';
 import { html } from '../lib/html.js';
@@ -20,6 +21,9 @@ import { QuickSwitcher } from './switcher.js';
 import { FilesPanel } from './files.js';
 import { Lightbox } from './attachments.js';
 import * as files from '../stores/files.js';
+import * as search from '../stores/search.js';
+import { SearchBox } from './search.js';
+import { SearchResults } from './search-results.js';
 
 /** @param {{workspaceId: string, channelId: string | null, seq: number | null}} props */
 export function Workspace({ workspaceId, channelId, seq }) {
@@ -70,12 +74,13 @@ export function Workspace({ workspaceId, channelId, seq }) {
     dispatchEvent(new PopStateEvent('popstate'));
   };
   return html`
-    <div class=${(chat.threadId.value || files.open.value ? 'layout with-thread' : 'layout') + (drawerOpen.value ? ' drawer-open' : '')}>
+    <div class=${(chat.threadId.value || files.open.value || search.shown.value ? 'layout with-thread' : 'layout') + (drawerOpen.value ? ' drawer-open' : '')}>
       ${editingProfile && html`<${ProfileDialog} onClose=${() => setEditingProfile(false)} />`}
       ${inviting && html`<${InviteDialog} workspaceId=${workspaceId} onClose=${() => setInviting(false)} />`}
       ${switching && html`<${QuickSwitcher} onGo=${go} onClose=${() => setSwitching(false)} />`}
       ${picking && html`<${DmPicker} onGo=${(/** @type {string} */ id) => { setPicking(false); go(id); }} onClose=${() => setPicking(false)} />`}
       ${drawerOpen.value && html`<div class="scrim" onClick=${() => (drawerOpen.value = false)}></div>`}
+      <header class="topbar"><${SearchBox} /></header>
       <nav class="sidebar" aria-label="Channels" onClick=${(/** @type {Event} */ e) => { if (/** @type {HTMLElement} */ (e.target).closest('a')) drawerOpen.value = false; }}>
         <header>
           ${workspaces.value.length > 1
@@ -103,6 +108,7 @@ export function Workspace({ workspaceId, channelId, seq }) {
       <${Channel} />
       <${Thread} />
       <${FilesPanel} />
+      <${SearchResults} />
       <${Lightbox} />
     </div>
   `;

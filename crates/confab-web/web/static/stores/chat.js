@@ -54,6 +54,9 @@ export const older = signal({});
 /** The message a permalink points at, shown highlighted: `channel:seq`. */
 /** @type {import('../vendor/signals.js').Signal<string | null>} */
 export const highlighted = signal(null);
+/** The reply a search result opened, highlighted in its thread (by id; replies are not in the channel). */
+/** @type {import('../vendor/signals.js').Signal<string | null>} */
+export const highlightedReply = signal(null);
 /** What the live region last announced (a new message in the open channel). */
 export const announcement = signal('');
 /** Messages one channel keeps loaded, and so rendered, at most: a channel of 10,000 stays fast. */
@@ -213,7 +216,7 @@ const asked = new Set();
  * Learns the names of people not known yet (who joined after the list was read).
  * @param {Iterable<string>} ids
  */
-function learn(ids) {
+export function learn(ids) {
   for (const id of ids) {
     if (people.value[id] || asked.has(id)) continue;
     asked.add(id);
@@ -258,6 +261,7 @@ export function apply(list) {
  */
 export async function openThread(rootId) {
   threadId.value = rootId;
+  highlightedReply.value = null;
   if (rootId === null) return;
   const answer = await get(`/messages/${rootId}/thread`);
   apply([answer.root, ...answer.replies]);
