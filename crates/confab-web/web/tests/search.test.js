@@ -36,6 +36,8 @@ test('search: suggestions, marked results, access, opening in context, paging, r
     await api(t.bo, server.url, 'POST', `/channels/${dev.id}/join`, undefined);
     const bo = (await api(t.bo, server.url, 'GET', '/me')).user;
 
+    // Older messages before the one searched for: reading up from it loads them.
+    for (let i = 1; i <= 60; i++) await say(t.ada, t.general, `earlier note ${i}`);
     const target = await say(t.ada, t.general, 'The billing deploy is done: the rollout finished without errors');
     for (let i = 1; i <= AFTER; i++) await say(t.ada, t.general, `status update ${i}`);
     const words = Array.from({ length: 90 }, (_, i) => `word${i}`);
@@ -220,6 +222,20 @@ test('search: suggestions, marked results, access, opening in context, paging, r
     assert.equal(await b.locator('main li.message', { hasText: cafe.body }).count(), 0, 'the newest page gave way to the page around it');
     assert.ok(await panel.isVisible(), 'on a wide screen the results stay beside the channel');
     await shoot(b, 'search-opened-light-wide');
+    // From there the reader reads up: the older page loads above and the view stays where
+    // they scrolled, rather than being pulled back to the highlight.
+    const list = b.locator('main ol.messages');
+    const oldest = () => list.locator('li.message .body').first().innerText();
+    const before = await oldest();
+    const place = await list.evaluate((el) => {
+      el.scrollTop = 0;
+      return Math.round(/** @type {Element} */ (el.querySelector('li.message.highlight')).getBoundingClientRect().top);
+    });
+    await b.waitForFunction((was) => document.querySelector('main ol.messages li.message .body')?.textContent !== was, before, { timeout: WAIT });
+    assert.notEqual(await oldest(), before, 'older messages loaded');
+    const now = await highlighted.evaluate((el) => Math.round(el.getBoundingClientRect().top));
+    // (Within a date divider's height: the page above may bring one.)
+    assert.ok(Math.abs(now - place) < 60, `the reader keeps their place: the highlight was at ${place}, now ${now}`);
 
     // Sort and paging: 150 status updates, newest first, 20 a page; relevance asks the server so.
     await searchFor('status update');

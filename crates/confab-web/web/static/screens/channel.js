@@ -30,6 +30,9 @@ export function Channel() {
   const anchor = useRef(/** @type {{id: string, top: number} | 'bottom'} */ ('bottom'));
   const loading = useRef(false);
   const markedFor = useRef('');
+  // The permalink opening the view last scrolled to its message (`chat.highlightVisit`).
+  const scrolledFor = useRef(-1);
+  const visit = chat.highlightVisit.value;
   const [farUp, setFarUp] = useState(false);
   const id = channel?.id ?? '';
   const shown = channel ? chat.messages.value[id] ?? [] : [];
@@ -57,7 +60,9 @@ export function Channel() {
     const target = chat.highlighted.value?.startsWith(`${id}:`)
       ? el.querySelector(`li.message[data-seq="${chat.highlighted.value.split(':')[1]}"]`)
       : null;
-    if (target) {
+    // Once per opening: after that the highlight stays, and the reader's place is theirs.
+    if (target && scrolledFor.current !== visit) {
+      scrolledFor.current = visit;
       target.scrollIntoView({ block: 'center' });
       remember();
       return;

@@ -57,6 +57,8 @@ export const highlighted = signal(null);
 /** The reply a search result opened, highlighted in its thread (by id; replies are not in the channel). */
 /** @type {import('../vendor/signals.js').Signal<string | null>} */
 export const highlightedReply = signal(null);
+/** How many times a permalink was opened: the channel scrolls to its message once per opening, then the reader's scrolling is theirs. */
+export const highlightVisit = signal(0);
 /** What the live region last announced (a new message in the open channel). */
 export const announcement = signal('');
 /** Messages one channel keeps loaded, and so rendered, at most: a channel of 10,000 stays fast. */
@@ -102,6 +104,7 @@ export async function openChannel(id, seq) {
     highlighted.value = `${id}:${seq}`;
     const page = await get(`/channels/${id}/messages?around=${seq}&limit=${PAGE}`);
     replace(id, page.messages, page.has_more, page.has_newer);
+    highlightVisit.value += 1;
   } else if (cursors[id] === undefined || behind.value[id]) {
     await jumpToLatest(id);
   }
