@@ -7,6 +7,7 @@ mod faults;
 mod floor;
 mod report;
 mod scenarios;
+mod search;
 mod server;
 mod storm;
 mod uploads;
@@ -114,6 +115,10 @@ enum ServerScenario {
     /// some one at a time: throughput, per-upload times, the server's peak RSS over its RSS
     /// before (nothing may be held whole), failures, uploads read back intact.
     Uploads(uploads::Params),
+    /// N messages written as fast as acks come back (chat-like text from a seeded
+    /// generator, with planted words), then `GET /search` by query class one at a time (and
+    /// C at once): latency per class, result counts, the index's size on disk.
+    Search(search::Params),
 }
 
 #[tokio::main]
@@ -138,6 +143,7 @@ async fn main() -> anyhow::Result<()> {
         }
         ServerScenario::Storm(_) => storm::server_flags(),
         ServerScenario::Uploads(ref params) => uploads::server_flags(params),
+        ServerScenario::Search(_) => search::server_flags(),
         _ => Vec::new(),
     };
     let topology = server::Topology {
@@ -170,6 +176,7 @@ async fn main() -> anyhow::Result<()> {
         }
         ServerScenario::Storm(params) => storm::storm(&mut server, params).await,
         ServerScenario::Uploads(params) => uploads::uploads(&server, params).await,
+        ServerScenario::Search(params) => search::search(&server, params).await,
     };
     server.stop().await;
     print(result?, cli.json)

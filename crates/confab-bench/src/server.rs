@@ -35,7 +35,8 @@ struct Proc {
     child: Child,
     pid: u32,
     addr: String,
-    _dir: tempfile::TempDir,
+    /// Holds the process's data directory (`data` inside it) until the process is gone.
+    dir: tempfile::TempDir,
 }
 
 const SECRET: &str = "confab-bench-cluster-secret";
@@ -184,6 +185,17 @@ impl Server {
             .sum()
     }
 
+    /// The all-role process's (or the chat service's) data directory: where SQLite's
+    /// `confab.db` is when there is no `--postgres`.
+    pub fn data_dir(&self) -> PathBuf {
+        self.main.dir.path().join("data")
+    }
+
+    /// The scratch PostgreSQL database's URL, when the store is PostgreSQL.
+    pub fn database_url(&self) -> Option<String> {
+        self.database.as_ref().map(confab_testkit::ScratchDb::url)
+    }
+
     pub fn store_name(&self) -> &'static str {
         if self.database.is_some() {
             "postgres"
@@ -239,7 +251,7 @@ impl Proc {
             child,
             pid,
             addr,
-            _dir: dir,
+            dir,
         })
     }
 

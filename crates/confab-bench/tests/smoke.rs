@@ -169,6 +169,59 @@ fn uploads() {
     }
 }
 
+/// A small history searched by every query class, one at a time and two at once: what was
+/// planted is found (the rare words in exactly their 10 messages each, the CJK words in
+/// theirs), every result highlighted, the index sized (their times are not judged).
+fn search(extra: &[&str]) -> Value {
+    let mut args = vec![
+        "search",
+        "--messages",
+        "2000",
+        "--queries",
+        "2",
+        "--senders",
+        "4",
+        "--channels",
+        "5",
+        "--concurrency",
+        "2",
+    ];
+    args.extend(extra);
+    let report = run(&args);
+    let value = |name: &str| result(&report, name);
+    assert_eq!(value("populate: messages written"), 2000.0);
+    assert_eq!(value("one at a time: rare word mean results"), 10.0);
+    assert_eq!(value("one at a time: rare word mean total_estimate"), 10.0);
+    // 上海 and 東京 are each in the messages numbered 17 and 517 modulo 1,000.
+    assert_eq!(value("one at a time: CJK word mean total_estimate"), 2.0);
+    assert_eq!(value("one at a time: common word mean results"), 20.0);
+    assert_eq!(value("one at a time: searches"), 18.0);
+    assert_eq!(value("2 at once: searches"), 18.0);
+    assert_eq!(value("one at a time: results with no highlight"), 0.0);
+    assert!(value("index size: search index per message") > 0.0);
+    report
+}
+
+#[test]
+fn search_on_sqlite() {
+    let report = search(&[]);
+    assert_eq!(report["params"]["store"], "sqlite");
+    assert!(
+        result(
+            &report,
+            "index size: search_grams (FTS5 trigram, shadow tables)"
+        ) > 0.0
+    );
+}
+
+#[test]
+fn search_on_postgres() {
+    let postgres = postgres_url();
+    let report = search(&["--postgres", &postgres]);
+    assert_eq!(report["params"]["store"], "postgres");
+    assert!(result(&report, "index size: message_search_grams (GIN trigram)") > 0.0);
+}
+
 #[test]
 fn catchup() {
     run(&["catchup", "--clients", "3", "--missed", "50"]);
