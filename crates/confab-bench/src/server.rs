@@ -268,6 +268,10 @@ impl Proc {
     async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
+        // For looking at the store after a run (query plans, sizes): kept, and said where.
+        if std::env::var_os("CONFAB_BENCH_KEEP_DATA").is_some() {
+            eprintln!("kept the data directory {}", self.dir.keep().display());
+        }
     }
 }
 

@@ -166,7 +166,7 @@ async fn opening_a_database_from_before_search_indexes_its_messages() {
         .await
         .expect("connect");
     sqlx::raw_sql(
-        "DROP VIEW search_input; DROP TABLE search_words; DROP TABLE search_grams; \
+        "DROP VIEW search_input; DROP TABLE search_text; \
          DROP TABLE search_docs; DROP TABLE search_backfill; \
          DELETE FROM _sqlx_migrations WHERE version = 7;",
     )

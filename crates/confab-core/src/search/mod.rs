@@ -11,4 +11,4 @@ pub mod text;
 pub use highlight::{Highlight, highlights};
 pub use plan::{Match, TermMatch, plan};
 pub use query::{Has, MAX_QUERY_PARTS, SearchQuery, Term, day, parse};
-pub use text::{IndexedText, fold, index_text};
+pub use text::{IndexedText, WORD_GAP, fold, gapped, index_text, split_words};

@@ -12,8 +12,38 @@ use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
 pub struct IndexedText {
     /// The folded text, CJK runs as two-character words: the words and substrings index.
     pub words: String,
-    /// The English stems that differ from their word, space-separated.
+    /// Its words in order (letters and digits, and CJK two-character words), each between
+    /// two spaces (see [`WORD_GAP`]), so that a substring index finds a whole word, a word's
+    /// start or words in order as substrings (`"  run  "`, `"  ru"`, `"  ship  it  "`).
+    pub tokens: String,
+    /// The English stems that differ from their word, each between two spaces as `tokens`.
     pub stems: String,
+}
+
+/// What separates the words of [`IndexedText::tokens`]: two spaces, so that even a
+/// one-character word's start (`"  a"`) is as long as a trigram.
+pub const WORD_GAP: &str = "  ";
+
+/// Words between gaps, as [`IndexedText::tokens`] writes them: `"  a  b  "`; with `open_end`,
+/// without the last gap (`"  a  b"`: the last word only begins there).
+pub fn gapped<'a>(words: impl IntoIterator<Item = &'a str>, open_end: bool) -> String {
+    let mut out = String::from(WORD_GAP);
+    for w in words {
+        out.push_str(w);
+        out.push_str(WORD_GAP);
+    }
+    if open_end {
+        out.truncate(out.len() - WORD_GAP.len());
+    }
+    out
+}
+
+/// The words of text as [`words_of`] writes it: runs of letters and digits (a CJK
+/// two-character word is one).
+pub fn split_words(written: &str) -> impl Iterator<Item = &str> {
+    written
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
 }
 
 /// A character written in Chinese, Japanese or Korean script, where words are not separated
@@ -119,21 +149,20 @@ pub(crate) fn latin_words(folded: &str) -> impl Iterator<Item = &str> {
 /// What the index stores for a message body.
 pub fn index_text(body: &str) -> IndexedText {
     let folded = fold(body);
-    let mut stems = String::new();
+    let mut stems = Vec::new();
     for word in latin_words(&folded) {
         if word.chars().any(char::is_alphabetic) {
             let s = stem(word);
             if s != word {
-                if !stems.is_empty() {
-                    stems.push(' ');
-                }
-                stems.push_str(&s);
+                stems.push(s);
             }
         }
     }
+    let words = words_of(&folded);
     IndexedText {
-        words: words_of(&folded),
-        stems,
+        tokens: gapped(split_words(&words), false),
+        stems: gapped(stems.iter().map(String::as_str), false),
+        words,
     }
 }
 
@@ -174,6 +203,9 @@ mod tests {
     fn stems_differing_from_their_word_are_kept_beside_it() {
         let t = index_text("Running the deployments, v1.2.3 run");
         assert_eq!(t.words, "running the deployments, v1.2.3 run");
-        assert_eq!(t.stems, "run deploy");
+        assert_eq!(t.stems, "  run  deploy  ");
+        assert_eq!(t.tokens, "  running  the  deployments  v1  2  3  run  ");
+        assert_eq!(index_text("上海!").tokens, "  上海  海  ");
+        assert_eq!(index_text("").tokens, "  ");
     }
 }

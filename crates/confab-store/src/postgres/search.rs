@@ -77,6 +77,12 @@ pub(super) async fn backfill(pool: &PgPool) -> StoreResult<()> {
                 .ctx("finishing the search backfill")?;
             tx.commit().await.ctx("finishing the search backfill")?;
             if indexed > 0 {
+                // Statistics now rather than at autovacuum's next look: without them the
+                // planner cannot tell a rare word from a common one.
+                sqlx::query("ANALYZE message_search")
+                    .execute(pool)
+                    .await
+                    .ctx("analyzing the search index")?;
                 tracing::info!(messages = indexed, "search index built");
             }
             return Ok(());
@@ -337,6 +343,13 @@ impl SearchStore for PgStore {
 
         // One snapshot for the page, its count and its messages.
         let mut tx = self.begin_snapshot().await?;
+        // Planned for these words: a statement's generic plan (which PostgreSQL switches to
+        // after five runs of a prepared one) cannot know how rare they are, and walked the
+        // whole index newest first for a word in ten messages.
+        sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
+            .execute(&mut *tx)
+            .await
+            .ctx("planning a search")?;
         let rows = fetch(&mut tx, &page, "searching").await?;
         let total: i64 = fetch(&mut tx, &count, "counting matches")
             .await?

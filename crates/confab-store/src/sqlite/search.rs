@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use confab_core::MessageId;
-use confab_core::search::{IndexedText, Match, TermMatch, index_text};
+use confab_core::search::{IndexedText, Match, TermMatch, gapped, index_text, split_words};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::SqliteStore;
@@ -21,9 +21,10 @@ pub(super) async fn index(
     id: &MessageId,
     text: &IndexedText,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO search_input (message_id, words, stems) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO search_input (message_id, words, tokens, stems) VALUES (?, ?, ?, ?)")
         .bind(id.as_str())
         .bind(&text.words)
+        .bind(&text.tokens)
         .bind(&text.stems)
         .execute(&mut *conn)
         .await
@@ -38,8 +39,9 @@ pub(super) async fn reindex(
     body: &str,
 ) -> StoreResult<()> {
     let text = index_text(body);
-    sqlx::query("UPDATE search_input SET words = ?, stems = ? WHERE message_id = ?")
+    sqlx::query("UPDATE search_input SET words = ?, tokens = ?, stems = ? WHERE message_id = ?")
         .bind(&text.words)
+        .bind(&text.tokens)
         .bind(&text.stems)
         .bind(id.as_str())
         .execute(&mut *conn)
@@ -101,11 +103,12 @@ pub(super) async fn backfill(writer: &SqlitePool) -> StoreResult<()> {
             let id: String = row.try_get(1).ctx("reading messages to index")?;
             let body: Option<String> = row.try_get(2).ctx("reading messages to index")?;
             let text = index_text(body.as_deref().unwrap_or(""));
-            docs.push([id, text.words, text.stems]);
+            docs.push([id, text.words, text.tokens, text.stems]);
         }
         sqlx::query(
-            "INSERT INTO search_input (message_id, words, stems) \
-             SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1) ORDER BY key",
+            "INSERT INTO search_input (message_id, words, tokens, stems) \
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1) \
+             ORDER BY key",
         )
         .bind(super::group_commit::json(&docs)?)
         .execute(&mut *tx)
@@ -169,51 +172,56 @@ fn fts_string(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-/// A term's `search_words` alternatives as one FTS5 expression, if it has any.
-fn words_expression(term: &TermMatch) -> Option<String> {
+/// One way a term matches, as an FTS5 expression on `search_text` (see migration 0007: every
+/// kind of match is a substring of one of its columns).
+fn expression(m: &Match) -> String {
+    match m {
+        Match::Contains(text) => format!("words : {}", fts_string(text)),
+        Match::Words { text, prefix } => {
+            format!(
+                "tokens : {}",
+                fts_string(&gapped(split_words(text), *prefix))
+            )
+        }
+        Match::Stem(stem) => format!(
+            "{{tokens stems}} : {}",
+            fts_string(&gapped([stem.as_str()], false))
+        ),
+    }
+}
+
+/// A term as one FTS5 expression: any of its ways.
+fn term_expression(term: &TermMatch) -> String {
     let parts: Vec<String> = term
         .any_of
         .iter()
-        .filter_map(|m| match m {
-            Match::Words { text, prefix } => Some(format!(
-                "(words : {}{})",
-                fts_string(text),
-                if *prefix { " *" } else { "" }
-            )),
-            Match::Stem(s) => Some(format!("({{words stems}} : {})", fts_string(s))),
-            Match::Contains(_) => None,
-        })
+        .map(|m| format!("({})", expression(m)))
         .collect();
-    (!parts.is_empty()).then(|| parts.join(" OR "))
+    format!("({})", parts.join(" OR "))
 }
 
-/// The documents matching `term`, as a subquery.
-fn term_docs(sql: &mut Sql, term: &TermMatch) {
-    let mut first = true;
-    sql.push("(");
-    for m in &term.any_of {
-        if let Match::Contains(s) = m {
-            if !first {
-                sql.push(" UNION ");
-            }
-            first = false;
-            sql.push("SELECT rowid FROM search_grams WHERE search_grams MATCH ")
-                .text(fts_string(s));
-        }
+/// Terms as FTS5 expressions (a term with no way to match has none).
+fn expressions(terms: &[TermMatch]) -> Vec<String> {
+    terms
+        .iter()
+        .filter(|t| !t.any_of.is_empty())
+        .map(term_expression)
+        .collect()
+}
+
+/// The whole search's words as one FTS5 expression: every term, and none excluded. `None`
+/// when it has no term to look for (then it is filters, and perhaps exclusions, alone).
+fn search_expression(r: &SearchRequest) -> Option<String> {
+    let terms = expressions(&r.terms);
+    if terms.is_empty() {
+        return None;
     }
-    if let Some(expr) = words_expression(term) {
-        if !first {
-            sql.push(" UNION ");
-        }
-        first = false;
-        sql.push("SELECT rowid FROM search_words WHERE search_words MATCH ")
-            .text(expr);
-    }
-    if first {
-        // Nothing an index can find: nothing matches.
-        sql.push("SELECT NULL WHERE 0");
-    }
-    sql.push(")");
+    let excluded = expressions(&r.excluded);
+    Some(if excluded.is_empty() {
+        terms.join(" AND ")
+    } else {
+        format!("({}) NOT ({})", terms.join(" AND "), excluded.join(" OR "))
+    })
 }
 
 /// The score of relevance order: how many terms the message has as the exact word.
@@ -227,8 +235,11 @@ fn score(sql: &mut Sql, r: &SearchRequest) {
         if i > 0 {
             sql.push(" + ");
         }
-        sql.push("(d.doc IN (SELECT rowid FROM search_words WHERE search_words MATCH ")
-            .text(format!("words : {}", fts_string(word)))
+        sql.push("(d.doc IN (SELECT rowid FROM search_text WHERE search_text MATCH ")
+            .text(format!(
+                "tokens : {}",
+                fts_string(&gapped([word.as_str()], false))
+            ))
             .push("))");
     }
 }
@@ -264,14 +275,6 @@ fn conditions(sql: &mut Sql, r: &SearchRequest) {
         sql.push(")");
     }
     sql.push(")");
-    for term in &r.terms {
-        sql.push(" AND d.doc IN ");
-        term_docs(sql, term);
-    }
-    for term in &r.excluded {
-        sql.push(" AND d.doc NOT IN ");
-        term_docs(sql, term);
-    }
     if !r.from_users.is_empty() || !r.from_ids.is_empty() {
         let ids: Vec<&str> = r.from_ids.iter().map(|u| u.as_str()).collect();
         sql.push(" AND (m.author_id IN ")
@@ -300,12 +303,34 @@ fn conditions(sql: &mut Sql, r: &SearchRequest) {
     }
 }
 
+/// Every match of a search, with its number, score and message. With words to look for, FTS5
+/// drives: it yields its matches newest first, so a page reads only as far as it needs. With
+/// filters alone, the documents are read newest first, exclusions looked up.
 fn matches(sql: &mut Sql, r: &SearchRequest) {
-    sql.push("SELECT d.doc AS doc, ");
-    score(sql, r);
-    sql.push(
-        " AS score, m.id AS id FROM search_docs d JOIN messages m ON m.id = d.message_id WHERE",
-    );
+    match search_expression(r) {
+        Some(expr) => {
+            sql.push("SELECT f.rowid AS doc, ");
+            score(sql, r);
+            sql.push(
+                " AS score, m.id AS id FROM search_text f JOIN search_docs d ON d.doc = f.rowid \
+                 JOIN messages m ON m.id = d.message_id WHERE search_text MATCH ",
+            )
+            .text(expr)
+            .push(" AND");
+        }
+        None => {
+            sql.push(
+                "SELECT d.doc AS doc, 0 AS score, m.id AS id FROM search_docs d \
+                 JOIN messages m ON m.id = d.message_id WHERE",
+            );
+            let excluded = expressions(&r.excluded);
+            if !excluded.is_empty() {
+                sql.push(" d.doc NOT IN (SELECT rowid FROM search_text WHERE search_text MATCH ")
+                    .text(excluded.join(" OR "))
+                    .push(") AND");
+            }
+        }
+    }
     conditions(sql, r);
 }
 
@@ -331,18 +356,35 @@ impl SearchStore for SqliteStore {
             return Ok(SearchPage::default());
         }
         let mut page = Sql::default();
-        page.push("SELECT doc, score, id FROM (");
-        matches(&mut page, r);
-        page.push(") t");
-        if let Some(after) = r.after {
-            page.push(" WHERE (t.score, t.doc) < (")
-                .int(after.score)
-                .push(", ")
-                .int(after.doc)
-                .push(")");
+        if r.order == SearchOrder::Recent {
+            // Straight from the index in its order, stopping after the page: no sort.
+            matches(&mut page, r);
+            // The document number as the driving table has it, so FTS5 sees the bound.
+            let doc = if search_expression(r).is_some() {
+                "f.rowid"
+            } else {
+                "d.doc"
+            };
+            if let Some(after) = r.after {
+                page.push(&format!(" AND {doc} < ")).int(after.doc);
+            }
+            page.push(&format!(" ORDER BY {doc} DESC LIMIT "));
+        } else {
+            // Every match is scored before the best come first.
+            page.push("SELECT doc, score, id FROM (");
+            matches(&mut page, r);
+            page.push(") t");
+            if let Some(after) = r.after {
+                page.push(" WHERE (t.score, t.doc) < (")
+                    .int(after.score)
+                    .push(", ")
+                    .int(after.doc)
+                    .push(")");
+            }
+            page.push(" ORDER BY t.score DESC, t.doc DESC LIMIT ");
         }
-        page.push(" ORDER BY t.score DESC, t.doc DESC LIMIT ")
-            .int(i64::from(r.limit) + 1);
+        page.int(i64::from(r.limit) + 1);
+
         let mut count = Sql::default();
         count.push("SELECT COUNT(*) FROM (");
         matches(&mut count, r);
