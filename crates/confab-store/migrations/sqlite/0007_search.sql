@@ -1,13 +1,14 @@
 -- Search. Each live message has a document number (`search_docs.doc`, in the order messages
 -- were stored, so newest-first is by number) and a row in one contentless FTS5 trigram index,
--- `search_text`, of what confab-core's `search::index_text` prepares: `words`, the folded text
--- (CJK as two-character words), where any substring of three characters or more is found;
--- `tokens`, its words in order each between two spaces, where a whole word (`"  run  "`), a
--- word's start (`"  ru"`, three characters even for one letter) and words in order (a
--- phrase, a CJK substring) are substrings too; and `stems`, the English stems, the same way.
--- One table, so a whole search is one FTS5 expression, which FTS5 answers newest first and
--- stops after a page. Messages get a number of their own rather than their rowid, which
--- VACUUM may renumber (the table's key is TEXT).
+-- `search_text`, of what confab-core's `search::index_text` prepares: `tokens`, the folded
+-- text's words in order (CJK as two-character words), each between two spaces, where any
+-- part of a word (`"ploym"`), a whole word (`"  run  "`), a word's start (`"  ru"`, three
+-- characters even for one letter) and words in order (a phrase, a CJK substring) are all
+-- substrings; and `stems`, the English stems, the same way. One table, so a whole search is
+-- one FTS5 expression, which FTS5 answers newest first and stops after a page. (Text with
+-- punctuation, `v1.2.3`, is found by its words in order, then checked against the body.)
+-- Messages get a number of their own rather than their rowid, which VACUUM may renumber
+-- (the table's key is TEXT).
 CREATE TABLE search_docs (
     doc        INTEGER PRIMARY KEY,
     message_id TEXT NOT NULL UNIQUE
@@ -15,30 +16,30 @@ CREATE TABLE search_docs (
 
 -- Folding is done already: the tokenizer neither folds case again nor strips marks.
 CREATE VIRTUAL TABLE search_text USING fts5(
-    words, tokens, stems, content = '', contentless_delete = 1,
+    tokens, stems, content = '', contentless_delete = 1,
     tokenize = 'trigram case_sensitive 1'
 );
 
 -- The one statement each write of a message's text makes: inserting, updating or deleting a
 -- row of this view indexes, re-indexes or unindexes the message (the triggers below),
 -- inside the write's own transaction.
-CREATE VIEW search_input (message_id, words, tokens, stems) AS
-    SELECT message_id, NULL, NULL, NULL FROM search_docs;
+CREATE VIEW search_input (message_id, tokens, stems) AS
+    SELECT message_id, NULL, NULL FROM search_docs;
 
 CREATE TRIGGER search_input_insert INSTEAD OF INSERT ON search_input
 BEGIN
     INSERT INTO search_docs (message_id) VALUES (NEW.message_id);
-    INSERT INTO search_text (rowid, words, tokens, stems)
-        VALUES (last_insert_rowid(), NEW.words, NEW.tokens, NEW.stems);
+    INSERT INTO search_text (rowid, tokens, stems)
+        VALUES (last_insert_rowid(), NEW.tokens, NEW.stems);
 END;
 
 -- An edit keeps the message's number: it stays where it was in newest-first order.
 CREATE TRIGGER search_input_update INSTEAD OF UPDATE ON search_input
 BEGIN
     DELETE FROM search_text WHERE rowid = (SELECT doc FROM search_docs WHERE message_id = OLD.message_id);
-    INSERT INTO search_text (rowid, words, tokens, stems)
+    INSERT INTO search_text (rowid, tokens, stems)
         VALUES ((SELECT doc FROM search_docs WHERE message_id = OLD.message_id),
-                NEW.words, NEW.tokens, NEW.stems);
+                NEW.tokens, NEW.stems);
 END;
 
 CREATE TRIGGER search_input_delete INSTEAD OF DELETE ON search_input

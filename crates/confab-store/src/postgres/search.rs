@@ -324,18 +324,28 @@ impl SearchStore for PgStore {
             return Ok(SearchPage::default());
         }
         let mut page = Sql::default();
-        page.push("SELECT doc, score, id FROM (");
-        matches(&mut page, r);
-        page.push(") t");
-        if let Some(after) = r.after {
-            page.push(" WHERE (t.score, t.doc) < (")
-                .int(after.score)
-                .push(", ")
-                .int(after.doc)
-                .push(")");
+        if r.order == SearchOrder::Recent {
+            // Newest first by number, which the planner may read from the key's index,
+            // stopping after the page, when the words are common.
+            matches(&mut page, r);
+            if let Some(after) = r.after {
+                page.push(" AND s.doc < ").int(after.doc);
+            }
+            page.push(" ORDER BY s.doc DESC LIMIT ");
+        } else {
+            page.push("SELECT doc, score, id FROM (");
+            matches(&mut page, r);
+            page.push(") t");
+            if let Some(after) = r.after {
+                page.push(" WHERE (t.score, t.doc) < (")
+                    .int(after.score)
+                    .push(", ")
+                    .int(after.doc)
+                    .push(")");
+            }
+            page.push(" ORDER BY t.score DESC, t.doc DESC LIMIT ");
         }
-        page.push(" ORDER BY t.score DESC, t.doc DESC LIMIT ")
-            .int(i64::from(r.limit) + 1);
+        page.int(i64::from(r.limit) + 1);
         let mut count = Sql::default();
         count.push("SELECT COUNT(*) FROM (");
         matches(&mut count, r);

@@ -56,8 +56,8 @@ FROM json_each(?1) ORDER BY key";
 /// Indexes a run of stored sends for search, in the same transaction (migration 0007's
 /// `search_input` triggers), numbered in arrival order.
 const INDEX_SENDS: &str = "\
-INSERT INTO search_input (message_id, words, tokens, stems) \
-SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1) ORDER BY key";
+INSERT INTO search_input (message_id, tokens, stems) \
+SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1) ORDER BY key";
 
 /// Every send of a batch, inside its transaction, answered in arrival order.
 ///
@@ -169,7 +169,7 @@ const RUN_BYTES: usize = 4 << 20;
 struct Run {
     rows: Vec<serde_json::Value>,
     /// Each row's message ID and text as the search index stores it.
-    indexed: Vec<[String; 4]>,
+    indexed: Vec<[String; 3]>,
     bytes: usize,
 }
 
@@ -179,10 +179,9 @@ impl Run {
     }
 
     fn push(&mut self, m: &NewMessage, indexed: &IndexedText, seq: i64) {
-        self.bytes += m.body.len() + indexed.words.len() + indexed.tokens.len();
+        self.bytes += m.body.len() + indexed.tokens.len();
         self.indexed.push([
             m.id.as_str().to_owned(),
-            indexed.words.clone(),
             indexed.tokens.clone(),
             indexed.stems.clone(),
         ]);

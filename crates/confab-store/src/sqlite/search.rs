@@ -4,7 +4,9 @@
 
 use async_trait::async_trait;
 use confab_core::MessageId;
-use confab_core::search::{IndexedText, Match, TermMatch, gapped, index_text, split_words};
+use confab_core::search::{
+    IndexedText, Match, TermMatch, WORD_GAP, gapped, index_text, split_words,
+};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::SqliteStore;
@@ -21,9 +23,8 @@ pub(super) async fn index(
     id: &MessageId,
     text: &IndexedText,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO search_input (message_id, words, tokens, stems) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO search_input (message_id, tokens, stems) VALUES (?, ?, ?)")
         .bind(id.as_str())
-        .bind(&text.words)
         .bind(&text.tokens)
         .bind(&text.stems)
         .execute(&mut *conn)
@@ -39,8 +40,7 @@ pub(super) async fn reindex(
     body: &str,
 ) -> StoreResult<()> {
     let text = index_text(body);
-    sqlx::query("UPDATE search_input SET words = ?, tokens = ?, stems = ? WHERE message_id = ?")
-        .bind(&text.words)
+    sqlx::query("UPDATE search_input SET tokens = ?, stems = ? WHERE message_id = ?")
         .bind(&text.tokens)
         .bind(&text.stems)
         .bind(id.as_str())
@@ -103,12 +103,11 @@ pub(super) async fn backfill(writer: &SqlitePool) -> StoreResult<()> {
             let id: String = row.try_get(1).ctx("reading messages to index")?;
             let body: Option<String> = row.try_get(2).ctx("reading messages to index")?;
             let text = index_text(body.as_deref().unwrap_or(""));
-            docs.push([id, text.words, text.tokens, text.stems]);
+            docs.push([id, text.tokens, text.stems]);
         }
         sqlx::query(
-            "INSERT INTO search_input (message_id, words, tokens, stems) \
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1) \
-             ORDER BY key",
+            "INSERT INTO search_input (message_id, tokens, stems) \
+             SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1) ORDER BY key",
         )
         .bind(super::group_commit::json(&docs)?)
         .execute(&mut *tx)
@@ -176,7 +175,12 @@ fn fts_string(s: &str) -> String {
 /// kind of match is a substring of one of its columns).
 fn expression(m: &Match) -> String {
     match m {
-        Match::Contains(text) => format!("words : {}", fts_string(text)),
+        // Inside the words: a part of one, or (with punctuation) the parts of several in
+        // order, the first and last possibly only in part; `checked_text` checks the rest.
+        Match::Contains(text) => {
+            let parts: Vec<&str> = split_words(text).collect();
+            format!("tokens : {}", fts_string(&parts.join(WORD_GAP)))
+        }
         Match::Words { text, prefix } => {
             format!(
                 "tokens : {}",
@@ -188,6 +192,24 @@ fn expression(m: &Match) -> String {
             fts_string(&gapped([stem.as_str()], false))
         ),
     }
+}
+
+/// What the index cannot tell of a term: the punctuation of a `Contains` (`v1.2.3`, whose
+/// words the index finds in order), to check against the body itself.
+fn checked_text(term: &TermMatch) -> Option<&str> {
+    term.any_of.iter().find_map(|m| match m {
+        Match::Contains(text) if !text.chars().all(char::is_alphanumeric) => Some(text.as_str()),
+        _ => None,
+    })
+}
+
+/// A `LIKE` pattern (escaped by `\`) for text containing `s`.
+fn containing(s: &str) -> String {
+    let escaped = s
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 /// A term as one FTS5 expression: any of its ways.
@@ -209,6 +231,18 @@ fn expressions(terms: &[TermMatch]) -> Vec<String> {
         .collect()
 }
 
+/// Excluded terms as FTS5 expressions: those the index can tell alone (one with punctuation
+/// is checked against the body instead: its words alone would exclude too much).
+fn exclusions(r: &SearchRequest) -> Vec<String> {
+    let plain: Vec<TermMatch> = r
+        .excluded
+        .iter()
+        .filter(|t| checked_text(t).is_none())
+        .cloned()
+        .collect();
+    expressions(&plain)
+}
+
 /// The whole search's words as one FTS5 expression: every term, and none excluded. `None`
 /// when it has no term to look for (then it is filters, and perhaps exclusions, alone).
 fn search_expression(r: &SearchRequest) -> Option<String> {
@@ -216,7 +250,7 @@ fn search_expression(r: &SearchRequest) -> Option<String> {
     if terms.is_empty() {
         return None;
     }
-    let excluded = expressions(&r.excluded);
+    let excluded = exclusions(r);
     Some(if excluded.is_empty() {
         terms.join(" AND ")
     } else {
@@ -283,6 +317,18 @@ fn conditions(sql: &mut Sql, r: &SearchRequest) {
             .json(&r.from_users)
             .push("))");
     }
+    // What the index found by words, checked for its punctuation (LIKE: ASCII case aside,
+    // as typed).
+    for text in r.terms.iter().filter_map(checked_text) {
+        sql.push(" AND m.body LIKE ")
+            .text(containing(text))
+            .push(" ESCAPE '\\'");
+    }
+    for text in r.excluded.iter().filter_map(checked_text) {
+        sql.push(" AND m.body NOT LIKE ")
+            .text(containing(text))
+            .push(" ESCAPE '\\'");
+    }
     if let Some(since) = r.since {
         sql.push(" AND m.created_at >= ").int(since.as_micros());
     }
@@ -323,7 +369,7 @@ fn matches(sql: &mut Sql, r: &SearchRequest) {
                 "SELECT d.doc AS doc, 0 AS score, m.id AS id FROM search_docs d \
                  JOIN messages m ON m.id = d.message_id WHERE",
             );
-            let excluded = expressions(&r.excluded);
+            let excluded = exclusions(r);
             if !excluded.is_empty() {
                 sql.push(" d.doc NOT IN (SELECT rowid FROM search_text WHERE search_text MATCH ")
                     .text(excluded.join(" OR "))

@@ -78,6 +78,8 @@ pub async fn search_finds_parts_of_words_accents_stems_code_and_cjk(store: &dyn 
         ("running", &["running late", "we run daily"]),
         ("runs", &["running late", "we run daily"]),
         ("foo_bar", &["call foo_bar() now"]),
+        ("oo_ba", &["call foo_bar() now"]),
+        ("foo -foo_bar", &["foo bar apart"]),
         ("v1.2.3", &["release v1.2.3 ready"]),
         ("192.168.0.1", &["ping 192.168.0.1 please"]),
         ("#123", &["fixes #123"]),
