@@ -460,21 +460,18 @@ async fn sqlite_size(path: &Path) -> anyhow::Result<Size> {
     for (_, table, bytes) in &pages {
         let bucket = match table.as_str() {
             "search_docs" => "search_docs (with its index)",
-            t if t.starts_with("search_words_") => "search_words (FTS5 words, shadow tables)",
-            t if t.starts_with("search_grams_") => "search_grams (FTS5 trigram, shadow tables)",
+            t if t.starts_with("search_text_") => "search_text (FTS5 trigram, shadow tables)",
             "messages" => "messages (with its indexes)",
             _ => "everything else",
         };
         *sum.entry(bucket).or_default() += bytes;
     }
     let get = |k: &str| sum.get(k).copied().unwrap_or(0) as f64;
-    let index = get("search_docs (with its index)")
-        + get("search_words (FTS5 words, shadow tables)")
-        + get("search_grams (FTS5 trigram, shadow tables)");
+    let index =
+        get("search_docs (with its index)") + get("search_text (FTS5 trigram, shadow tables)");
     for name in [
         "search_docs (with its index)",
-        "search_words (FTS5 words, shadow tables)",
-        "search_grams (FTS5 trigram, shadow tables)",
+        "search_text (FTS5 trigram, shadow tables)",
     ] {
         rows.push((name.to_owned(), get(name) / MIB, "MiB"));
     }

@@ -9,9 +9,11 @@
 -- punctuation, `v1.2.3`, is found by its words in order, then checked against the body.)
 -- Messages get a number of their own rather than their rowid, which VACUUM may renumber
 -- (the table's key is TEXT).
+-- With the message's channel, so access is checked without reading the message.
 CREATE TABLE search_docs (
     doc        INTEGER PRIMARY KEY,
-    message_id TEXT NOT NULL UNIQUE
+    message_id TEXT NOT NULL UNIQUE,
+    channel_id TEXT NOT NULL
 ) STRICT;
 
 -- Folding is done already: the tokenizer neither folds case again nor strips marks.
@@ -23,12 +25,12 @@ CREATE VIRTUAL TABLE search_text USING fts5(
 -- The one statement each write of a message's text makes: inserting, updating or deleting a
 -- row of this view indexes, re-indexes or unindexes the message (the triggers below),
 -- inside the write's own transaction.
-CREATE VIEW search_input (message_id, tokens, stems) AS
-    SELECT message_id, NULL, NULL FROM search_docs;
+CREATE VIEW search_input (message_id, channel_id, tokens, stems) AS
+    SELECT message_id, channel_id, NULL, NULL FROM search_docs;
 
 CREATE TRIGGER search_input_insert INSTEAD OF INSERT ON search_input
 BEGIN
-    INSERT INTO search_docs (message_id) VALUES (NEW.message_id);
+    INSERT INTO search_docs (message_id, channel_id) VALUES (NEW.message_id, NEW.channel_id);
     INSERT INTO search_text (rowid, tokens, stems)
         VALUES (last_insert_rowid(), NEW.tokens, NEW.stems);
 END;

@@ -56,8 +56,8 @@ FROM json_each(?1) ORDER BY key";
 /// Indexes a run of stored sends for search, in the same transaction (migration 0007's
 /// `search_input` triggers), numbered in arrival order.
 const INDEX_SENDS: &str = "\
-INSERT INTO search_input (message_id, tokens, stems) \
-SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1) ORDER BY key";
+INSERT INTO search_input (message_id, channel_id, tokens, stems) \
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1) ORDER BY key";
 
 /// Every send of a batch, inside its transaction, answered in arrival order.
 ///
@@ -169,7 +169,7 @@ const RUN_BYTES: usize = 4 << 20;
 struct Run {
     rows: Vec<serde_json::Value>,
     /// Each row's message ID and text as the search index stores it.
-    indexed: Vec<[String; 3]>,
+    indexed: Vec<[String; 4]>,
     bytes: usize,
 }
 
@@ -182,6 +182,7 @@ impl Run {
         self.bytes += m.body.len() + indexed.tokens.len();
         self.indexed.push([
             m.id.as_str().to_owned(),
+            m.channel_id.as_str().to_owned(),
             indexed.tokens.clone(),
             indexed.stems.clone(),
         ]);
@@ -332,7 +333,7 @@ async fn send_in(
     .await
     .ctx("storing a message")?
     .ok_or(StoreError::NotFound(crate::Missing::Channel))?;
-    super::search::index(conn, &m.id, indexed).await?;
+    super::search::index(conn, &m.id, &m.channel_id, indexed).await?;
     let root = match &thread_root_id {
         None => None,
         Some(root) => {

@@ -17,6 +17,7 @@ mod hydrate;
 mod messages;
 mod rows;
 mod search;
+mod search_query;
 
 use std::path::Path;
 use std::str::FromStr;

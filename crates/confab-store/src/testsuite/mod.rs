@@ -104,7 +104,8 @@ macro_rules! store_behaviour_suite {
             search_index_follows_edits_and_deletes_at_once,
             search_finds_only_what_the_caller_may_read_now,
             search_operators_filter_by_channel_person_date_and_kind,
-            search_pages_add_up_to_every_match_once
+            search_pages_add_up_to_every_match_once,
+            search_counts_estimate_only_what_the_caller_may_read
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

@@ -418,3 +418,51 @@ pub async fn older_messages_are_found_after_the_index_is_built(
         ]
     );
 }
+
+/// Past the count's window (SQLite estimates from the newest ten thousand candidates) the
+/// total still counts only what the caller may read, and every page adds up.
+pub async fn search_counts_estimate_only_what_the_caller_may_read(store: &dyn Store) {
+    let ada = user(store, "ada").await;
+    let bo = user(store, "bo").await;
+    let (ws, general) = workspace(store, &ada).await;
+    add_member(store, &ws, &bo).await;
+    let secret = expect(
+        store
+            .create_channel(new_channel(&ws, &ada, "secret", ChannelKind::Private))
+            .await,
+        "private",
+    )
+    .value;
+    // 10,100 matches, one in 67 of them in #general, which Bo reads; the rest in #secret.
+    let sends: Vec<_> = (0..10_100)
+        .map(|i| {
+            let channel = if i % 67 == 0 { &general } else { &secret.id };
+            new_message(channel, &ada, &format!("k{i}"), &format!("kiwi {i}"))
+        })
+        .collect();
+    for chunk in sends.chunks(1000) {
+        for r in
+            super::sends::futures_join_all(chunk.iter().cloned().map(|m| store.send_message(m)))
+                .await
+        {
+            expect(r, "send");
+        }
+    }
+    let readable = (0..10_100).filter(|i| i % 67 == 0).count() as i64;
+    let mut request = SearchRequest::new(bo.clone(), ws.clone(), &parse("kiwi"), 100);
+    let first = expect(store.search(&request).await, "search");
+    let off = (first.total_estimate - readable).abs();
+    assert!(
+        off * 10 <= readable,
+        "estimated {} of {readable}",
+        first.total_estimate
+    );
+    let mut seen = first.hits.len();
+    let mut page = first;
+    while page.has_more {
+        request.after = page.hits.last().map(|h| h.cursor);
+        page = expect(store.search(&request).await, "page");
+        seen += page.hits.len();
+    }
+    assert_eq!(seen as i64, readable);
+}

@@ -107,7 +107,7 @@ pub async fn concurrent_sends_are_gap_free(store: &dyn Store) {
 }
 
 /// Joins futures without a dependency on `futures`: spawn-free, polled by one task.
-async fn futures_join_all<F: std::future::Future>(
+pub(super) async fn futures_join_all<F: std::future::Future>(
     futures: impl IntoIterator<Item = F>,
 ) -> Vec<F::Output> {
     let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
