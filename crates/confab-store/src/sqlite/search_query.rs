@@ -340,26 +340,45 @@ fn page_query(r: &SearchRequest) -> Sql {
     sql
 }
 
-/// The newest [`COUNT_WINDOW`] candidates: how many, and how many the caller may read and
-/// the operators let through.
-fn window_query(r: &SearchRequest) -> Sql {
+/// How many of the newest [`COUNT_WINDOW`] candidates the caller may read and the operators
+/// let through, up to [`SEARCH_COUNT_CAP`]: the window is read newest first and only as far
+/// as the count needs.
+fn count_query(r: &SearchRequest) -> Sql {
     let mut sql = Sql::default();
-    sql.push("SELECT COUNT(*), COALESCE(SUM(ok), 0) FROM (SELECT (");
-    conditions(&mut sql, r);
-    sql.push(") AS ok");
-    let doc = source(&mut sql, r, reads_messages(r));
+    sql.push("SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT ");
+    let mut inner = Sql::default();
+    let doc = source(&mut inner, r, false);
+    sql.push(doc).push(" AS doc");
+    sql.text.push_str(&inner.text);
+    sql.binds.extend(inner.binds);
     sql.push(&format!(" ORDER BY {doc} DESC LIMIT "))
         .int(COUNT_WINDOW)
-        .push(")");
+        .push(") w JOIN search_docs d ON d.doc = w.doc");
+    if reads_messages(r) {
+        sql.push(" JOIN messages m ON m.id = d.message_id");
+    }
+    sql.push(" WHERE ");
+    conditions(&mut sql, r);
+    sql.push(" LIMIT ").int(SEARCH_COUNT_CAP).push(")");
     sql
 }
 
-/// Every candidate, counted (only when the window was full).
+/// Every candidate, counted (only when the window could not hold them all).
 fn candidates_query(r: &SearchRequest) -> Sql {
     let mut sql = Sql::default();
     sql.push("SELECT COUNT(*)");
     source(&mut sql, r, false);
     sql
+}
+
+async fn count(sql: Sql, conn: &mut SqliteConnection) -> StoreResult<i64> {
+    sql.fetch(conn, "counting matches")
+        .await?
+        .first()
+        .map(|row| row.try_get(0))
+        .transpose()
+        .ctx("counting matches")
+        .map(|n| n.unwrap_or(0))
 }
 
 #[async_trait]
@@ -371,27 +390,17 @@ impl SearchStore for SqliteStore {
         // One snapshot for the page, its count and its messages.
         let mut tx = self.reader.begin().await.ctx("starting a read")?;
         let rows = page_query(r).fetch(&mut tx, "searching").await?;
-        let window = window_query(r).fetch(&mut tx, "counting matches").await?;
-        let (seen, passed): (i64, i64) = match window.first() {
-            Some(row) => (
-                row.try_get(0).ctx("counting matches")?,
-                row.try_get(1).ctx("counting matches")?,
-            ),
-            None => (0, 0),
-        };
-        let total = if seen < COUNT_WINDOW || passed >= SEARCH_COUNT_CAP {
-            passed.min(SEARCH_COUNT_CAP)
+        let passed = count(count_query(r), &mut tx).await?;
+        let total = if passed >= SEARCH_COUNT_CAP {
+            SEARCH_COUNT_CAP
         } else {
-            let all: i64 = candidates_query(r)
-                .fetch(&mut tx, "counting matches")
-                .await?
-                .first()
-                .map(|row| row.try_get(0))
-                .transpose()
-                .ctx("counting matches")?
-                .unwrap_or(0);
-            // The share that passed in the newest window, over every candidate.
-            (passed.saturating_mul(all) / COUNT_WINDOW).clamp(passed, SEARCH_COUNT_CAP)
+            let all = count(candidates_query(r), &mut tx).await?;
+            if all <= COUNT_WINDOW {
+                passed
+            } else {
+                // The share that passed in the newest window, over every candidate.
+                (passed.saturating_mul(all) / COUNT_WINDOW).clamp(passed, SEARCH_COUNT_CAP)
+            }
         };
         let has_more = rows.len() > r.limit as usize;
         let mut found = Vec::with_capacity(rows.len());
