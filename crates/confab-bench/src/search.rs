@@ -11,7 +11,6 @@
 //! queries know how many messages they should find.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -113,7 +112,7 @@ pub async fn search(server: &Server, p: Params) -> anyhow::Result<Report> {
 
     let populated = populate(server, &corpus, senders, &sender_channels, p.window).await?;
     let analyzed = match server.database_url() {
-        Some(url) if !p.no_analyze => Some(analyze(&url).await?),
+        Some(_) if !p.no_analyze => Some(analyze(server).await?),
         _ => None,
     };
     let size = index_size(server).await?;
@@ -373,20 +372,19 @@ fn add_latencies(r: &mut Report, prefix: &str, samples: &mut [Duration]) {
 }
 
 /// `ANALYZE` on the scratch database, as autovacuum would have by the time a server holds
-/// such a history; its time.
-async fn analyze(url: &str) -> anyhow::Result<Duration> {
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(url)
-        .await
-        .context("connecting to the scratch database")?;
-    let started = Instant::now();
-    sqlx::query("ANALYZE")
-        .execute(&mut conn)
-        .await
-        .context("ANALYZE")?;
-    let took = started.elapsed();
-    conn.close().await.ok();
-    Ok(took)
+/// such a history (`confab admin storage --analyze`); its time, as the server reports it.
+async fn analyze(server: &Server) -> anyhow::Result<Duration> {
+    let out = server.admin("storage", &["--analyze"]).await?;
+    let ms: u64 = out
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("analyzed in ")?
+                .strip_suffix(" ms")?
+                .parse()
+                .ok()
+        })
+        .context("confab admin storage --analyze said nothing of analyzing")?;
+    Ok(Duration::from_millis(ms))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -400,160 +398,46 @@ struct Size {
     index_bytes: f64,
 }
 
+/// The store's own account of its size (`confab admin storage`: SQLite's `dbstat` pages per
+/// table, PostgreSQL's relation sizes), beside SQLite's files.
 async fn index_size(server: &Server) -> anyhow::Result<Size> {
-    match server.database_url() {
-        Some(url) => postgres_size(&url).await,
-        None => sqlite_size(&server.data_dir().join("confab.db")).await,
-    }
-}
-
-/// Pages per table (with its indexes) from SQLite's `dbstat`, read through a read-only
-/// connection of our own while the server runs (in WAL mode, so what the server wrote but
-/// has not checkpointed counts too).
-async fn sqlite_size(path: &Path) -> anyhow::Result<Size> {
-    use sqlx::Connection;
-    let file = std::fs::metadata(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .len() as f64;
-    let wal = std::fs::metadata(path.with_extension("db-wal"))
-        .map(|m| m.len() as f64)
-        .unwrap_or(0.0);
-    let mut rows = vec![
-        ("confab.db file".to_owned(), file / MIB, "MiB"),
-        ("confab.db-wal file".to_owned(), wal / MIB, "MiB"),
-    ];
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(path)
-        .read_only(true);
-    let mut conn = sqlx::SqliteConnection::connect_with(&options)
-        .await
-        .context("opening confab.db read-only")?;
-    let pages: Result<Vec<(String, String, i64)>, sqlx::Error> = sqlx::query_as(
-        "SELECT d.name, COALESCE(m.tbl_name, d.name), SUM(d.pgsize) FROM dbstat d \
-         LEFT JOIN sqlite_schema m ON m.name = d.name GROUP BY d.name",
-    )
-    .fetch_all(&mut conn)
-    .await;
-    let logical: (i64, i64) =
-        sqlx::query_as("SELECT page_count, page_size FROM pragma_page_count(), pragma_page_size()")
-            .fetch_one(&mut conn)
-            .await
-            .context("reading the page count")?;
-    conn.close().await.ok();
-    rows.push((
-        "database pages in use (file + WAL)".to_owned(),
-        (logical.0 * logical.1) as f64 / MIB,
-        "MiB",
-    ));
-    let pages = match pages {
-        Ok(pages) => pages,
-        Err(e) => {
-            eprintln!("search: dbstat is not available ({e}); reporting file sizes only");
-            return Ok(Size {
-                method: format!("file size only: dbstat unavailable ({e})"),
-                rows,
-                index_bytes: 0.0,
-            });
-        }
-    };
-    let mut sum: HashMap<&'static str, i64> = HashMap::new();
-    for (_, table, bytes) in &pages {
-        let bucket = match table.as_str() {
-            "search_docs" => "search_docs (with its index)",
-            t if t.starts_with("search_text_") => "search_text (FTS5 trigram, shadow tables)",
-            "messages" => "messages (with its indexes)",
-            _ => "everything else",
-        };
-        *sum.entry(bucket).or_default() += bytes;
-    }
-    let get = |k: &str| sum.get(k).copied().unwrap_or(0) as f64;
-    let index =
-        get("search_docs (with its index)") + get("search_text (FTS5 trigram, shadow tables)");
-    for name in [
-        "search_docs (with its index)",
-        "search_text (FTS5 trigram, shadow tables)",
-    ] {
-        rows.push((name.to_owned(), get(name) / MIB, "MiB"));
-    }
-    rows.push(("search index in all".to_owned(), index / MIB, "MiB"));
-    for name in ["messages (with its indexes)", "everything else"] {
-        rows.push((name.to_owned(), get(name) / MIB, "MiB"));
-    }
-    Ok(Size {
-        method: "SQLite dbstat (pages per table and its indexes)".into(),
-        rows,
-        index_bytes: index,
-    })
-}
-
-/// Relation sizes from PostgreSQL's own functions, on the scratch database.
-async fn postgres_size(url: &str) -> anyhow::Result<Size> {
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(url)
-        .await
-        .context("connecting to the scratch database")?;
+    let out = server.admin("storage", &[]).await?;
     let mut rows = Vec::new();
-    let mut total_index = 0.0;
-    for (label, sql, name) in [
-        (
-            "message_search in all (heap, TOAST, indexes)",
-            "SELECT pg_total_relation_size(to_regclass($1))",
-            "message_search",
-        ),
-        (
-            "message_search heap",
-            "SELECT pg_relation_size(to_regclass($1))",
-            "message_search",
-        ),
-        (
-            "message_search_words (GIN tsvector)",
-            "SELECT pg_relation_size(to_regclass($1))",
-            "message_search_words",
-        ),
-        (
-            "message_search_grams (GIN trigram)",
-            "SELECT pg_relation_size(to_regclass($1))",
-            "message_search_grams",
-        ),
-        (
-            "message_search_pkey",
-            "SELECT pg_relation_size(to_regclass($1))",
-            "message_search_pkey",
-        ),
-        (
-            "message_search_message_id_key",
-            "SELECT pg_relation_size(to_regclass($1))",
-            "message_search_message_id_key",
-        ),
-        (
-            "messages in all (heap, TOAST, indexes)",
-            "SELECT pg_total_relation_size(to_regclass($1))",
-            "messages",
-        ),
-    ] {
-        let bytes: Option<i64> = sqlx::query_scalar(sql)
-            .bind(name)
-            .fetch_one(&mut conn)
-            .await
-            .with_context(|| format!("sizing {name}"))?;
-        let Some(bytes) = bytes else {
-            bail!("the database has no relation {name}");
-        };
-        if label.starts_with("message_search in all") {
-            total_index = bytes as f64;
+    let mut index_bytes = 0.0;
+    if server.database_url().is_none() {
+        let path = server.data_dir().join("confab.db");
+        for (label, file) in [
+            ("confab.db file", path.clone()),
+            ("confab.db-wal file", path.with_extension("db-wal")),
+        ] {
+            let bytes = std::fs::metadata(&file)
+                .map(|m| m.len() as f64)
+                .unwrap_or(0.0);
+            rows.push((label.to_owned(), bytes / MIB, "MiB"));
         }
-        rows.push((label.to_owned(), bytes as f64 / MIB, "MiB"));
     }
-    let db: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
-        .fetch_one(&mut conn)
-        .await
-        .context("sizing the database")?;
-    rows.push(("database in all".to_owned(), db as f64 / MIB, "MiB"));
-    conn.close().await.ok();
+    for line in out.lines() {
+        let Some((bytes, what)) = line.split_once('\t') else {
+            continue;
+        };
+        let bytes: f64 = bytes.parse().with_context(|| format!("a size: {line}"))?;
+        if what == "search index in all" || what.starts_with("message_search in all") {
+            index_bytes = bytes;
+        }
+        rows.push((what.to_owned(), bytes / MIB, "MiB"));
+    }
+    if index_bytes == 0.0 {
+        bail!("confab admin storage gave no search index size:\n{out}");
+    }
+    let method = if server.database_url().is_some() {
+        "PostgreSQL pg_total_relation_size / pg_relation_size (confab admin storage)"
+    } else {
+        "SQLite dbstat, pages per table and its indexes (confab admin storage)"
+    };
     Ok(Size {
-        method: "PostgreSQL pg_total_relation_size / pg_relation_size".into(),
+        method: method.into(),
         rows,
-        index_bytes: total_index,
+        index_bytes,
     })
 }
 

@@ -191,6 +191,27 @@ impl Server {
         self.main.dir.path().join("data")
     }
 
+    /// `confab admin COMMAND` on this deployment's store (its data directory and database),
+    /// with `args` after the command; what it printed.
+    pub async fn admin(&self, command: &str, args: &[&str]) -> anyhow::Result<String> {
+        let mut cmd = Command::new(&self.binary);
+        cmd.args(["admin", command])
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.data_dir());
+        if let Some(url) = self.database_url() {
+            cmd.args(["--database-url", &url]);
+        }
+        let out = cmd.output().await.context("running confab admin")?;
+        if !out.status.success() {
+            bail!(
+                "confab admin {command}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     /// The scratch PostgreSQL database's URL, when the store is PostgreSQL.
     pub fn database_url(&self) -> Option<String> {
         self.database.as_ref().map(confab_testkit::ScratchDb::url)

@@ -209,7 +209,7 @@ fn search_on_sqlite() {
     assert!(
         result(
             &report,
-            "index size: search_grams (FTS5 trigram, shadow tables)"
+            "index size: search_text (FTS5 trigram, shadow tables)"
         ) > 0.0
     );
 }

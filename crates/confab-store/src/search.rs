@@ -81,6 +81,11 @@ pub trait SearchStore: Send + Sync {
     /// public channels (unless the user is a guest there) and channels the user is in. Empty
     /// when the user is not in the workspace.
     async fn search(&self, request: &SearchRequest) -> StoreResult<SearchPage>;
+    /// Bytes on disk of the search index and, beside it, of the messages, each with a label
+    /// (`confab admin storage`, which the benchmark reads).
+    async fn storage(&self) -> StoreResult<Vec<(String, i64)>>;
+    /// Refreshes the planner's statistics (PostgreSQL's `ANALYZE`; SQLite's `PRAGMA optimize`).
+    async fn analyze(&self) -> StoreResult<()>;
 }
 
 impl SearchRequest {

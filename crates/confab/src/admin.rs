@@ -40,6 +40,14 @@ pub enum AdminCommand {
         #[command(flatten)]
         args: crate::config::ServeArgs,
     },
+    /// Prints the bytes on disk of the search index and of the messages, one `BYTES<TAB>WHAT`
+    /// line each; with `--analyze`, refreshes the planner's statistics first.
+    Storage {
+        #[arg(long)]
+        analyze: bool,
+        #[command(flatten)]
+        args: crate::config::ServeArgs,
+    },
 }
 
 impl AdminCommand {
@@ -49,7 +57,8 @@ impl AdminCommand {
             AdminCommand::ResetPassword { args, .. }
             | AdminCommand::CreateUser { args, .. }
             | AdminCommand::GrantAdmin { args, .. }
-            | AdminCommand::Deactivate { args, .. } => args,
+            | AdminCommand::Deactivate { args, .. }
+            | AdminCommand::Storage { args, .. } => args,
         }
     }
 }
@@ -98,6 +107,21 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<Strin
                 "{user} is deactivated: they cannot sign in, and their sessions are signed out \
                  (open sockets close within five minutes).\n"
             )
+        }
+        AdminCommand::Storage { analyze, .. } => {
+            let mut out = String::new();
+            if analyze {
+                let started = std::time::Instant::now();
+                chat.store().analyze().await?;
+                out.push_str(&format!(
+                    "analyzed in {} ms\n",
+                    started.elapsed().as_millis()
+                ));
+            }
+            for (what, bytes) in chat.store().storage().await? {
+                out.push_str(&format!("{bytes}\t{what}\n"));
+            }
+            out
         }
     };
     store.close().await;

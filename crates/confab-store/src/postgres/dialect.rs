@@ -61,3 +61,9 @@ pub(super) async fn sharing_a_workspace(
 /// Makes two uploads of one user take turns over their quota: each locks the user's row
 /// before summing their files, so the second sees the first's row.
 pub(super) const LOCK_USER: &str = "SELECT 1 FROM users WHERE id = $1 FOR UPDATE";
+
+/// A search's list parameter (`column` then this around the placeholder): one array.
+pub(super) const IN_LIST: (&str, &str) = (" = ANY(", "::text[])");
+
+/// Case-insensitive `LIKE`: PostgreSQL's `LIKE` is case-sensitive.
+pub(super) const LIKE_ANY_CASE: &str = "ILIKE";

@@ -49,6 +49,9 @@ mod log;
 #[path = "../common/reads.rs"]
 mod reads;
 #[allow(clippy::duplicate_mod)]
+#[path = "../common/search_sql.rs"]
+mod search_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "../common/sessions.rs"]
 mod sessions;
 #[allow(clippy::duplicate_mod)]

@@ -11,6 +11,7 @@ use sqlx::{PgConnection, PgPool, Row};
 
 use super::PgStore;
 use super::rows;
+use super::search_sql::{Bind, Sql, access, operators};
 use crate::error::DbContext;
 use crate::{
     SEARCH_COUNT_CAP, SearchCursor, SearchHit, SearchOrder, SearchPage, SearchRequest, SearchStore,
@@ -121,48 +122,6 @@ pub(super) async fn backfill(pool: &PgPool) -> StoreResult<()> {
     }
 }
 
-/// A value bound to a search query.
-enum Bind {
-    Text(String),
-    Int(i64),
-    Texts(Vec<String>),
-}
-
-/// A search's SQL text and its values, built together so placeholders and binds agree.
-#[derive(Default)]
-struct Sql {
-    text: String,
-    binds: Vec<Bind>,
-}
-
-impl Sql {
-    fn push(&mut self, text: &str) -> &mut Self {
-        self.text.push_str(text);
-        self
-    }
-
-    fn bind(&mut self, value: Bind) -> &mut Self {
-        self.binds.push(value);
-        self.text.push_str(&format!("${}", self.binds.len()));
-        self
-    }
-
-    fn text(&mut self, value: impl Into<String>) -> &mut Self {
-        self.bind(Bind::Text(value.into()))
-    }
-
-    fn int(&mut self, value: i64) -> &mut Self {
-        self.bind(Bind::Int(value))
-    }
-
-    fn texts(&mut self, values: &[impl AsRef<str>]) -> &mut Self {
-        self.bind(Bind::Texts(
-            values.iter().map(|v| v.as_ref().to_owned()).collect(),
-        ))
-        .push("::text[]")
-    }
-}
-
 /// A lexeme as `tsquery` text: quoted, so no query text is syntax.
 fn lexeme(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
@@ -225,37 +184,10 @@ fn score(sql: &mut Sql, r: &SearchRequest) {
     sql.push(")::bigint");
 }
 
-/// Every condition of a search but the cursor: access, words, filters.
+/// Every condition of a search but the cursor: access, words, operators.
 fn conditions(sql: &mut Sql, r: &SearchRequest) {
-    let me = r.user_id.as_str();
-    // Channels of the workspace the caller may read now: those they are in, and public ones
-    // unless they are a guest; nothing if they are not in the workspace.
-    sql.push(" NOT m.deleted AND m.channel_id IN (SELECT c.id FROM channels c JOIN workspace_members wm ON wm.workspace_id = c.workspace_id AND wm.user_id = ")
-        .text(me)
-        .push(" WHERE c.workspace_id = ")
-        .text(r.workspace_id.as_str())
-        .push(" AND ((c.kind = 'public' AND wm.role <> 'guest') OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = ")
-        .text(me)
-        .push("))");
-    if !r.channel_ids.is_empty() {
-        let ids: Vec<&str> = r.channel_ids.iter().map(|c| c.as_str()).collect();
-        sql.push(" AND c.id = ANY(").texts(&ids).push(")");
-    }
-    if !r.in_channels.is_empty() || !r.in_dms_with.is_empty() {
-        sql.push(" AND (false");
-        if !r.in_channels.is_empty() {
-            sql.push(" OR (c.kind <> 'dm' AND c.name = ANY(")
-                .texts(&r.in_channels)
-                .push("))");
-        }
-        if !r.in_dms_with.is_empty() {
-            sql.push(" OR (c.kind = 'dm' AND EXISTS (SELECT 1 FROM channel_members dm JOIN users u ON u.id = dm.user_id WHERE dm.channel_id = c.id AND u.username = ANY(")
-                .texts(&r.in_dms_with)
-                .push(")))");
-        }
-        sql.push(")");
-    }
-    sql.push(")");
+    sql.push(" NOT m.deleted AND ");
+    access(sql, r, "m.channel_id");
     for term in &r.terms {
         sql.push(" AND ");
         term_matches(sql, term);
@@ -264,32 +196,7 @@ fn conditions(sql: &mut Sql, r: &SearchRequest) {
         sql.push(" AND NOT ");
         term_matches(sql, term);
     }
-    if !r.from_users.is_empty() || !r.from_ids.is_empty() {
-        let ids: Vec<&str> = r.from_ids.iter().map(|u| u.as_str()).collect();
-        sql.push(" AND (m.author_id = ANY(")
-            .texts(&ids)
-            .push(") OR m.author_id IN (SELECT id FROM users WHERE username = ANY(")
-            .texts(&r.from_users)
-            .push(")))");
-    }
-    if let Some(since) = r.since {
-        sql.push(" AND m.created_at >= ").int(since.as_micros());
-    }
-    if let Some(until) = r.until {
-        sql.push(" AND m.created_at < ").int(until.as_micros());
-    }
-    if r.has.file {
-        sql.push(" AND m.file_count > 0");
-    }
-    if r.has.link {
-        sql.push(" AND (m.body ILIKE '%http://%' OR m.body ILIKE '%https://%')");
-    }
-    if r.has.reaction {
-        sql.push(" AND EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = m.id)");
-    }
-    if r.is_thread {
-        sql.push(" AND (m.thread_root_id IS NOT NULL OR m.reply_count > 0)");
-    }
+    operators(sql, r);
 }
 
 fn matches(sql: &mut Sql, r: &SearchRequest) {
@@ -301,6 +208,7 @@ fn matches(sql: &mut Sql, r: &SearchRequest) {
     conditions(sql, r);
 }
 
+/// Runs a search statement, its lists bound as arrays (`dialect::IN_LIST`).
 async fn fetch(
     conn: &mut PgConnection,
     sql: &Sql,
@@ -311,7 +219,7 @@ async fn fetch(
         query = match b {
             Bind::Text(s) => query.bind(s.as_str()),
             Bind::Int(i) => query.bind(*i),
-            Bind::Texts(v) => query.bind(v),
+            Bind::List(v) => query.bind(v),
         };
     }
     query.fetch_all(&mut *conn).await.ctx(context)
@@ -319,6 +227,65 @@ async fn fetch(
 
 #[async_trait]
 impl SearchStore for PgStore {
+    async fn storage(&self) -> StoreResult<Vec<(String, i64)>> {
+        let mut sizes = Vec::new();
+        for (label, function, relation) in [
+            (
+                "message_search in all (heap, TOAST, indexes)",
+                "pg_total_relation_size",
+                "message_search",
+            ),
+            ("message_search heap", "pg_relation_size", "message_search"),
+            (
+                "message_search_words (GIN tsvector)",
+                "pg_relation_size",
+                "message_search_words",
+            ),
+            (
+                "message_search_grams (GIN trigram)",
+                "pg_relation_size",
+                "message_search_grams",
+            ),
+            (
+                "message_search_pkey",
+                "pg_relation_size",
+                "message_search_pkey",
+            ),
+            (
+                "message_search_message_id_key",
+                "pg_relation_size",
+                "message_search_message_id_key",
+            ),
+            (
+                "messages in all (heap, TOAST, indexes)",
+                "pg_total_relation_size",
+                "messages",
+            ),
+        ] {
+            let bytes: Option<i64> =
+                sqlx::query_scalar(&format!("SELECT {function}(to_regclass($1))"))
+                    .bind(relation)
+                    .fetch_one(&self.pool)
+                    .await
+                    .ctx("reading relation sizes")?;
+            sizes.push((label.to_owned(), bytes.unwrap_or(0)));
+        }
+        let db: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+            .fetch_one(&self.pool)
+            .await
+            .ctx("reading the database's size")?;
+        sizes.push(("database in all".to_owned(), db));
+        Ok(sizes)
+    }
+
+    async fn analyze(&self) -> StoreResult<()> {
+        sqlx::query("ANALYZE")
+            .execute(&self.pool)
+            .await
+            .ctx("analyzing")?;
+        Ok(())
+    }
+
     async fn search(&self, r: &SearchRequest) -> StoreResult<SearchPage> {
         if r.finds_nothing() {
             return Ok(SearchPage::default());

@@ -87,3 +87,15 @@ fn json_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
 /// Makes two uploads of one user take turns over their quota. SQLite needs nothing: its one
 /// writer connection runs one transaction at a time. (A harmless read stands in.)
 pub(super) const LOCK_USER: &str = "SELECT 1 FROM users WHERE id = $1";
+
+/// A search's list parameter (`column` then this around the placeholder): SQLite has no array
+/// parameter, so the list travels as one JSON array, opened by `json_each`.
+pub(super) const IN_LIST: (&str, &str) = (" IN (SELECT value FROM json_each(", "))");
+
+/// Case-insensitive `LIKE`: SQLite's `LIKE` is (for ASCII), and has no `ILIKE`.
+pub(super) const LIKE_ANY_CASE: &str = "LIKE";
+
+/// A search's list, bound as `IN_LIST` reads it.
+pub(super) fn search_list(values: &[String]) -> String {
+    json_list(values.iter().map(String::as_str))
+}

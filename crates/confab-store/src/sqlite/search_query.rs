@@ -8,7 +8,9 @@ use confab_core::search::{Match, TermMatch, WORD_GAP, gapped, split_words};
 use sqlx::{Row, SqliteConnection};
 
 use super::SqliteStore;
+use super::dialect::search_list;
 use super::hydrate::load;
+use super::search_sql::{Bind, Sql, access, operators};
 use crate::error::DbContext;
 use crate::{
     SEARCH_COUNT_CAP, SearchCursor, SearchHit, SearchOrder, SearchPage, SearchRequest, SearchStore,
@@ -19,59 +21,21 @@ use crate::{
 /// passed, so a common word in one small channel is not read to its thousandth match.
 const COUNT_WINDOW: i64 = 10_000;
 
-/// A value bound to a search query.
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-/// A search's SQL text and its values, built together so placeholders and binds agree.
-#[derive(Default)]
-struct Sql {
-    text: String,
-    binds: Vec<Bind>,
-}
-
-impl Sql {
-    fn push(&mut self, text: &str) -> &mut Self {
-        self.text.push_str(text);
-        self
+/// Runs a search statement, its lists bound as JSON (`dialect::IN_LIST`).
+async fn fetch(
+    sql: &Sql,
+    conn: &mut SqliteConnection,
+    context: &'static str,
+) -> StoreResult<Vec<sqlx::sqlite::SqliteRow>> {
+    let mut query = sqlx::query(&sql.text);
+    for b in &sql.binds {
+        query = match b {
+            Bind::Text(s) => query.bind(s.as_str()),
+            Bind::Int(i) => query.bind(*i),
+            Bind::List(values) => query.bind(search_list(values)),
+        };
     }
-
-    fn text(&mut self, value: impl Into<String>) -> &mut Self {
-        self.text.push('?');
-        self.binds.push(Bind::Text(value.into()));
-        self
-    }
-
-    fn int(&mut self, value: i64) -> &mut Self {
-        self.text.push('?');
-        self.binds.push(Bind::Int(value));
-        self
-    }
-
-    fn json(&mut self, values: &[impl AsRef<str>]) -> &mut Self {
-        let values: Vec<&str> = values.iter().map(AsRef::as_ref).collect();
-        let json = serde_json::to_string(&values).unwrap_or_else(|_| "[]".into());
-        self.push("(SELECT value FROM json_each(")
-            .text(json)
-            .push("))")
-    }
-
-    async fn fetch(
-        &self,
-        conn: &mut SqliteConnection,
-        context: &'static str,
-    ) -> StoreResult<Vec<sqlx::sqlite::SqliteRow>> {
-        let mut query = sqlx::query(&self.text);
-        for b in &self.binds {
-            query = match b {
-                Bind::Text(s) => query.bind(s.as_str()),
-                Bind::Int(i) => query.bind(*i),
-            };
-        }
-        query.fetch_all(&mut *conn).await.ctx(context)
-    }
+    query.fetch_all(&mut *conn).await.ctx(context)
 }
 
 /// A string as an FTS5 string: quoted, its quotes doubled, so no query text is syntax.
@@ -159,14 +123,19 @@ fn search_expression(r: &SearchRequest) -> Option<String> {
     })
 }
 
-/// Whether a condition reads the message itself (anything but its channel).
-fn reads_messages(r: &SearchRequest) -> bool {
+/// Whether an operator reads the message itself (`m`).
+fn operators_read_messages(r: &SearchRequest) -> bool {
     !r.from_users.is_empty()
         || !r.from_ids.is_empty()
         || r.since.is_some()
         || r.until.is_some()
         || r.has != Default::default()
         || r.is_thread
+}
+
+/// Whether a condition reads the message itself (anything but its channel).
+fn reads_messages(r: &SearchRequest) -> bool {
+    operators_read_messages(r)
         || r.terms
             .iter()
             .chain(&r.excluded)
@@ -193,22 +162,28 @@ fn join_for(r: &SearchRequest) -> Join {
     }
 }
 
-/// Where the candidates come from, through the first condition of the `WHERE` clause: with
-/// words, FTS5 drives (`f.rowid` is the document number); with filters alone, the documents
-/// newest first (`d.doc`), exclusions looked up. Returns the driving document number's
-/// column.
-fn source(sql: &mut Sql, r: &SearchRequest, join: Join) -> &'static str {
+/// The driving document number's column: with words, FTS5 drives (`f.rowid`); with filters
+/// alone, the documents (`d.doc`).
+fn doc_column(r: &SearchRequest) -> &'static str {
+    if search_expression(r).is_some() {
+        "f.rowid"
+    } else {
+        "d.doc"
+    }
+}
+
+/// Where the candidates come from, through the first condition of the `WHERE` clause: FTS5's
+/// matches, or the documents newest first with exclusions looked up.
+fn source(sql: &mut Sql, r: &SearchRequest, join: Join) {
     let expr = search_expression(r);
-    let doc = if expr.is_some() {
+    if expr.is_some() {
         sql.push(" FROM search_text f");
         if join != Join::Nothing {
             sql.push(" JOIN search_docs d ON d.doc = f.rowid");
         }
-        "f.rowid"
     } else {
         sql.push(" FROM search_docs d");
-        "d.doc"
-    };
+    }
     if join == Join::Messages {
         sql.push(" JOIN messages m ON m.id = d.message_id");
     }
@@ -229,7 +204,6 @@ fn source(sql: &mut Sql, r: &SearchRequest, join: Join) -> &'static str {
             }
         }
     }
-    doc
 }
 
 /// The score of relevance order: how many terms the message has as the exact word.
@@ -253,48 +227,13 @@ fn score(sql: &mut Sql, r: &SearchRequest) {
 }
 
 /// Every condition of a search but the index's and the cursor, as one boolean expression:
-/// access, then the operators.
+/// access (on the document's channel), then the operators and what the index cannot tell.
 fn conditions(sql: &mut Sql, r: &SearchRequest) {
-    let me = r.user_id.as_str();
-    // Channels of the workspace the caller may read now: those they are in, and public ones
-    // unless they are a guest; nothing if they are not in the workspace.
-    sql.push("d.channel_id IN (SELECT c.id FROM channels c JOIN workspace_members wm ON wm.workspace_id = c.workspace_id AND wm.user_id = ")
-        .text(me)
-        .push(" WHERE c.workspace_id = ")
-        .text(r.workspace_id.as_str())
-        .push(" AND ((c.kind = 'public' AND wm.role <> 'guest') OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = ")
-        .text(me)
-        .push("))");
-    if !r.channel_ids.is_empty() {
-        let ids: Vec<&str> = r.channel_ids.iter().map(|c| c.as_str()).collect();
-        sql.push(" AND c.id IN ").json(&ids);
-    }
-    if !r.in_channels.is_empty() || !r.in_dms_with.is_empty() {
-        sql.push(" AND (0");
-        if !r.in_channels.is_empty() {
-            sql.push(" OR (c.kind <> 'dm' AND c.name IN ")
-                .json(&r.in_channels)
-                .push(")");
-        }
-        if !r.in_dms_with.is_empty() {
-            sql.push(" OR (c.kind = 'dm' AND EXISTS (SELECT 1 FROM channel_members dm JOIN users u ON u.id = dm.user_id WHERE dm.channel_id = c.id AND u.username IN ")
-                .json(&r.in_dms_with)
-                .push("))");
-        }
-        sql.push(")");
-    }
-    sql.push(")");
+    access(sql, r, "d.channel_id");
     if reads_messages(r) {
-        sql.push(" AND m.deleted = 0");
+        sql.push(" AND NOT m.deleted");
     }
-    if !r.from_users.is_empty() || !r.from_ids.is_empty() {
-        let ids: Vec<&str> = r.from_ids.iter().map(|u| u.as_str()).collect();
-        sql.push(" AND (m.author_id IN ")
-            .json(&ids)
-            .push(" OR m.author_id IN (SELECT id FROM users WHERE username IN ")
-            .json(&r.from_users)
-            .push("))");
-    }
+    operators(sql, r);
     // What the index found by words, checked for its punctuation (LIKE: ASCII case aside,
     // as typed).
     for text in r.terms.iter().filter_map(checked_text) {
@@ -307,24 +246,6 @@ fn conditions(sql: &mut Sql, r: &SearchRequest) {
             .text(containing(text))
             .push(" ESCAPE '\\'");
     }
-    if let Some(since) = r.since {
-        sql.push(" AND m.created_at >= ").int(since.as_micros());
-    }
-    if let Some(until) = r.until {
-        sql.push(" AND m.created_at < ").int(until.as_micros());
-    }
-    if r.has.file {
-        sql.push(" AND m.file_count > 0");
-    }
-    if r.has.link {
-        sql.push(" AND (m.body LIKE '%http://%' OR m.body LIKE '%https://%')");
-    }
-    if r.has.reaction {
-        sql.push(" AND EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = m.id)");
-    }
-    if r.is_thread {
-        sql.push(" AND (m.thread_root_id IS NOT NULL OR m.reply_count > 0)");
-    }
 }
 
 /// One page of matches: (document number, score, message ID), best first.
@@ -334,7 +255,8 @@ fn page_query(r: &SearchRequest) -> Sql {
         // Straight from the index in its order, stopping after the page: no sort. The
         // bound is on the driving table's number, so FTS5 sees it.
         sql.push("SELECT d.doc AS doc, 0 AS score, d.message_id AS id");
-        let doc = source(&mut sql, r, join_for(r));
+        let doc = doc_column(r);
+        source(&mut sql, r, join_for(r));
         sql.push(" AND ");
         conditions(&mut sql, r);
         if let Some(after) = r.after {
@@ -367,13 +289,12 @@ fn page_query(r: &SearchRequest) -> Sql {
 /// let through, up to [`SEARCH_COUNT_CAP`]: the window is read newest first and only as far
 /// as the count needs.
 fn count_query(r: &SearchRequest) -> Sql {
+    let doc = doc_column(r);
     let mut sql = Sql::default();
-    sql.push("SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT ");
-    let mut inner = Sql::default();
-    let doc = source(&mut inner, r, Join::Nothing);
-    sql.push(doc).push(" AS doc");
-    sql.text.push_str(&inner.text);
-    sql.binds.extend(inner.binds);
+    sql.push(&format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT {doc} AS doc"
+    ));
+    source(&mut sql, r, Join::Nothing);
     sql.push(&format!(" ORDER BY {doc} DESC LIMIT "))
         .int(COUNT_WINDOW)
         .push(") w JOIN search_docs d ON d.doc = w.doc");
@@ -389,13 +310,12 @@ fn count_query(r: &SearchRequest) -> Sql {
 /// How many candidates the window holds (all of them when fewer than [`COUNT_WINDOW`]),
 /// and the oldest one's number.
 fn window_query(r: &SearchRequest) -> Sql {
+    let doc = doc_column(r);
     let mut sql = Sql::default();
-    sql.push("SELECT COUNT(*), COALESCE(MIN(doc), 0) FROM (SELECT ");
-    let mut inner = Sql::default();
-    let doc = source(&mut inner, r, Join::Nothing);
-    sql.push(doc).push(" AS doc");
-    sql.text.push_str(&inner.text);
-    sql.binds.extend(inner.binds);
+    sql.push(&format!(
+        "SELECT COUNT(*), COALESCE(MIN(doc), 0) FROM (SELECT {doc} AS doc"
+    ));
+    source(&mut sql, r, Join::Nothing);
     sql.push(&format!(" ORDER BY {doc} DESC LIMIT "))
         .int(COUNT_WINDOW)
         .push(")");
@@ -404,7 +324,7 @@ fn window_query(r: &SearchRequest) -> Sql {
 
 /// The first row's integers of a counting statement.
 async fn numbers(sql: Sql, conn: &mut SqliteConnection) -> StoreResult<(i64, i64)> {
-    let rows = sql.fetch(conn, "counting matches").await?;
+    let rows = fetch(&sql, conn, "counting matches").await?;
     let Some(row) = rows.first() else {
         return Ok((0, 0));
     };
@@ -437,15 +357,70 @@ async fn total(r: &SearchRequest, conn: &mut SqliteConnection) -> StoreResult<i6
     Ok((passed.saturating_mul(newest) / spanned).clamp(passed, SEARCH_COUNT_CAP))
 }
 
+/// Where `dbstat` puts a table's pages: the search index's tables, the messages, the rest.
+fn storage_bucket(table: &str) -> &'static str {
+    match table {
+        "search_docs" => "search_docs (with its index)",
+        t if t.starts_with("search_text_") => "search_text (FTS5 trigram, shadow tables)",
+        "messages" => "messages (with its indexes)",
+        _ => "everything else",
+    }
+}
+
 #[async_trait]
 impl SearchStore for SqliteStore {
+    async fn storage(&self) -> StoreResult<Vec<(String, i64)>> {
+        let mut conn = self.reader.acquire().await.ctx("starting a read")?;
+        // Each page with the table it belongs to (an index's pages to its table).
+        let pages: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT COALESCE(m.tbl_name, d.name), SUM(d.pgsize) FROM dbstat d \
+             LEFT JOIN sqlite_schema m ON m.name = d.name GROUP BY d.name",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .ctx("reading page sizes")?;
+        let (count, size): (i64, i64) = sqlx::query_as(
+            "SELECT page_count, page_size FROM pragma_page_count(), pragma_page_size()",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .ctx("reading the page count")?;
+        let mut sizes: Vec<(String, i64)> = [
+            "search_docs (with its index)",
+            "search_text (FTS5 trigram, shadow tables)",
+            "messages (with its indexes)",
+            "everything else",
+        ]
+        .iter()
+        .map(|b| ((*b).to_owned(), 0))
+        .collect();
+        for (table, bytes) in pages {
+            let bucket = storage_bucket(&table);
+            if let Some(row) = sizes.iter_mut().find(|(b, _)| b == bucket) {
+                row.1 += bytes;
+            }
+        }
+        let index = sizes[0].1 + sizes[1].1;
+        sizes.insert(2, ("search index in all".to_owned(), index));
+        sizes.push(("database pages in use".to_owned(), count * size));
+        Ok(sizes)
+    }
+
+    async fn analyze(&self) -> StoreResult<()> {
+        sqlx::query("PRAGMA optimize")
+            .execute(&self.writer)
+            .await
+            .ctx("optimizing")?;
+        Ok(())
+    }
+
     async fn search(&self, r: &SearchRequest) -> StoreResult<SearchPage> {
         if r.finds_nothing() {
             return Ok(SearchPage::default());
         }
         // One snapshot for the page, its count and its messages.
         let mut tx = self.reader.begin().await.ctx("starting a read")?;
-        let rows = page_query(r).fetch(&mut tx, "searching").await?;
+        let rows = fetch(&page_query(r), &mut tx, "searching").await?;
         let total = total(r, &mut tx).await?;
         let has_more = rows.len() > r.limit as usize;
         let mut found = Vec::with_capacity(rows.len());
