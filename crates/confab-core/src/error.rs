@@ -247,6 +247,7 @@ mod tests {
             "invalid_reset_token",
             "invalid_file",
             "too_many_files",
+            "query_too_long",
             "unauthorized",
             "invalid_credentials",
             "forbidden",
