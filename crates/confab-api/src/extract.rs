@@ -149,6 +149,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // No text confab stores or looks up may hold NUL (PostgreSQL's text cannot), so a
+        // query string with one is refused here rather than failing a statement as a 500.
+        let raw = parts.uri.query().unwrap_or("");
+        if raw.contains('\0') || raw.to_ascii_lowercase().contains("%00") {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                "a query string may not hold a NUL character",
+            ));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(v)| Query(v))

@@ -183,6 +183,8 @@ async fn bad_searches_are_clear_4xx_and_never_500() {
         ("q=a&before=2026-13-01".into(), 400, "invalid_request"),
         ("q=a&sort=sideways".into(), 400, "invalid_request"),
         ("q=a&channel_id=not-an-id".into(), 400, "invalid_id"),
+        // PostgreSQL's text holds no NUL: refused before any statement (it was a 500).
+        ("q=a%00b".into(), 400, "invalid_request"),
         (format!("q={}", "x".repeat(21)), 400, "query_too_long"),
         (
             format!("q=a&channel_id={}", uuid()),
@@ -208,6 +210,18 @@ async fn bad_searches_are_clear_4xx_and_never_500() {
     );
     let (status, _) = server.get(&ada.token, "/search?q=a&workspace_id=x").await;
     assert_eq!(status, 400);
+    // As anywhere a query string is read: schemathesis found the members list's 500.
+    let (status, body) = server
+        .get(
+            &ada.token,
+            &format!("/workspaces/{ws}/members?after=u9%C3%AA%00%F0%9D%85%BA"),
+        )
+        .await;
+    assert_eq!(
+        (status, s(&body["error"]["code"])),
+        (400, "invalid_request".into()),
+        "{body}"
+    );
     // Hostile text is only words: FTS and tsquery syntax, quotes, wildcards, nothing else.
     for q in [
         "\"",
