@@ -171,6 +171,7 @@ pub struct MembersResponse {
 pub struct MembersQuery {
     /// The last username of the previous page.
     #[param(max_length = 32)]
+    #[param(pattern = r"^[^\u0000]*$")]
     pub after: Option<String>,
     /// 100 when absent.
     #[param(minimum = 1, maximum = 200)]

@@ -23,6 +23,7 @@ pub struct SearchQueryParams {
     /// phrases"`, `-excluded`, and the operators `in:#channel`, `in:@user`, `from:@user`,
     /// `from:me`, `before:`/`after:`/`on:YYYY-MM-DD`, `during:YYYY-MM`, `has:file`,
     /// `has:link`, `has:reaction`, `is:thread`. Bad syntax is read as plain words.
+    #[param(pattern = r"^[^\u0000]*$")]
     pub q: String,
     #[param(format = Uuid)]
     pub workspace_id: String,
