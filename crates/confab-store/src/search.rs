@@ -141,3 +141,20 @@ impl SearchRequest {
             && !self.is_thread
     }
 }
+
+/// A page's messages (read back in any order) in the page's order, each with its cursor.
+pub(crate) fn in_page_order(
+    found: Vec<(String, SearchCursor)>,
+    mut messages: Vec<Message>,
+) -> Vec<SearchHit> {
+    found
+        .into_iter()
+        .filter_map(|(id, cursor)| {
+            let at = messages.iter().position(|m| m.id.as_str() == id)?;
+            Some(SearchHit {
+                message: messages.swap_remove(at),
+                cursor,
+            })
+        })
+        .collect()
+}

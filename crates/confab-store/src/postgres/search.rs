@@ -14,7 +14,7 @@ use super::rows;
 use super::search_sql::{Bind, Sql, access, operators};
 use crate::error::DbContext;
 use crate::{
-    SEARCH_COUNT_CAP, SearchCursor, SearchHit, SearchOrder, SearchPage, SearchRequest, SearchStore,
+    SEARCH_COUNT_CAP, SearchCursor, SearchOrder, SearchPage, SearchRequest, SearchStore,
     StoreResult,
 };
 
@@ -346,7 +346,7 @@ impl SearchStore for PgStore {
             found.push((id, cursor));
         }
         let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
-        let mut messages = if ids.is_empty() {
+        let messages = if ids.is_empty() {
             Vec::new()
         } else {
             sqlx::query(&rows::select_messages("m.id = ANY($1)"))
@@ -359,16 +359,7 @@ impl SearchStore for PgStore {
                 .collect::<StoreResult<Vec<_>>>()?
         };
         tx.commit().await.ctx("ending a read")?;
-        let hits = found
-            .into_iter()
-            .filter_map(|(id, cursor)| {
-                let at = messages.iter().position(|m| m.id.as_str() == id)?;
-                Some(SearchHit {
-                    message: messages.swap_remove(at),
-                    cursor,
-                })
-            })
-            .collect();
+        let hits = crate::search::in_page_order(found, messages);
         Ok(SearchPage {
             hits,
             has_more,
