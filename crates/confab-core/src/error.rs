@@ -54,6 +54,10 @@ pub enum ErrorCode {
     TooManyFiles,
     /// A search query longer than `search_max_query_chars`.
     QueryTooLong,
+    /// A notification preference out of range or unknown.
+    InvalidPreferences,
+    /// A push subscription whose endpoint or keys are not a browser's.
+    InvalidPushSubscription,
     // 401
     Unauthorized,
     InvalidCredentials,
@@ -107,12 +111,34 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            InvalidJson | InvalidRequest | InvalidId | InvalidUsername | InvalidPassword
-            | InvalidDisplayName | InvalidEmail | InvalidWorkspaceName | InvalidChannelName
-            | InvalidTopic | InvalidClientMsgId | InvalidRole | EmptyBody | BodyTooLong
-            | InvalidBody | InvalidLimit | InvalidCursor | InvalidThreadRoot | InvalidMembers
-            | InvalidEmoji | InvalidStatus | InvalidSeq | InvalidResetToken | InvalidFile
-            | TooManyFiles | QueryTooLong => 400,
+            InvalidJson
+            | InvalidRequest
+            | InvalidId
+            | InvalidUsername
+            | InvalidPassword
+            | InvalidDisplayName
+            | InvalidEmail
+            | InvalidWorkspaceName
+            | InvalidChannelName
+            | InvalidTopic
+            | InvalidClientMsgId
+            | InvalidRole
+            | EmptyBody
+            | BodyTooLong
+            | InvalidBody
+            | InvalidLimit
+            | InvalidCursor
+            | InvalidThreadRoot
+            | InvalidMembers
+            | InvalidEmoji
+            | InvalidStatus
+            | InvalidSeq
+            | InvalidResetToken
+            | InvalidFile
+            | TooManyFiles
+            | QueryTooLong
+            | InvalidPreferences
+            | InvalidPushSubscription => 400,
             Unauthorized | InvalidCredentials => 401,
             Forbidden | NotInChannel | WrongPassword | RegistrationClosed | InvalidSignature
             | UrlExpired | UploadUsed => 403,
@@ -248,6 +274,8 @@ mod tests {
             "invalid_file",
             "too_many_files",
             "query_too_long",
+            "invalid_preferences",
+            "invalid_push_subscription",
             "unauthorized",
             "invalid_credentials",
             "forbidden",

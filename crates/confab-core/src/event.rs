@@ -133,6 +133,12 @@ pub enum UserEvent {
     SessionRevoked {
         session_id: SessionId,
     },
+    /// The user read a channel up to `seq` on some device, and its notifications were
+    /// withdrawn: every device clears what it shows for it.
+    NotificationCleared {
+        channel_id: ChannelId,
+        seq: i64,
+    },
 }
 
 /// Everything that travels over the bus. Always shared behind an `Arc`, so the size of the

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod mentions;
 pub mod model;
 pub mod names;
+pub mod notify;
 pub mod search;
 pub mod time;
 pub mod values;

@@ -14,6 +14,7 @@ mod error;
 mod feed;
 mod files;
 mod messages;
+mod notify;
 pub mod postgres;
 mod reads;
 mod rows;
@@ -34,6 +35,10 @@ pub use drafts::DraftStore;
 pub use error::{Missing, StoreError};
 pub use files::{FileState, FileStore, FilesPage, NewFile, StoredFile};
 pub use messages::{ChangesPage, MessageStore, NewMessage, SendOutcome};
+pub use notify::{
+    DeliveryClaim, NewNotification, NotifyJob, NotifyStore, PendingNotification, PushSubscription,
+    Settled, Withdrawn,
+};
 pub use reads::{ChannelView, ReadStore};
 pub use search::{
     SEARCH_COUNT_CAP, SearchCursor, SearchHit, SearchOrder, SearchPage, SearchRequest, SearchStore,
@@ -47,8 +52,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// import: its supertraits' methods are its own).
 pub mod prelude {
     pub use crate::{
-        AccountStore, ChannelStore, DraftStore, FileStore, MessageStore, ReadStore, SearchStore,
-        SessionStore, Store, WorkspaceStore,
+        AccountStore, ChannelStore, DraftStore, FileStore, MessageStore, NotifyStore, ReadStore,
+        SearchStore, SessionStore, Store, WorkspaceStore,
     };
 }
 
@@ -70,6 +75,7 @@ pub trait Store:
     + DraftStore
     + FileStore
     + SearchStore
+    + NotifyStore
     + Send
     + Sync
     + 'static
@@ -86,6 +92,7 @@ impl<T> Store for T where
         + DraftStore
         + FileStore
         + SearchStore
+        + NotifyStore
         + Send
         + Sync
         + 'static

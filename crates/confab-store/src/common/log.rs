@@ -124,6 +124,17 @@ pub(super) async fn join_channel(
     if inserted == 0 {
         return Ok(None);
     }
+    // A member who wants every message makes the channel's plain messages leave jobs for the
+    // notification worker (migration notify_all).
+    sqlx::query(
+        "UPDATE channels SET notify_all = TRUE WHERE id = $1 AND EXISTS \
+         (SELECT 1 FROM notify_prefs WHERE user_id = $2 AND level = 'all')",
+    )
+    .bind(channel.as_str())
+    .bind(user.as_str())
+    .execute(&mut *conn)
+    .await
+    .ctx("noting who wants every message")?;
     let seq = next_seq(conn, channel).await?;
     record_change(
         conn,

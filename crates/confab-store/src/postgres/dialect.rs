@@ -67,3 +67,28 @@ pub(super) const IN_LIST: (&str, &str) = (" = ANY(", "::text[])");
 
 /// Case-insensitive `LIKE`: PostgreSQL's `LIKE` is case-sensitive.
 pub(super) const LIKE_ANY_CASE: &str = "ILIKE";
+
+/// A claim's read: rows another chat service has locked are passed over, not waited for, so
+/// each claim goes to exactly one of them.
+pub(super) const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+
+/// A read that the transaction then updates: locked, so a concurrent writer waits.
+pub(super) const FOR_UPDATE: &str = " FOR UPDATE";
+
+/// PostgreSQL's `MAX` is an aggregate only.
+pub(super) const GREATEST: &str = "GREATEST";
+
+/// A list parameter (`$2`) as a table of `value`s: one array, unnested.
+pub(super) const LIST_TABLE: &str = "unnest($2::text[]) AS u(value)";
+
+/// A list of texts, bound as `IN_LIST` and `LIST_TABLE` read it: one array.
+pub(super) fn list_param(values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| (*v).to_owned()).collect()
+}
+
+/// A list of row numbers: one `bigint` array.
+pub(super) const ID_LIST: (&str, &str) = (" = ANY(", "::bigint[])");
+
+pub(super) fn id_list_param(values: &[i64]) -> Vec<i64> {
+    values.to_vec()
+}

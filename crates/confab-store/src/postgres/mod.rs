@@ -46,6 +46,9 @@ mod files;
 #[path = "../common/log.rs"]
 mod log;
 #[allow(clippy::duplicate_mod)]
+#[path = "../common/notify.rs"]
+mod notify;
+
 #[path = "../common/reads.rs"]
 mod reads;
 #[allow(clippy::duplicate_mod)]

@@ -99,3 +99,28 @@ pub(super) const LIKE_ANY_CASE: &str = "LIKE";
 pub(super) fn search_list(values: &[String]) -> String {
     json_list(values.iter().map(String::as_str))
 }
+
+/// A claim's read: SQLite's one writer connection runs one transaction at a time, so two
+/// claims cannot interleave and nothing needs to be skipped.
+pub(super) const SKIP_LOCKED: &str = "";
+
+/// A read that a transaction then updates: nothing to lock (one writer, as above).
+pub(super) const FOR_UPDATE: &str = "";
+
+/// Two-argument `MAX` is SQLite's `GREATEST`.
+pub(super) const GREATEST: &str = "MAX";
+
+/// A list parameter (`$2`) as a table of `value`s: a JSON array opened by `json_each`.
+pub(super) const LIST_TABLE: &str = "json_each($2) u";
+
+/// A list of texts, bound as `IN_LIST` and `LIST_TABLE` read it.
+pub(super) fn list_param(values: &[&str]) -> String {
+    json_list(values.iter().copied())
+}
+
+/// A list of row numbers, as `IN_LIST` reads one: JSON numbers.
+pub(super) const ID_LIST: (&str, &str) = IN_LIST;
+
+pub(super) fn id_list_param(values: &[i64]) -> String {
+    serde_json::Value::from(values.to_vec()).to_string()
+}

@@ -8,6 +8,7 @@ mod drafts;
 mod feed;
 mod files;
 mod messages;
+mod notify;
 mod reads;
 mod search;
 mod sends;
@@ -19,6 +20,7 @@ pub use drafts::*;
 pub use feed::*;
 pub use files::*;
 pub use messages::*;
+pub use notify::*;
 pub use reads::*;
 pub use search::*;
 pub use sends::*;
@@ -105,7 +107,13 @@ macro_rules! store_behaviour_suite {
             search_finds_only_what_the_caller_may_read_now,
             search_operators_filter_by_channel_person_date_and_kind,
             search_pages_add_up_to_every_match_once,
-            search_counts_estimate_only_what_the_caller_may_read
+            search_counts_estimate_only_what_the_caller_may_read,
+            messages_that_may_notify_leave_a_job_in_their_transaction,
+            jobs_and_deliveries_are_claimed_by_one_worker_at_a_time,
+            deleting_a_message_drops_its_pending_notifications,
+            notification_preferences_round_trip,
+            thread_followers_are_starters_repliers_and_who_chose,
+            push_subscriptions_belong_to_a_live_session
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
