@@ -21,10 +21,11 @@ declare -A allowed=(
   [confab-bus]="confab-core"
   [confab-protocol]="confab-core"
   [confab-blob]="confab-core"
-  [confab-chat]="confab-core confab-store confab-bus confab-blob"
+  [confab-notify]="confab-core"
+  [confab-chat]="confab-core confab-store confab-bus confab-blob confab-notify"
   [confab-api]="confab-core confab-chat confab-protocol"
   [confab-gateway]="confab-core confab-bus confab-protocol"
-  [confab]="confab-core confab-store confab-bus confab-blob confab-protocol confab-chat confab-api confab-gateway confab-web"
+  [confab]="confab-core confab-store confab-bus confab-blob confab-notify confab-protocol confab-chat confab-api confab-gateway confab-web"
   [confab-bench]="confab-protocol confab-testkit"
   [confab-testkit]=""
   [confab-web]=""
@@ -40,7 +41,7 @@ for crate in "${!allowed[@]}"; do
 done
 
 # Not even through another crate.
-for crate in confab-core confab-bus confab-blob confab-protocol confab-gateway confab-bench confab-testkit confab-web; do
+for crate in confab-core confab-bus confab-blob confab-notify confab-protocol confab-gateway confab-bench confab-testkit confab-web; do
   for banned in sqlx confab-store confab-chat; do
     if closure "$crate" | grep -qx "$banned"; then fail "$crate reaches $banned"; fi
   done

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of confab. On a fresh machine it installs what the tests need first
-# (cargo-nextest; s3s-fs, an S3-compatible server; schemathesis, in a virtualenv under
-# target/; Node.js, the web client's npm packages and Debian's Chromium for its checks;
-# PostgreSQL and Redis, which it also starts when they are not running).
+# (cargo-nextest; s3s-fs, an S3-compatible server; schemathesis and aiosmtpd, an SMTP server,
+# in virtualenvs under target/; Node.js, the web client's npm packages and Debian's Chromium
+# for its checks; PostgreSQL and Redis, which it also starts when they are not running).
 # Usage: ./scripts/test.sh [extra nextest arguments]
 #
 # Passes: the whole workspace (store suite on SQLite and PostgreSQL, bus and presence suites
@@ -45,6 +45,18 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 export PATH="$PWD/$venv/bin:$PATH"
+
+# The email tests (crates/confab-notify/tests/sinks/email.rs) run a real SMTP server, aiosmtpd,
+# through confab-testkit's SmtpServer, with the python that CONFAB_TEST_PYTHON names.
+AIOSMTPD_VERSION=1.4.6
+smtp_venv=target/smtp-venv
+if ! "$smtp_venv/bin/python3" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
+  echo "== installing aiosmtpd $AIOSMTPD_VERSION into $smtp_venv"
+  rm -rf "$smtp_venv"
+  python3 -m venv "$smtp_venv"
+  "$smtp_venv/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
+fi
+export CONFAB_TEST_PYTHON="$PWD/$smtp_venv/bin/python3"
 
 # The web client's checks need Node.js (for tsc and playwright-core) and Chromium.
 web_missing=()

@@ -58,7 +58,7 @@ impl utoipa::Modify for BearerAuth {
 }
 
 fn api_routes() -> OpenApiRouter<ApiState> {
-    use routes::{auth, channels, files, messages, profile, search, workspaces};
+    use routes::{auth, channels, files, messages, notify, profile, search, workspaces};
     OpenApiRouter::new()
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
@@ -112,6 +112,15 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(files::complete_upload))
         .routes(routes!(files::channel_files))
         .routes(routes!(search::search))
+        .routes(routes!(notify::get_prefs, notify::put_prefs))
+        .routes(routes!(
+            notify::get_channel_prefs,
+            notify::put_channel_prefs
+        ))
+        .routes(routes!(notify::put_workspace_default))
+        .routes(routes!(notify::follow, notify::unfollow))
+        .routes(routes!(notify::list_push, notify::add_push))
+        .routes(routes!(notify::remove_push))
 }
 
 /// The `/api/v1` router and its OpenAPI document, from one route list.

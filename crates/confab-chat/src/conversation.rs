@@ -174,6 +174,8 @@ impl ChatService {
             },
         })
         .await;
+        self.withdraw_notifications(user, channel, last_read_seq)
+            .await;
         Ok(last_read_seq)
     }
 

@@ -11,6 +11,7 @@ mod error;
 mod files;
 mod limiter;
 mod messages;
+mod notify;
 mod profile;
 mod search;
 mod secrets;
@@ -27,6 +28,7 @@ use confab_core::{
 use confab_store::Store;
 
 pub use accounts::{Caller, ClientInfo, Registration, Session};
+pub use confab_store::PushSubscription;
 pub use error::{ChatError, ChatResult};
 pub use files::{
     Download, FileConfig, FileStorage, FileView, ImageLimits, Reader, UploadRequest, UploadTicket,
@@ -34,6 +36,10 @@ pub use files::{
 };
 pub use limiter::{KeyedLimiter, RateSpec};
 pub use messages::{HistoryPage, HistoryQuery, SendRequest};
+pub use notify::{
+    ChannelPrefsUpdate, NotifyConfig, NotifyOverview, NotifySinks, NotifyWorker, PrefsUpdate,
+    endpoint_host,
+};
 pub use profile::{MAX_STATUS_MINUTES, ProfileUpdate};
 pub use search::{DEFAULT_SEARCH_PAGE, MAX_SEARCH_PAGE, SearchInput, SearchOutput, SearchResult};
 pub use sync::{MAX_SYNC_CURSORS, MAX_SYNC_MESSAGES, SyncOutcome, SyncedChannel};
@@ -72,6 +78,8 @@ pub struct ChatConfig {
     pub search_rate: RateSpec,
     /// Characters a search query may hold.
     pub search_max_query_chars: usize,
+    /// How notifications are delivered.
+    pub notify: NotifyConfig,
 }
 
 /// Who may create an account through the API. Whatever the mode, a new server's first
@@ -105,6 +113,7 @@ impl Default for ChatConfig {
             upload_rate: RateSpec::per_minute(60, 30),
             search_rate: RateSpec::per_minute(60, 20),
             search_max_query_chars: 1000,
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -127,6 +136,10 @@ pub struct ChatService {
     login_backoff: std::sync::Mutex<std::collections::HashMap<UserId, accounts::Backoff>>,
     /// One typing indicator per user per channel per 3 seconds.
     typing_limiter: KeyedLimiter<(UserId, ChannelId)>,
+    /// Where notifications go; all off by default.
+    sinks: NotifySinks,
+    /// Wakes this process's notification worker when it queued something due now.
+    notify_wake: tokio::sync::Notify,
 }
 
 impl ChatService {
@@ -163,12 +176,20 @@ impl ChatService {
             files: None,
             login_backoff: std::sync::Mutex::new(std::collections::HashMap::new()),
             typing_limiter,
+            sinks: NotifySinks::default(),
+            notify_wake: tokio::sync::Notify::new(),
         }
     }
 
     /// Stores file bytes in `files`.
     pub fn with_files(mut self, files: FileStorage) -> Self {
         self.files = Some(files);
+        self
+    }
+
+    /// Delivers notifications through `sinks`.
+    pub fn with_sinks(mut self, sinks: NotifySinks) -> Self {
+        self.sinks = sinks;
         self
     }
 

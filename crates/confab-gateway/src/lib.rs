@@ -304,6 +304,12 @@ impl Inner {
                 draft: draft.into(),
             },
             UserEvent::FileUpdated { file } => ServerFrame::FileUpdated { file: file.into() },
+            UserEvent::NotificationCleared { channel_id, seq } => {
+                ServerFrame::NotificationCleared {
+                    channel_id: channel_id.to_string(),
+                    seq: *seq,
+                }
+            }
             UserEvent::SessionRevoked { session_id } => {
                 for socket in sockets.iter().filter(|s| s.session() == session_id) {
                     socket.revoke();

@@ -404,6 +404,8 @@ pub struct EditMessageRequest {
 pub struct ThreadResponse {
     pub root: MessageWire,
     pub replies: Vec<MessageWire>,
+    /// Whether the caller follows the thread (is notified of replies).
+    pub following: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -7,6 +7,7 @@ pub mod files;
 pub mod http;
 mod integer;
 pub mod internal;
+pub mod notify;
 pub mod origin;
 pub mod search;
 pub mod sync;

@@ -83,6 +83,10 @@ pub enum ServerFrame {
     /// carried it; once a message does, the message changes instead (`message.updated`).
     #[serde(rename = "file.updated")]
     FileUpdated { file: crate::files::FileWire },
+    /// The user read the channel up to `seq` on some device and its notifications were
+    /// withdrawn: clear what this device shows for it.
+    #[serde(rename = "notification.cleared")]
+    NotificationCleared { channel_id: String, seq: i64 },
     /// The answer to a client `ping`, echoing its `id`.
     #[serde(rename = "pong")]
     Pong {

@@ -35,8 +35,11 @@ pub struct NotifyJob {
     pub message_id: MessageId,
     /// An edit: only those it newly mentions are told, those it no longer mentions are not.
     pub edited: bool,
-    /// Before an edit: the named users (the store's `mention_ids` text, `*` then `@here`'s)
-    /// and the broadcast flags.
+    /// Who the message names: user IDs, then `*`, then those `@here` reached (the store's
+    /// `mention_ids`), and the broadcast flags (1 `@channel`, 2 `@here`).
+    pub mention_ids: Vec<String>,
+    pub flags: i64,
+    /// The same before an edit.
     pub old_mention_ids: Vec<String>,
     pub old_flags: i64,
     pub created_at: Timestamp,

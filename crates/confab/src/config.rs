@@ -295,6 +295,50 @@ config_keys! {
     /// An S3-compatible server's URL (default: AWS's endpoint for `s3_region`).
     s3_endpoint: Option<String> | [String] = None, env "CONFAB_S3_ENDPOINT";
     s3_region: String = "us-east-1".into(), env "CONFAB_S3_REGION";
+    /// A Web Push notification waits this long for the user to see the message on a device
+    /// of theirs; still unread then, it goes out.
+    notify_push_delay_ms: u64 = chat.notify.push_delay.as_millis() as u64, env "CONFAB_NOTIFY_PUSH_DELAY_MS";
+    /// The same for email digests.
+    notify_email_delay_ms: u64 = chat.notify.email_delay.as_millis() as u64, env "CONFAB_NOTIFY_EMAIL_DELAY_MS";
+    /// The same for the webhook.
+    notify_webhook_delay_ms: u64 = chat.notify.webhook_delay.as_millis() as u64, env "CONFAB_NOTIFY_WEBHOOK_DELAY_MS";
+    /// Push, email and webhook say only "New message from Ada in #ops", never the message:
+    /// for push providers and mail relays that must not see content.
+    notify_hide_content: bool = false, env "CONFAB_NOTIFY_HIDE_CONTENT";
+    /// Web Push on (keys generated into the data directory unless `vapid_private_key`).
+    web_push: bool = true, env "CONFAB_WEB_PUSH";
+    /// The VAPID private key (base64url, 32 bytes), to keep one key across a fleet; unset,
+    /// each chat service reads or creates `vapid.key` in its data directory.
+    #[arg(hide_env_values = true)]
+    vapid_private_key: Option<String> | [String] = None, env "CONFAB_VAPID_PRIVATE_KEY";
+    /// Who push services may contact about this server (`mailto:` or an https URL).
+    vapid_contact: String = "mailto:postmaster@localhost".into(), env "CONFAB_VAPID_CONTACT";
+    /// Accept `http://` and private-address push endpoints (tests and closed networks only:
+    /// a browser's is always a public `https://` one, and any other lets members make this
+    /// server send requests inside its network).
+    notify_push_allow_insecure: bool = false, env "CONFAB_NOTIFY_PUSH_ALLOW_INSECURE";
+    /// `smtp://[user:pass@]host[:port]` to send email digests; unset sends no email.
+    #[arg(hide_env_values = true)]
+    smtp_url: Option<String> | [String] = None, env "CONFAB_SMTP_URL";
+    /// The From address of email digests.
+    smtp_from: String = "confab <confab@localhost>".into(), env "CONFAB_SMTP_FROM";
+    /// POST every notification digest here, signed (HMAC-SHA256 with `notify_webhook_secret`).
+    notify_webhook_url: Option<String> | [String] = None, env "CONFAB_NOTIFY_WEBHOOK_URL";
+    #[arg(hide_env_values = true)]
+    notify_webhook_secret: Option<String> | [String] = None, env "CONFAB_NOTIFY_WEBHOOK_SECRET";
+    /// Requests one sink makes at once, and how long one may take.
+    notify_sink_concurrency: usize = 16, env "CONFAB_NOTIFY_SINK_CONCURRENCY";
+    notify_sink_timeout_ms: u64 = 10_000, env "CONFAB_NOTIFY_SINK_TIMEOUT_MS";
+    /// Failed attempts of one digest before it is given up (retried with exponential backoff
+    /// and jitter from `notify_retry_base_ms`).
+    notify_max_attempts: u32 = chat.notify.max_attempts, env "CONFAB_NOTIFY_MAX_ATTEMPTS";
+    notify_retry_base_ms: u64 = chat.notify.retry_base.as_millis() as u64, env "CONFAB_NOTIFY_RETRY_BASE_MS";
+    /// How often the notification worker looks for due work.
+    notify_poll_ms: u64 = chat.notify.poll.as_millis() as u64, env "CONFAB_NOTIFY_POLL_MS";
+    /// How long a worker holds claimed work before another chat service may take it over.
+    notify_lease_ms: u64 = chat.notify.lease.as_millis() as u64, env "CONFAB_NOTIFY_LEASE_MS";
+    /// Browsers one user may register for Web Push.
+    max_push_subscriptions_per_user: usize = chat.notify.max_push_subscriptions, env "CONFAB_MAX_PUSH_SUBSCRIPTIONS_PER_USER";
 }
 
 impl Config {
@@ -437,6 +481,31 @@ impl Config {
             (1..=100_000).contains(&self.search_max_query_chars),
             "search_max_query_chars must be 1 to 100000"
         );
+        if self.notify_webhook_url.is_some() {
+            anyhow::ensure!(
+                self.notify_webhook_secret
+                    .as_ref()
+                    .is_some_and(|s| s.len() >= 16),
+                "notify_webhook_url needs notify_webhook_secret of at least 16 characters"
+            );
+        }
+        anyhow::ensure!(
+            self.notify_sink_concurrency >= 1 && self.notify_sink_timeout_ms >= 100,
+            "notify_sink_concurrency must be at least 1 and notify_sink_timeout_ms at least 100"
+        );
+        anyhow::ensure!(
+            self.notify_max_attempts >= 1
+                && self.notify_poll_ms >= 10
+                && self.notify_lease_ms > self.notify_sink_timeout_ms
+                && self.notify_retry_base_ms >= 1,
+            "notify_max_attempts and notify_retry_base_ms must be at least 1, notify_poll_ms at \
+             least 10, and notify_lease_ms must exceed notify_sink_timeout_ms (a delivery must \
+             end before another worker may take it over)"
+        );
+        anyhow::ensure!(
+            self.max_push_subscriptions_per_user >= 1,
+            "max_push_subscriptions_per_user must be at least 1"
+        );
         anyhow::ensure!(
             (1..=100_000).contains(&self.max_drafts_per_user),
             "max_drafts_per_user must be 1 to 100000"
@@ -509,6 +578,19 @@ impl Config {
             upload_rate: RateSpec::per_minute(self.upload_rate_per_min, self.upload_rate_burst),
             search_rate: RateSpec::per_minute(self.search_rate_per_min, self.search_rate_burst),
             search_max_query_chars: self.search_max_query_chars,
+            notify: confab_chat::NotifyConfig {
+                push_delay: Duration::from_millis(self.notify_push_delay_ms),
+                email_delay: Duration::from_millis(self.notify_email_delay_ms),
+                webhook_delay: Duration::from_millis(self.notify_webhook_delay_ms),
+                hide_content: self.notify_hide_content,
+                max_attempts: self.notify_max_attempts,
+                retry_base: Duration::from_millis(self.notify_retry_base_ms),
+                lease: Duration::from_millis(self.notify_lease_ms),
+                poll: Duration::from_millis(self.notify_poll_ms),
+                max_push_subscriptions: self.max_push_subscriptions_per_user,
+                push_allow_http: self.notify_push_allow_insecure,
+                ..confab_chat::NotifyConfig::default()
+            },
             ..ChatConfig::default()
         }
     }

@@ -6,4 +6,5 @@ pub mod backend;
 pub mod config;
 mod files;
 mod http_serve;
+mod notify;
 pub mod server;

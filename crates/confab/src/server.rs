@@ -203,8 +203,13 @@ pub async fn start_announcing(
             let handle = StoreHandle::open(config).await?;
             let chat = Arc::new(
                 ChatService::new(handle.store(), bus.clone(), presence.clone(), config.chat())
-                    .with_files(crate::files::open(config).await?),
+                    .with_files(crate::files::open(config).await?)
+                    .with_sinks(crate::notify::sinks(config).await?),
             );
+            // Stopped with the other background tasks; what it held passes to another
+            // worker when its lease runs out.
+            let worker = confab_chat::NotifyWorker::new(chat.clone());
+            background.push(tokio::spawn(worker.run(std::future::pending())));
             store = Some(handle);
             let auth_limiter = Arc::new(KeyedLimiter::new(config.auth_rate()));
             let state = ApiState {

@@ -188,9 +188,11 @@ pub async fn thread(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ThreadResponse>> {
     let (root, replies) = state.chat.thread(&user.id, &MessageId::parse(&id)?).await?;
+    let following = state.chat.follows_thread(&user.id, &root.id).await?;
     Ok(axum::Json(ThreadResponse {
         root: MessageWire::from(&root),
         replies: replies.iter().map(MessageWire::from).collect(),
+        following,
     }))
 }
 

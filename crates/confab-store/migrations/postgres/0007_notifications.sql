@@ -54,6 +54,8 @@ CREATE TABLE notify_jobs (
     id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     message_id      TEXT COLLATE "C" NOT NULL,
     kind            TEXT NOT NULL,
+    mention_ids     TEXT NOT NULL DEFAULT '',
+    flags           BIGINT NOT NULL DEFAULT 0,
     old_mention_ids TEXT NOT NULL DEFAULT '',
     old_flags       BIGINT NOT NULL DEFAULT 0,
     created_at      BIGINT NOT NULL,
@@ -97,8 +99,8 @@ CREATE TABLE notify_pushed (
 
 CREATE FUNCTION confab_notify_on_send() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO notify_jobs (message_id, kind, created_at)
-    SELECT n.id, 'created', n.created_at
+    INSERT INTO notify_jobs (message_id, kind, mention_ids, flags, created_at)
+    SELECT n.id, 'created', array_to_string(n.mention_ids, ' '), n.mentions_channel, n.created_at
     FROM sent n JOIN channels c ON c.id = n.channel_id
     WHERE n.thread_root_id IS NOT NULL OR cardinality(n.mention_ids) > 0 OR n.mentions_channel <> 0
        OR c.kind = 'dm' OR c.notify_all
@@ -118,8 +120,10 @@ BEGIN
         DELETE FROM notify_jobs WHERE message_id = NEW.id;
     ELSIF NOT NEW.deleted AND (NEW.mention_ids IS DISTINCT FROM OLD.mention_ids
                                OR NEW.mentions_channel <> OLD.mentions_channel) THEN
-        INSERT INTO notify_jobs (message_id, kind, old_mention_ids, old_flags, created_at)
-        VALUES (NEW.id, 'edited', array_to_string(OLD.mention_ids, ' '), OLD.mentions_channel,
+        INSERT INTO notify_jobs (message_id, kind, mention_ids, flags, old_mention_ids, old_flags,
+                                 created_at)
+        VALUES (NEW.id, 'edited', array_to_string(NEW.mention_ids, ' '), NEW.mentions_channel,
+                array_to_string(OLD.mention_ids, ' '), OLD.mentions_channel,
                 COALESCE(NEW.edited_at, NEW.created_at));
     END IF;
     RETURN NULL;

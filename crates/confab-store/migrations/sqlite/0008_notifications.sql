@@ -71,6 +71,10 @@ CREATE TABLE notify_jobs (
     id              INTEGER PRIMARY KEY,
     message_id      TEXT NOT NULL,
     kind            TEXT NOT NULL,
+    -- Who the message names now (and before an edit): the messages row's mention_ids and
+    -- mentions_channel, copied because the row never gives back who @here reached.
+    mention_ids     TEXT NOT NULL DEFAULT '',
+    flags           INTEGER NOT NULL DEFAULT 0,
     old_mention_ids TEXT NOT NULL DEFAULT '',
     old_flags       INTEGER NOT NULL DEFAULT 0,
     created_at      INTEGER NOT NULL,
@@ -124,14 +128,16 @@ WHEN NEW.thread_root_id IS NOT NULL OR NEW.mention_ids <> '' OR NEW.mentions_cha
                     OR EXISTS (SELECT 1 FROM workspace_notify_defaults d
                                WHERE d.workspace_id = c.workspace_id AND d.level = 'all')))
 BEGIN
-    INSERT INTO notify_jobs (message_id, kind, created_at) VALUES (NEW.id, 'created', NEW.created_at);
+    INSERT INTO notify_jobs (message_id, kind, mention_ids, flags, created_at)
+    VALUES (NEW.id, 'created', NEW.mention_ids, NEW.mentions_channel, NEW.created_at);
 END;
 
 CREATE TRIGGER notify_on_edit AFTER UPDATE OF mention_ids, mentions_channel ON messages
 WHEN NEW.deleted = 0 AND (NEW.mention_ids <> OLD.mention_ids OR NEW.mentions_channel <> OLD.mentions_channel)
 BEGIN
-    INSERT INTO notify_jobs (message_id, kind, old_mention_ids, old_flags, created_at)
-    VALUES (NEW.id, 'edited', OLD.mention_ids, OLD.mentions_channel, COALESCE(NEW.edited_at, NEW.created_at));
+    INSERT INTO notify_jobs (message_id, kind, mention_ids, flags, old_mention_ids, old_flags, created_at)
+    VALUES (NEW.id, 'edited', NEW.mention_ids, NEW.mentions_channel, OLD.mention_ids,
+            OLD.mentions_channel, COALESCE(NEW.edited_at, NEW.created_at));
 END;
 
 -- A deleted message tells nobody any more: its pending items and jobs go with it.

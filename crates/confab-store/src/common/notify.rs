@@ -463,7 +463,7 @@ impl NotifyStore for Backend {
         let rows = sqlx::query(&format!(
             "UPDATE notify_jobs SET claim = $1, claimed_until = $2 WHERE id IN \
                (SELECT id FROM notify_jobs WHERE claimed_until <= $3 ORDER BY id LIMIT $4{}) \
-             RETURNING id, message_id, kind, old_mention_ids, old_flags, created_at",
+             RETURNING id, message_id, kind, mention_ids, flags, old_mention_ids, old_flags, created_at",
             dialect::SKIP_LOCKED
         ))
         .bind(claim)
@@ -477,11 +477,14 @@ impl NotifyStore for Backend {
             .iter()
             .map(|row| {
                 let old: String = row.try_get("old_mention_ids").ctx(CTX)?;
+                let now: String = row.try_get("mention_ids").ctx(CTX)?;
                 let kind: String = row.try_get("kind").ctx(CTX)?;
                 Ok(NotifyJob {
                     id: row.try_get("id").ctx(CTX)?,
                     message_id: stored_id(row.try_get("message_id").ctx(CTX)?)?,
                     edited: kind == "edited",
+                    mention_ids: now.split_whitespace().map(str::to_owned).collect(),
+                    flags: row.try_get("flags").ctx(CTX)?,
                     old_mention_ids: old.split_whitespace().map(str::to_owned).collect(),
                     old_flags: row.try_get("old_flags").ctx(CTX)?,
                     created_at: Timestamp::from_micros(row.try_get("created_at").ctx(CTX)?),

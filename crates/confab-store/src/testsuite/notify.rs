@@ -94,6 +94,7 @@ pub async fn messages_that_may_notify_leave_a_job_in_their_transaction(store: &d
     let edit = claimed.iter().find(|j| j.edited).expect("an edit job");
     assert_eq!(edit.message_id, named.id);
     assert_eq!(edit.old_mention_ids, vec![bob.to_string()]);
+    assert_eq!(edit.mention_ids, vec![bob.to_string(), carol.to_string()]);
     assert_eq!(claimed.iter().filter(|j| !j.edited).count(), 4);
     assert!(
         claimed.windows(2).all(|w| w[0].id < w[1].id),
