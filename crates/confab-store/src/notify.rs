@@ -87,7 +87,8 @@ pub struct PendingNotification {
 /// What reading a channel withdrew.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Withdrawn {
-    /// Pending notifications cancelled.
+    /// Pending notifications cancelled (counting messages not yet expanded, which may have
+    /// been about to notify).
     pub cancelled: u64,
     /// Whether something had been pushed for the channel: a withdrawal push is queued.
     pub pushed: bool,

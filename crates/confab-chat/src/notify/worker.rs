@@ -141,6 +141,13 @@ impl NotifyWorker {
                 }
             })
             .await;
+        // What waits, for operators (a growing backlog) and tests (all settled), and when it
+        // was counted.
+        let (items, jobs) = chat.store.pending_notifications().await?;
+        metrics::gauge!("confab_notifications_pending", "what" => "items").set(items as f64);
+        metrics::gauge!("confab_notifications_pending", "what" => "jobs").set(jobs as f64);
+        metrics::gauge!("confab_notifications_counted_at_seconds")
+            .set(Timestamp::now().as_micros() as f64 / 1e6);
         Ok(full)
     }
 

@@ -753,6 +753,19 @@ impl NotifyStore for Backend {
         .await
         .ctx(CTX)?
         .rows_affected();
+        // Messages not yet expanded may be about to notify this user: they count as pending
+        // (their items, once written, are dropped by the read cursor before delivery).
+        let unexpanded: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notify_jobs j JOIN messages m ON m.id = j.message_id \
+             WHERE m.channel_id = $1 AND m.seq <= $2 AND m.author_id <> $3",
+        )
+        .bind(channel.as_str())
+        .bind(seq)
+        .bind(user.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .ctx(CTX)?;
+        let cancelled = cancelled + u64::try_from(unexpanded).unwrap_or(0);
         let pushed = sqlx::query(
             "DELETE FROM notify_pushed WHERE user_id = $1 AND channel_id = $2 AND seq <= $3",
         )

@@ -12,6 +12,7 @@ mod harness;
 mod history;
 mod limits;
 mod messaging;
+mod notify;
 mod ops;
 mod ordering;
 mod people;
