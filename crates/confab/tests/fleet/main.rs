@@ -4,9 +4,13 @@
 #[allow(dead_code)]
 #[path = "../server/harness.rs"]
 mod harness;
+#[allow(dead_code)]
+#[path = "../server/receivers.rs"]
+mod receivers;
 
 mod delivery;
 mod files;
 mod fleet;
+mod notify;
 mod outages;
 mod restarts;

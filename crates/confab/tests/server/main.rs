@@ -17,6 +17,7 @@ mod ops;
 mod ordering;
 mod people;
 mod presence;
+mod receivers;
 mod search;
 mod sessions;
 mod threads;
