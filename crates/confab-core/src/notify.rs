@@ -329,12 +329,12 @@ mod tests {
 
     #[test]
     fn dnd_spans_midnight_in_the_users_time_zone() {
-        let dnd = DndSchedule::parse("22:00", "08:00").unwrap();
+        let dnd = DndSchedule::parse("22:00", "08:00").expect("valid");
         assert!(dnd.contains(23 * 60) && dnd.contains(0) && dnd.contains(7 * 60 + 59));
         assert!(!dnd.contains(8 * 60) && !dnd.contains(12 * 60));
-        let day = DndSchedule::parse("09:00", "17:30").unwrap();
+        let day = DndSchedule::parse("09:00", "17:30").expect("valid");
         assert!(day.contains(9 * 60) && !day.contains(17 * 60 + 30));
-        assert!(!DndSchedule::parse("10:00", "10:00").unwrap().contains(600));
+        assert!(!DndSchedule::parse("10:00", "10:00").expect("valid").contains(600));
         for bad in ["24:00", "9:00", "09:60", "0900", "", "ab:cd"] {
             assert!(DndSchedule::parse(bad, "08:00").is_err(), "{bad}");
         }

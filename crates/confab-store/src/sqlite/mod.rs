@@ -49,7 +49,7 @@ mod log;
 #[allow(clippy::duplicate_mod)]
 #[path = "../common/notify.rs"]
 mod notify;
-
+#[allow(clippy::duplicate_mod)]
 #[path = "../common/reads.rs"]
 mod reads;
 #[allow(clippy::duplicate_mod)]
