@@ -22,6 +22,9 @@ REFUSED_BEYOND_THE_SCHEMA = {
     ("create_upload", "file_too_large"): "the limit is the operator's max_upload_bytes: 413, as documented",
     ("create_upload", "quota_exceeded"): "the quota is the operator's and counts earlier cases: 413, as documented",
     ("create_upload", "invalid_file"): "a name with bidirectional controls: which they are is Unicode data",
+    ("put_notification_preferences", "invalid_preferences"): "which time zones exist is the IANA database; a DND time's hour is below 24",
+    ("add_push_subscription", "invalid_push_subscription"): "a public https URL and a P-256 point: what a URL's host is, and which points are on the curve",
+    ("add_push_subscription", "not_found"): "Web Push switched off by the operator: 404, as documented",
 }
 
 # A 404 after a create (ST302) that names another resource than the one just created: adding
