@@ -1,7 +1,10 @@
 //! The web client, served by confab itself: its files (`web/`, embedded in release builds and
 //! read from disk in debug ones) and the routes that serve them. Client routes (`/`,
-//! `/w/…`, `/invite/…`, `/login`) load the app's `index.html`; `/static/…` are its files;
-//! nothing here answers under `/api/`, so an unknown API path keeps the API's JSON 404.
+//! `/w/…`, `/invite/…`, `/settings/…`, `/login`) load the app's `index.html`; `/static/…` are
+//! its files; `/sw.js` is its service worker, at the root so that its scope is the whole
+//! origin (a worker's scope can be no wider than its own path without a
+//! `Service-Worker-Allowed` header); nothing here answers under `/api/`, so an unknown API
+//! path keeps the API's JSON 404.
 //!
 //! Every answer carries a strict Content-Security-Policy (no inline script, no `eval`, no
 //! framing), `nosniff` and `Referrer-Policy: no-referrer`, and an ETag from the file's hash
@@ -56,6 +59,13 @@ pub fn router_uploading_to(upload_origin: Option<&str>) -> Router {
             async move { serve("index.html", &headers, policy) }
         }
     };
+    let worker = {
+        let policy = policy.clone();
+        move |headers: HeaderMap| {
+            let policy = policy.clone();
+            async move { serve("static/sw.js", &headers, policy) }
+        }
+    };
     let asset = move |Path(path): Path<String>, headers: HeaderMap| {
         let policy = policy.clone();
         async move { serve(&format!("static/{path}"), &headers, policy) }
@@ -64,7 +74,9 @@ pub fn router_uploading_to(upload_origin: Option<&str>) -> Router {
         .route("/", get(page.clone()))
         .route("/login", get(page.clone()))
         .route("/w/{*path}", get(page.clone()))
-        .route("/invite/{code}", get(page))
+        .route("/invite/{code}", get(page.clone()))
+        .route("/settings/{*path}", get(page))
+        .route("/sw.js", get(worker))
         .route("/static/{*path}", get(asset))
 }
 
@@ -144,6 +156,39 @@ mod tests {
             "text/javascript; charset=utf-8"
         );
         assert_eq!(super::content_type("static/x"), "application/octet-stream");
+    }
+
+    /// The status and content type `path` is answered with.
+    async fn answer(path: &str) -> (axum::http::StatusCode, String) {
+        use tower_service::Service;
+        let mut router = super::router();
+        let request = axum::http::Request::get(path).body(axum::body::Body::empty());
+        let response = router
+            .call(request.expect("request"))
+            .await
+            .expect("answer");
+        let kind = response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (response.status(), kind)
+    }
+
+    #[tokio::test]
+    async fn the_service_worker_is_served_at_the_root_and_settings_load_the_page() {
+        let js = "text/javascript; charset=utf-8".to_owned();
+        let page = "text/html; charset=utf-8".to_owned();
+        assert_eq!(answer("/sw.js").await, (axum::http::StatusCode::OK, js));
+        assert_eq!(
+            answer("/settings/notifications").await,
+            (axum::http::StatusCode::OK, page)
+        );
+        assert_eq!(
+            answer("/nowhere").await.0,
+            axum::http::StatusCode::NOT_FOUND
+        );
     }
 
     #[tokio::test]

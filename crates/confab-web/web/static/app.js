@@ -4,16 +4,18 @@
  * way: socket frames and HTTP answers into the stores (`stores/`), the stores into the screens.
  */
 import { render } from './vendor/preact.js';
-import { signal, effect } from './vendor/signals.js';
+import { computed, signal, effect } from './vendor/signals.js';
 import { html } from './lib/html.js';
 import { loadMe, me, workspaces } from './stores/session.js';
 import * as socket from './socket.js';
 import * as chat from './stores/chat.js';
 import * as drafts from './stores/drafts.js';
+import * as notifications from './stores/notifications.js';
 import { SignIn } from './screens/sign-in.js';
 import { FirstRun } from './screens/first-run.js';
 import { Workspace } from './screens/workspace.js';
 import { AcceptInvite, rememberInvite, waitingInvite } from './screens/invite.js';
+import { NotificationSettings } from './screens/notification-settings.js';
 
 const path = signal(location.pathname);
 addEventListener('popstate', () => (path.value = location.pathname));
@@ -38,12 +40,14 @@ for (const type of ['dragover', 'drop']) {
   });
 }
 
-// The tab's title and icon count unread channels, as Slack's do.
+// The tab's title and icon count unread channels, as Slack's do; while a hidden tab has
+// something to say, its title flashes it (`stores/notifications.js`).
+const unreadChannels = computed(() => chat.channels.value.filter((c) => (c.unread_count ?? 0) > 0).length);
 effect(() => {
-  const unread = chat.channels.value.filter((c) => (c.unread_count ?? 0) > 0).length;
-  document.title = unread > 0 ? `(${unread}) confab` : 'confab';
-  setFavicon(unread);
+  const unread = unreadChannels.value;
+  document.title = notifications.flashTitle.value ?? (unread > 0 ? `(${unread}) confab` : 'confab');
 });
+effect(() => setFavicon(unreadChannels.value));
 
 /** Draws the tab's icon: a speech bubble, with the unread count on a red badge. @param {number} unread */
 function setFavicon(unread) {
@@ -82,6 +86,8 @@ effect(() => {
     connected = true;
     socket.start();
     drafts.load().catch(() => {});
+    // Registers the service worker (where there are service workers) and reads the settings.
+    notifications.start();
   } else if (me.value === null) {
     connected = false;
   }
@@ -103,6 +109,7 @@ function App() {
   const code = invite ? decodeURIComponent(invite[1]) : waitingInvite();
   if (code) return html`<${AcceptInvite} code=${code} onJoined=${(/** @type {string} */ ws) => go(`/w/${ws}`)} />`;
   if (workspaces.value.length === 0) return html`<${FirstRun} />`;
+  if (/^\/settings\/notifications\/?$/.test(path.value)) return html`<${NotificationSettings} />`;
   const match = /^\/w\/([^/]+)(?:\/c\/([^/]+)(?:\/m\/(\d+))?)?/.exec(path.value);
   const workspaceId = match ? match[1] : workspaces.value[0].id;
   const seq = match?.[3] ? Number(match[3]) : null;

@@ -8,13 +8,15 @@
  * arriving meanwhile wait, then apply above the new cursors) and sends again whatever is still
  * pending, with the same `client_msg_id`, so nothing is lost or shown twice. A message with
  * files waits, pending, until all its uploads are done (`stores/uploads.js`), then goes with
- * their IDs.
+ * their IDs. New messages and reads also go to `stores/notifications.js`, for the alert a
+ * hidden tab gives.
  */
 import { effect, signal } from './vendor/signals.js';
 import { post } from './api.js';
 import * as chat from './stores/chat.js';
 import * as drafts from './stores/drafts.js';
 import * as presence from './stores/presence.js';
+import * as notifications from './stores/notifications.js';
 import * as uploads from './stores/uploads.js';
 
 /** @type {import('./vendor/signals.js').Signal<'connecting' | 'online' | 'reconnecting' | 'offline'>} */
@@ -172,6 +174,7 @@ async function onFrame(frame) {
       if (buffered) buffered.push(frame);
       else chat.onEvent(frame);
       if (frame.kind === 'message.created') drafts.onOwnMessage(frame.message);
+      notifications.onEvent(frame);
       break;
     case 'ack':
       setPending(chat.pending.value.filter((p) => p.client_msg_id !== frame.client_msg_id));
@@ -186,6 +189,10 @@ async function onFrame(frame) {
       break;
     case 'read':
       chat.onRead(frame);
+      notifications.onCleared(frame);
+      break;
+    case 'notification.cleared':
+      notifications.onCleared(frame);
       break;
     case 'typing':
       chat.onTyping(frame);

@@ -20,8 +20,8 @@ export const WAIT = 15_000;
 
 /**
  * Starts `confab serve`; resolves once it serves its whole API. `dir` and `listen` let a test
- * restart the same server (same data, same port).
- * @param {{dir?: string, listen?: string}} [options]
+ * restart the same server (same data, same port); `args` are more flags for `serve`.
+ * @param {{dir?: string, listen?: string, args?: string[]}} [options]
  * @returns {Promise<{url: string, dir: string, listen: string, stop: () => Promise<void>, kill9: () => Promise<void>}>}
  */
 export async function startServer(options = {}) {
@@ -31,7 +31,7 @@ export async function startServer(options = {}) {
     bin,
     ['serve', '--listen', options.listen ?? '127.0.0.1:0', '--data-dir', join(dir, 'data'),
       '--send-rate-per-sec', '0', '--auth-rate-per-min', '0', '--create-rate-per-min', '0',
-      '--change-rate-per-sec', '0', '--presence-rate-per-min', '0', '--search-rate-per-min', '0'],
+      '--change-rate-per-sec', '0', '--presence-rate-per-min', '0', '--search-rate-per-min', '0', ...(options.args ?? [])],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CONFAB_LOG: 'warn' } },
   );
   const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (child.stdout) });
@@ -109,13 +109,15 @@ export async function launch() {
 }
 
 /**
- * Saves a screenshot of `page` as `target/screenshots/<name>.png`.
+ * Saves a screenshot of `page` as `target/screenshots/<name>.png`: what the window shows, or
+ * (`fullPage`) the whole page, for a page that scrolls.
  * @param {import('playwright-core').Page} page
  * @param {string} name
+ * @param {{fullPage?: boolean}} [options]
  */
-export async function shoot(page, name) {
+export async function shoot(page, name, options = {}) {
   mkdirSync(screenshots, { recursive: true });
-  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: false });
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: options.fullPage ?? false });
 }
 
 /**

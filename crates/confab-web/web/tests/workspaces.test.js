@@ -28,12 +28,12 @@ test('the workspace switcher moves between workspaces, and Leave takes a channel
 
     await a.getByLabel('Workspace', { exact: true }).selectOption({ label: 'Beta' });
     await a.getByRole('link', { name: '#beta-only' }).waitFor({ timeout: WAIT });
-    assert.deepEqual(await a.getByRole('navigation').getByRole('link').allInnerTexts(), ['#beta-only', '#general'], 'only Beta\'s channels');
+    assert.deepEqual(await a.getByRole('navigation').getByRole('listitem').getByRole('link').allInnerTexts(), ['#beta-only', '#general'], 'only Beta\'s channels');
     await shoot(a, 'workspace-switcher-light-wide');
     await a.getByLabel('Workspace', { exact: true }).selectOption({ label: 'Acme' });
     // Both have a #general: wait for Beta's own channel to go.
     await a.getByRole('link', { name: '#beta-only' }).waitFor({ state: 'detached', timeout: WAIT });
-    assert.deepEqual(await a.getByRole('navigation').getByRole('link').allInnerTexts(), ['#general'], 'only Acme\'s channels');
+    assert.deepEqual(await a.getByRole('navigation').getByRole('listitem').getByRole('link').allInnerTexts(), ['#general'], 'only Acme\'s channels');
   } finally {
     await browser.close();
     await server.stop();

@@ -4,7 +4,7 @@
  * rendered, and a channel keeps at most `chat.MAX_LOADED` loaded: scrolling up loads older
  * pages (keeping the reader's place), scrolling far back drops the newest, which "Jump to
  * latest" brings back. A permalink opens the page around its message, highlighted. Files
- * dropped anywhere on it attach to its composer.
+ * dropped anywhere on it attach to its composer. Its header's bell is its notification menu.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from '../vendor/hooks.js';
 import { html } from '../lib/html.js';
@@ -18,6 +18,7 @@ import { drawerOpen } from '../stores/ui.js';
 import * as files from '../stores/files.js';
 import * as uploads from '../stores/uploads.js';
 import { DropOverlay, UploadChips, useDropZone } from './uploads.js';
+import { ChannelNotifications } from './channel-notifications.js';
 
 /** Near enough to an end of the list to load the next page, in pixels. */
 const NEAR = 200;
@@ -151,6 +152,7 @@ export function Channel() {
         <${PeopleButton} />
         <button class="link files-button" aria-expanded=${files.open.value} aria-label=${`Files in ${chat.title(channel)}`}
           onClick=${() => (files.open.value ? files.hide() : files.show())}>Files</button>
+        <${ChannelNotifications} channel=${channel} />
         ${channel.kind !== 'dm' && html`<button class="link" onClick=${leave}>Leave</button>`}
       </header>
       <ol class="messages" ref=${list} tabindex="0" aria-label="Messages" onScroll=${scrolled} onKeyDown=${listKeys}>

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The thread panel: a message and its replies beside the channel, with a composer of its own
- * (files dropped on the panel attach to it).
+ * (files dropped on the panel attach to it), and Follow / Unfollow: whether its replies notify.
  */
 import { useState } from '../vendor/hooks.js';
 import { html } from '../lib/html.js';
@@ -12,6 +12,7 @@ import { Composer } from './composer.js';
 import * as drafts from '../stores/drafts.js';
 import * as uploads from '../stores/uploads.js';
 import { DropOverlay, UploadChips, useDropZone } from './uploads.js';
+import * as notifications from '../stores/notifications.js';
 
 export function Thread() {
   const root = chat.threadRoot.value;
@@ -25,7 +26,8 @@ export function Thread() {
     if (last) setEditing(last.id);
   };
   return html`<aside class="thread" aria-label="Thread" onKeyDown=${(/** @type {KeyboardEvent} */ e) => messageKeys(e, setEditing)} ...${dropHandlers}>
-    <header><h2>Thread</h2><button class="link" onClick=${() => chat.openThread(null)} aria-label="Close thread">Close</button></header>
+    <header><h2>Thread</h2><${FollowButton} rootId=${root.id} />
+      <button class="link" onClick=${() => chat.openThread(null)} aria-label="Close thread">Close</button></header>
     <ol class="messages" aria-label="Replies">
       <${MessageRow} message=${root} editing=${editing} setEditing=${setEditing} inThread=${true} />
       <li class="day"><span>${shown.length === 1 ? '1 reply' : `${shown.length} replies`}</span></li>
@@ -39,4 +41,21 @@ export function Thread() {
       onEscape=${() => chat.openThread(null)} />
     <${DropOverlay} over=${dropping} where="the thread" />
   </aside>`;
+}
+
+/** Follow or Unfollow, once the thread's answer said which it is. @param {{rootId: string}} props */
+function FollowButton({ rootId }) {
+  const following = chat.following.value[rootId];
+  const [busy, setBusy] = useState(false);
+  if (following === undefined) return null;
+  const toggle = async () => {
+    setBusy(true);
+    try {
+      await notifications.follow(rootId, !following);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<button class="follow" disabled=${busy} onClick=${toggle}
+    title=${following ? 'Stop getting notified of new replies' : 'Get notified of new replies'}>${following ? 'Unfollow' : 'Follow'}</button>`;
 }

@@ -14,7 +14,9 @@ import { Channel } from './channel.js';
 import { Dot } from './people.js';
 import { ProfileDialog } from './profile.js';
 import { get } from '../api.js';
-import { drawerOpen } from '../stores/ui.js';
+import { drawerOpen, returnTo } from '../stores/ui.js';
+import * as notifications from '../stores/notifications.js';
+import { BellSlashIcon } from '../lib/icons.js';
 import { drafts } from '../stores/drafts.js';
 import { Thread } from './thread.js';
 import { QuickSwitcher } from './switcher.js';
@@ -35,6 +37,13 @@ export function Workspace({ workspaceId, channelId, seq }) {
       if (target) chat.openChannel(target, seq);
     });
   }, [workspaceId, channelId, seq]);
+  // Left for another page (the settings): no channel is on screen, so none is read, and that
+  // page knows where to come back to.
+  useEffect(() => () => {
+    const open = chat.channelId.peek();
+    returnTo.value = open ? `/w/${chat.workspaceId.peek()}/c/${open}` : null;
+    chat.channelId.value = null;
+  }, []);
   const ws = workspaces.value.find((w) => w.id === workspaceId);
   const [inviting, setInviting] = useState(false);
   const [switching, setSwitching] = useState(false);
@@ -89,6 +98,7 @@ export function Workspace({ workspaceId, channelId, seq }) {
                 ${workspaces.value.map((w) => html`<option value=${w.id} selected=${w.id === workspaceId}>${w.name}</option>`)}
               </select>`
             : html`<strong>${ws?.name ?? ''}</strong>`}
+          <${PausedBell} />
         </header>
         <${ChannelLinks} workspaceId=${workspaceId} label="Channels" list=${chat.channels.value.filter((c) => c.is_member !== false && c.kind !== 'dm')} />
         <h3 class="section">Direct messages</h3>
@@ -102,7 +112,8 @@ export function Workspace({ workspaceId, channelId, seq }) {
             ${me.value?.display_name}${/** @type {any} */ (me.value)?.status_text ? html` <span class="status">· ${/** @type {any} */ (me.value).status_text}</span>` : ''}<span class="sr-only">: edit your profile and status</span>
           </button>
           <span class=${'state ' + socket.state.value} role="status">${{ online: '', reconnecting: 'Reconnecting…', connecting: 'Connecting…', offline: 'Offline' }[socket.state.value]}</span>
-          <button class="link" onClick=${() => { socket.stop(); signOut(); }}>Sign out</button>
+          <a class="link" href="/settings/notifications">Notifications</a>
+          <button class="link" onClick=${async () => { socket.stop(); await notifications.signOutDevice(); signOut(); }}>Sign out</button>
         </footer>
       </nav>
       <${Channel} />
@@ -112,6 +123,18 @@ export function Workspace({ workspaceId, channelId, seq }) {
       <${Lightbox} />
     </div>
   `;
+}
+
+/**
+ * The sidebar's bell-slash while notifications are paused (snoozed, or in the daily
+ * do-not-disturb hours), as Slack shows it beside the workspace's name: to the settings.
+ */
+function PausedBell() {
+  const p = notifications.paused.value;
+  if (!p) return null;
+  const until = p.why === 'snooze' ? new Date(p.until).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : p.until;
+  const said = p.why === 'snooze' ? `Notifications snoozed until ${until}` : `Do not disturb until ${until}`;
+  return html`<a class="paused" href="/settings/notifications" title=${said} aria-label=${said}><${BellSlashIcon} /></a>`;
 }
 
 /** Goes to an address of the app without a reload. @param {string} to */
@@ -126,21 +149,22 @@ function dmPartner(c) {
   return others.length === 1 ? others[0] : null;
 }
 
-/** Links to channels, each bold when unread, with its mention count.
+/** Links to channels, each bold when unread, with its mention count; a muted one dimmed.
  * @param {{workspaceId: string, label: string, list: chat.Channel[]}} props */
 function ChannelLinks({ workspaceId, label, list }) {
   return html`<ul aria-label=${label}>
-    ${list.map(
-      (c) => html`<li>
+    ${list.map((c) => {
+      const muted = notifications.channelSettings(c.id).muted;
+      return html`<li>
         <a href=${`/w/${workspaceId}/c/${c.id}`} onClick=${() => performance.mark(`confab:switch:${c.id}`)}
-           class=${(c.id === chat.channelId.value ? 'current ' : '') + ((c.unread_count ?? 0) > 0 ? 'unread' : '')}
+           class=${(c.id === chat.channelId.value ? 'current ' : '') + ((c.unread_count ?? 0) > 0 ? 'unread ' : '') + (muted ? 'muted' : '')}
            aria-current=${c.id === chat.channelId.value ? 'page' : undefined}>
-          ${c.kind === 'dm' && dmPartner(c) && html`<${Dot} userId=${dmPartner(c)} /> `}${chat.title(c)}
+          ${c.kind === 'dm' && dmPartner(c) && html`<${Dot} userId=${dmPartner(c)} /> `}${chat.title(c)}${muted && html`<span class="sr-only"> (muted)</span>`}
           ${c.id !== chat.channelId.value && drafts.value[c.id]?.body && html`<span class="draft-mark" title="Draft" aria-label="has a draft">✎</span>`}
           ${(c.mention_count ?? 0) > 0 && html`<span class="badge" aria-label="mentions">${c.mention_count}</span>`}
         </a>
-      </li>`,
-    )}
+      </li>`;
+    })}
   </ul>`;
 }
 

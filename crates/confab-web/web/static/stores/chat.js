@@ -35,6 +35,9 @@ export const pending = signal([]);
 /** Thread replies by root, each list in `seq` order (they live in their thread, not the channel). */
 /** @type {import('../vendor/signals.js').Signal<Record<string, Message[]>>} */
 export const replies = signal({});
+/** Whether the user follows each thread opened, as its answer said (`stores/notifications.js` changes it). */
+/** @type {import('../vendor/signals.js').Signal<Record<string, boolean>>} */
+export const following = signal({});
 /** The thread open beside the channel. */
 /** @type {import('../vendor/signals.js').Signal<string | null>} */
 export const threadId = signal(null);
@@ -268,6 +271,7 @@ export async function openThread(rootId) {
   if (rootId === null) return;
   const answer = await get(`/messages/${rootId}/thread`);
   apply([answer.root, ...answer.replies]);
+  if (typeof answer.following === 'boolean') following.value = { ...following.value, [rootId]: answer.following };
 }
 
 /** The open thread's root, wherever it is loaded. */
@@ -302,7 +306,8 @@ export function onEvent(event) {
       event.message?.author_id !== me.value?.id && !event.message?.thread_root_id;
     return { ...c, last_seq: event.seq, unread_count: (c.unread_count ?? 0) + (unread ? 1 : 0) };
   });
-  if (event.channel_id === channelId.value && document.hasFocus()) markRead(event.channel_id);
+  // Read only when seen: a hidden tab leaves it unread (and its notifications stand).
+  if (event.channel_id === channelId.value && document.hasFocus() && !document.hidden) markRead(event.channel_id);
 }
 
 /**
