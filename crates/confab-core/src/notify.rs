@@ -334,7 +334,11 @@ mod tests {
         assert!(!dnd.contains(8 * 60) && !dnd.contains(12 * 60));
         let day = DndSchedule::parse("09:00", "17:30").expect("valid");
         assert!(day.contains(9 * 60) && !day.contains(17 * 60 + 30));
-        assert!(!DndSchedule::parse("10:00", "10:00").expect("valid").contains(600));
+        assert!(
+            !DndSchedule::parse("10:00", "10:00")
+                .expect("valid")
+                .contains(600)
+        );
         for bad in ["24:00", "9:00", "09:60", "0900", "", "ab:cd"] {
             assert!(DndSchedule::parse(bad, "08:00").is_err(), "{bad}");
         }

@@ -2,9 +2,9 @@
 //! HTML alternatives (email_body.rs), with `List-Unsubscribe` pointing at the notification
 //! settings and `Auto-Submitted` so that vacation responders stay quiet (RFC 3834).
 //!
-//! The relay is given as a URL, `smtp://[user:password@]host[:port][/ehlo-name]`. Only plain
-//! SMTP is built in (no TLS crate is in the tree yet): suitable for a relay on the same host
-//! or network, such as a local Postfix that does the TLS onwards.
+//! The relay is given as a URL, lettre's: `smtps://[user:password@]host[:port]` (TLS),
+//! `smtp://…?tls=required` (STARTTLS), or plain `smtp://…` (for a relay on the same host or
+//! network, such as a local Postfix that does the TLS onwards); a path is the EHLO name.
 
 use std::time::Duration;
 
@@ -12,16 +12,11 @@ use lettre::message::header::{
     ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
 };
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::extension::ClientId;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Semaphore;
 
 use crate::email_body;
 use crate::{ConfigError, Delivered, Digest, PushTarget, Sink, SinkError, SinkKind};
-
-/// SMTP's own port; submission ports (587, 465) need TLS, which is not built in.
-const SMTP_PORT: u16 = 25;
 
 pub struct EmailSink {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -164,34 +159,13 @@ fn transport(
         reason,
     };
     let url = url::Url::parse(smtp_url).map_err(|e| invalid(e.to_string()))?;
-    // lettre's own `from_url` exists only with a TLS feature; this is its plain-SMTP subset.
-    if url.scheme() != "smtp" || url.query_pairs().any(|(k, _)| k == "tls") {
-        return Err(invalid(
-            "only plain smtp:// is built in; smtps:// and ?tls= need a TLS feature".into(),
-        ));
+    if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none() {
+        return Err(invalid("must be smtp:// or smtps:// with a host".into()));
     }
-    let host = url
-        .host_str()
-        .ok_or_else(|| invalid("no host".into()))?
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-        .port(url.port().unwrap_or(SMTP_PORT))
-        .timeout(Some(timeout));
-    let ehlo_name = url.path().trim_matches('/');
-    if !ehlo_name.is_empty() {
-        builder = builder.hello_name(ClientId::Domain(ehlo_name.to_owned()));
-    }
-    if let Some(password) = url.password() {
-        let decode = |s: &str| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8()
-                .map(|s| s.into_owned())
-                .map_err(|e| invalid(format!("credentials: {e}")))
-        };
-        builder = builder.credentials(Credentials::new(decode(url.username())?, decode(password)?));
-    }
-    Ok(builder.build())
+    Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
+        .map_err(|e| invalid(e.to_string()))?
+        .timeout(Some(timeout))
+        .build())
 }
 
 /// `List-Unsubscribe` (RFC 2369): mail clients show an "unsubscribe" button leading to it.
@@ -235,21 +209,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accepts_plain_smtp_urls_only() {
+    fn accepts_smtp_and_smtps_urls() {
         let t = Duration::from_secs(1);
         for ok in [
             "smtp://127.0.0.1:2525",
             "smtp://localhost",
             "smtp://user:p%40ss@relay.internal:25/confab.example",
+            "smtps://relay.example:465",
+            "smtp://relay.example:587?tls=required",
         ] {
             assert!(transport(ok, t).is_ok(), "{ok}");
         }
-        for bad in [
-            "smtps://relay:465",
-            "smtp://relay:587?tls=required",
-            "http://relay",
-            "relay:25",
-        ] {
+        for bad in ["http://relay", "relay:25", "smtp://relay?tls=sometimes"] {
             assert!(transport(bad, t).is_err(), "{bad}");
         }
     }

@@ -7,10 +7,7 @@ use reqwest::StatusCode;
 
 use crate::{ConfigError, SinkError};
 
-/// Whether requests can be made over `https`. reqwest has no TLS feature in this workspace
-/// (no TLS crate is in the tree yet), and without one it fails an `https` request as a
-/// connection error, which would read as worth retrying forever; so such URLs are refused up
-/// front, for good. Set this when the workspace enables reqwest's `rustls-tls`.
+/// Whether requests can be made over `https`: reqwest has rustls (the workspace's feature).
 pub(crate) const HTTPS: bool = true;
 
 /// Whether `url` can be requested at all in this build: `http`, or `https` with TLS.

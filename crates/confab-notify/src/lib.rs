@@ -39,11 +39,8 @@
 //!
 //! This crate knows nothing of the store or the chat service: it is handed plain values.
 //!
-//! **No TLS yet.** No TLS crate is in the tree, so neither HTTP nor SMTP has it: a webhook
-//! URL `https://…` or an SMTP URL `smtps://…` is a [`ConfigError`], and a push to an
-//! `https://` endpoint (which every browser's push service is) is [`SinkError::Permanent`].
-//! Enabling reqwest's `rustls-tls` and lettre's `tokio1-rustls-tls` in the workspace, then
-//! setting `http::HTTPS` and taking lettre's `from_url`, lifts that.
+//! **TLS** is rustls on ring: reqwest's `rustls-tls` for push services and webhooks (with the
+//! webpki roots), lettre's `tokio1-rustls-tls` for `smtps://` and `smtp://…?tls=required`.
 
 mod backoff;
 mod email;

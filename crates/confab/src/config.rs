@@ -317,7 +317,8 @@ config_keys! {
     /// a browser's is always a public `https://` one, and any other lets members make this
     /// server send requests inside its network).
     notify_push_allow_insecure: bool = false, env "CONFAB_NOTIFY_PUSH_ALLOW_INSECURE";
-    /// `smtp://[user:pass@]host[:port]` to send email digests; unset sends no email.
+    /// `smtps://user:pass@host[:port]` (TLS), `smtp://…?tls=required` (STARTTLS) or plain
+    /// `smtp://host[:port]` to send email digests; unset sends no email.
     #[arg(hide_env_values = true)]
     smtp_url: Option<String> | [String] = None, env "CONFAB_SMTP_URL";
     /// The From address of email digests.

@@ -414,6 +414,11 @@ impl NotifyWorker {
             .user(&message.author_id)
             .await?
             .map_or_else(|| "someone".to_owned(), |u| u.display_name);
+        // A reply's link opens its thread's root: permalinks land in the channel.
+        let anchor = match &message.thread_root_id {
+            Some(root) => store.message(root).await?.map_or(message.seq, |r| r.seq),
+            None => message.seq,
+        };
         let channel_label = match &channel.name {
             Some(name) => format!("#{name}"),
             None => "a direct message".to_owned(),
@@ -429,10 +434,7 @@ impl NotifyWorker {
             message_id: message.id.to_string(),
             seq: message.seq,
             ts: message.ts.to_rfc3339(),
-            path: format!(
-                "/w/{}/c/{}/m/{}",
-                channel.workspace_id, channel.id, message.seq
-            ),
+            path: format!("/w/{}/c/{}/m/{anchor}", channel.workspace_id, channel.id),
         })
     }
 }

@@ -470,3 +470,145 @@ async fn bad_preferences_and_subscriptions_are_refused_and_change_nothing() {
     let (_, list) = server.get(&bob.token, "/me/push-subscriptions").await;
     assert_eq!(list["subscriptions"], json!([]));
 }
+
+/// Threads: replies notify whoever started the thread, replied in it, or follows it, and not
+/// one who unfollowed; the link opens the thread's root.
+#[tokio::test]
+async fn thread_replies_notify_starters_repliers_and_followers_until_they_unfollow() {
+    let mut hook = Receiver::start().await;
+    let server = server(&hook, None, 200).await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let carol = server.register("carol").await;
+    let dave = server.register("dave").await;
+    let (ws, general) = server.workspace(&alice, &[&bob, &carol, &dave]).await;
+    let root = server.send(&bob, &general, "root", "lunch plans?").await;
+    let root_id = s(&root["id"]);
+    let reply = |user: &User, cid: &str, body: &str| {
+        let (token, cid, body, root_id) = (
+            user.token.clone(),
+            cid.to_owned(),
+            body.to_owned(),
+            root_id.clone(),
+        );
+        let server = &server;
+        let general = general.clone();
+        async move {
+            let (status, resp) = server
+                .post(
+                    &token,
+                    &format!("/channels/{general}/messages"),
+                    json!({"client_msg_id": cid, "body": body, "thread_root_id": root_id}),
+                )
+                .await;
+            assert_eq!(status, 201, "{resp}");
+        }
+    };
+    reply(&carol, "r1", "tacos").await;
+    settled(&server).await;
+    // Carol's reply told bob, who started the thread, and nobody else.
+    let (to, bodies) = webhook(&hook.next().await);
+    assert_eq!((to, bodies), (bob.id.clone(), vec!["tacos".to_owned()]));
+    assert!(hook.rest().is_empty());
+    let (status, body) = server
+        .put(&dave.token, &format!("/messages/{root_id}/follow"))
+        .await;
+    assert_eq!((status, &body["following"]), (200, &json!(true)), "{body}");
+
+    let (_, thread) = server
+        .get(&bob.token, &format!("/messages/{root_id}/thread"))
+        .await;
+    assert_eq!(thread["following"], true, "a starter follows");
+    let (status, body) = server
+        .delete(&bob.token, &format!("/messages/{root_id}/follow"))
+        .await;
+    assert_eq!((status, &body["following"]), (200, &json!(false)), "{body}");
+    reply(&alice, "r2", "ramen?").await;
+    settled(&server).await;
+    let mut heard: Vec<(String, Vec<String>, String)> = hook
+        .rest()
+        .iter()
+        .map(|r| {
+            let (to, bodies) = webhook(r);
+            (to, bodies, s(&r.json()["notifications"][0]["url"]))
+        })
+        .collect();
+    heard.sort();
+    let link = format!("/w/{ws}/c/{general}/m/{}", root["seq"]);
+    let mut want = vec![
+        (carol.id.clone(), vec!["ramen?".to_owned()]),
+        (dave.id.clone(), vec!["ramen?".to_owned()]),
+    ];
+    want.sort();
+    assert_eq!(
+        heard
+            .iter()
+            .map(|(to, b, _)| (to.clone(), b.clone()))
+            .collect::<Vec<_>>(),
+        want,
+        "the replier and the follower, not bob who unfollowed"
+    );
+    for (_, _, url) in heard {
+        assert!(url.ends_with(&link), "{url} opens the root {link}");
+    }
+}
+
+/// Privacy: one who left a private channel before the delay hears nothing of it; with
+/// `notify_hide_content`, push, email and webhook carry no message text.
+#[tokio::test]
+async fn notifications_never_carry_what_the_recipient_may_no_longer_read() {
+    let mut hook = Receiver::start().await;
+    let server = server(&hook, None, 600).await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let carol = server.register("carol").await;
+    let (ws, _) = server.workspace(&alice, &[&bob, &carol]).await;
+    let secret = server
+        .channel(&alice, &ws, "secret", true, &[&bob, &carol])
+        .await;
+    server
+        .send(&alice, &secret, "m1", "@bob @carol the merger is on")
+        .await;
+    let (status, body) = server
+        .post(&bob.token, &format!("/channels/{secret}/leave"), json!({}))
+        .await;
+    assert!(status == 200 || status == 204, "{body}");
+    settled(&server).await;
+    let heard: Vec<String> = hook.rest().iter().map(|r| webhook(r).0).collect();
+    assert_eq!(heard, vec![carol.id.clone()], "only carol, still a member");
+
+    // Content hidden: the digest says who and where, never what.
+    let mut hook = Receiver::start().await;
+    let mut smtp = SmtpServer::start().await.expect("aiosmtpd");
+    let hook_url = format!("{}/hook", hook.url);
+    let smtp_url = smtp.url();
+    let server = Server::start_with(&[
+        "--notify-webhook-delay-ms",
+        "100",
+        "--notify-email-delay-ms",
+        "100",
+        "--notify-poll-ms",
+        "50",
+        "--notify-hide-content",
+        "true",
+        "--notify-webhook-url",
+        &hook_url,
+        "--notify-webhook-secret",
+        SECRET,
+        "--smtp-url",
+        &smtp_url,
+    ])
+    .await;
+    let alice = server.register("alice").await;
+    let bob = register_with_email(&server, "bob").await;
+    let (_, general) = server.workspace(&alice, &[&bob]).await;
+    server
+        .send(&alice, &general, "m1", "@bob the password is hunter2")
+        .await;
+    let hooked = hook.next().await;
+    assert!(!String::from_utf8_lossy(&hooked.body).contains("hunter2"));
+    assert_eq!(hooked.json()["notifications"][0]["body"], Value::Null);
+    let text = decoded(&smtp.next_message(WAIT).await.expect("an email"));
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(text.contains("New message from"), "{text}");
+}

@@ -25,7 +25,7 @@ pub struct Received {
 }
 
 impl Received {
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("json body")
     }
 }
