@@ -275,7 +275,13 @@ impl ChatService {
     ) -> ChatResult<ChannelNotifyPrefs> {
         let level = req.level.map(|l| parse_level(l, true)).transpose()?;
         self.limit_change(user)?;
-        self.access(user, channel).await?;
+        // Members only: a channel's settings shape what its messages cost to notify.
+        if !self.access(user, channel).await?.member {
+            return Err(ChatError::refused(
+                ErrorCode::NotInChannel,
+                "join the channel to set its notifications",
+            ));
+        }
         let mut prefs = self.store.channel_notify_prefs(user, channel).await?;
         if let Some(level) = level {
             prefs.level = level;

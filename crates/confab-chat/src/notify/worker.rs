@@ -129,11 +129,19 @@ impl NotifyWorker {
                 tracing::warn!(%error, job = job.id, "expanding a notification job failed");
             }
         }
+        // Only as many heads as are delivered at once, each leased from now: a head claimed
+        // early and delivered late could outlive its lease and be sent by another worker too.
+        let now = Timestamp::now();
         let heads = chat
             .store
-            .claim_deliveries(token(), now, lease, CLAIM_BATCH)
+            .claim_deliveries(
+                token(),
+                now,
+                later(now, chat.config.notify.lease),
+                CONCURRENT_DIGESTS as u32,
+            )
             .await?;
-        let full = jobs.len() as u32 == CLAIM_BATCH || heads.len() as u32 == CLAIM_BATCH;
+        let full = jobs.len() as u32 == CLAIM_BATCH || heads.len() == CONCURRENT_DIGESTS;
         futures_util::stream::iter(heads)
             .for_each_concurrent(CONCURRENT_DIGESTS, |head| async move {
                 if let Err(error) = self.deliver(&head).await {
@@ -225,7 +233,13 @@ impl NotifyWorker {
                     sink,
                     channel_id: channel.id.clone(),
                     message_id: message.id.clone(),
-                    seq: message.seq,
+                    // An edit is news from its own change on: one who read past the message
+                    // before it was edited has not seen the mention it adds.
+                    seq: if job.edited {
+                        message.version
+                    } else {
+                        message.seq
+                    },
                     reason,
                     due_at: later(job.created_at, delay),
                 });
@@ -240,6 +254,10 @@ impl NotifyWorker {
                 push("webhook", chat.config.notify.webhook_delay);
             }
         }
+        // One order for every worker, so two completing jobs of one channel never wait on
+        // each other's queue rows (PostgreSQL would abort one as a deadlock).
+        add.sort_by(|a, b| (&a.user_id, a.sink).cmp(&(&b.user_id, b.sink)));
+        withdraw.sort();
         chat.store.complete_job(job, &add, &withdraw).await?;
         Ok(())
     }
@@ -277,6 +295,10 @@ impl NotifyWorker {
                 return Ok(());
             }
         }
+        // Switched off since it was queued (an email batch may wait a day): nothing more goes,
+        // but withdrawals still do.
+        let switched_off = (head.sink == "push" && !prefs.push)
+            || (head.sink == "email" && (!prefs.email || user.email.is_none()));
         let quiet = prefs.quiet_at(now);
         let active = chat
             .presence
@@ -300,7 +322,7 @@ impl NotifyWorker {
             };
             // Still news? Read since on some device, left the channel, a device active now,
             // quiet hours: each drops it (a notification is never late, only absent).
-            if !n.member || n.last_read_seq >= n.seq || quiet || active {
+            if !n.member || n.last_read_seq >= n.seq || quiet || active || switched_off {
                 continue;
             }
             let Some(message) = store.message(message_id).await? else {

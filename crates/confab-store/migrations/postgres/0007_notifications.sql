@@ -63,6 +63,9 @@ CREATE TABLE notify_jobs (
     claimed_until   BIGINT NOT NULL DEFAULT 0
 );
 
+-- Deletes and reads find a message's jobs by it.
+CREATE INDEX notify_jobs_by_message ON notify_jobs(message_id);
+
 CREATE TABLE notify_items (
     id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     user_id    TEXT COLLATE "C" NOT NULL,

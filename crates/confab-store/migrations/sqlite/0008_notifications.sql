@@ -84,6 +84,9 @@ CREATE TABLE notify_jobs (
 
 -- One notification for one user through one sink ('push', 'email', 'webhook'), due at
 -- due_at. reason 'clear' (push only, no message) withdraws what was pushed for the channel.
+-- Deletes and reads find a message's jobs by it.
+CREATE INDEX notify_jobs_by_message ON notify_jobs(message_id);
+
 CREATE TABLE notify_items (
     id         INTEGER PRIMARY KEY,
     user_id    TEXT NOT NULL,

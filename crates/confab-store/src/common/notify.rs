@@ -462,7 +462,10 @@ impl NotifyStore for Backend {
         const CTX: &str = "claiming notification jobs";
         let rows = sqlx::query(&format!(
             "UPDATE notify_jobs SET claim = $1, claimed_until = $2 WHERE id IN \
-               (SELECT id FROM notify_jobs WHERE claimed_until <= $3 ORDER BY id LIMIT $4{}) \
+               (SELECT id FROM notify_jobs j WHERE claimed_until <= $3 \
+                AND NOT EXISTS (SELECT 1 FROM notify_jobs o \
+                                WHERE o.message_id = j.message_id AND o.id < j.id) \
+                ORDER BY id LIMIT $4{}) \
              RETURNING id, message_id, kind, mention_ids, flags, old_mention_ids, old_flags, created_at",
             dialect::SKIP_LOCKED
         ))
@@ -669,6 +672,31 @@ impl NotifyStore for Backend {
                 .ctx(CTX)?;
         }
         for (channel, seq) in &settled.pushed {
+            // Read meanwhile (on another device, while this push was on its way): the read
+            // found nothing pushed to withdraw, so the withdrawal is queued here.
+            let read: Option<i64> = sqlx::query_scalar(&format!(
+                "SELECT last_read_seq FROM channel_members WHERE channel_id = $1 AND user_id = $2{}",
+                dialect::FOR_SHARE
+            ))
+            .bind(channel.as_str())
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await
+            .ctx(CTX)?;
+            if read.is_none_or(|read| read >= *seq) {
+                sqlx::query(
+                    "INSERT INTO notify_items (user_id, sink, channel_id, message_id, seq, \
+                       reason, created_at, due_at) VALUES ($1, 'push', $2, NULL, $3, 'clear', $4, $4)",
+                )
+                .bind(user)
+                .bind(channel.as_str())
+                .bind(seq)
+                .bind(now.as_micros())
+                .execute(&mut *tx)
+                .await
+                .ctx(CTX)?;
+                continue;
+            }
             sqlx::query(&format!(
                 "INSERT INTO notify_pushed (user_id, channel_id, seq) VALUES ($1, $2, $3) \
                  ON CONFLICT (user_id, channel_id) DO UPDATE SET seq = {}(notify_pushed.seq, excluded.seq)",

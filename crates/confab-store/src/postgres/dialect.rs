@@ -92,3 +92,6 @@ pub(super) const ID_LIST: (&str, &str) = (" = ANY(", "::bigint[])");
 pub(super) fn id_list_param(values: &[i64]) -> Vec<i64> {
     values.to_vec()
 }
+
+/// A read that must not change before the transaction commits: a read cursor moving meanwhile waits for this transaction, so it sees what was pushed.
+pub(super) const FOR_SHARE: &str = " FOR SHARE";

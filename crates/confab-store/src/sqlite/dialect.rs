@@ -124,3 +124,6 @@ pub(super) const ID_LIST: (&str, &str) = IN_LIST;
 pub(super) fn id_list_param(values: &[i64]) -> String {
     serde_json::Value::from(values.to_vec()).to_string()
 }
+
+/// A read that must not change before the transaction commits: nothing to lock (one writer).
+pub(super) const FOR_SHARE: &str = "";

@@ -90,16 +90,28 @@ pub async fn messages_that_may_notify_leave_a_job_in_their_transaction(store: &d
             .await,
         "new mention",
     );
+    // A message's jobs are taken in order: its edit waits for its send's job.
     let claimed = claim_all(store, 7).await;
-    let edit = claimed.iter().find(|j| j.edited).expect("an edit job");
-    assert_eq!(edit.message_id, named.id);
-    assert_eq!(edit.old_mention_ids, vec![bob.to_string()]);
-    assert_eq!(edit.mention_ids, vec![bob.to_string(), carol.to_string()]);
-    assert_eq!(claimed.iter().filter(|j| !j.edited).count(), 4);
+    assert_eq!(claimed.len(), 4);
+    assert!(claimed.iter().all(|j| !j.edited));
     assert!(
         claimed.windows(2).all(|w| w[0].id < w[1].id),
         "oldest first"
     );
+    let first = claimed
+        .iter()
+        .find(|j| j.message_id == named.id)
+        .expect("the send's job");
+    assert!(claim_all(store, 8).await.is_empty(), "the edit waits");
+    assert!(expect(
+        store.complete_job(first, &[], &[]).await,
+        "complete"
+    ));
+    let edit = claim_all(store, 9).await.remove(0);
+    assert!(edit.edited);
+    assert_eq!(edit.message_id, named.id);
+    assert_eq!(edit.old_mention_ids, vec![bob.to_string()]);
+    assert_eq!(edit.mention_ids, vec![bob.to_string(), carol.to_string()]);
 }
 
 pub async fn jobs_and_deliveries_are_claimed_by_one_worker_at_a_time(store: &dyn Store) {

@@ -380,6 +380,15 @@ async fn an_edit_that_mentions_notifies_and_a_delete_withdraws() {
     let bob = server.register("bob").await;
     let (_, general) = server.workspace(&alice, &[&bob]).await;
     let plain = server.send(&alice, &general, "m1", "who can review?").await;
+    // Bob had read it before it named him: the edit is news all the same.
+    let (status, _) = server
+        .post(
+            &bob.token,
+            &format!("/channels/{general}/read"),
+            json!({"seq": plain["seq"]}),
+        )
+        .await;
+    assert_eq!(status, 200);
     let (status, body) = server
         .patch(
             &alice.token,
