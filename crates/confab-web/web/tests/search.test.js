@@ -258,9 +258,12 @@ test('search: suggestions, marked results, access, opening in context, paging, r
     await b.waitForFunction(() => document.querySelectorAll('.search-panel .result').length === 40, undefined, { timeout: WAIT });
     await panel.locator('.result-list[aria-busy=false]').waitFor({ state: 'attached', timeout: WAIT });
     await panel.getByRole('button', { name: 'Load more' }).click();
-    await b.waitForFunction(() => document.querySelectorAll('.search-panel .result').length === 60, undefined, { timeout: WAIT });
+    await b.waitForFunction(() => document.querySelectorAll('.search-panel .result').length >= 60, undefined, { timeout: WAIT });
+    // The list is still scrolled to its end, so a further page may already be on its way:
+    // whatever is shown must be the newest ones in order, with no gap and no repeat.
     const shown = await results.locator('.body').allInnerTexts();
-    assert.deepEqual(shown, Array.from({ length: 60 }, (_, i) => `status update ${AFTER - i}`), 'pages follow on, no gap, no repeat');
+    assert.ok(shown.length >= 60, `at least three pages: ${shown.length}`);
+    assert.deepEqual(shown, Array.from({ length: shown.length }, (_, i) => `status update ${AFTER - i}`), 'pages follow on, no gap, no repeat');
     // ↑/↓ move between results; Enter on one opens it.
     await results.nth(57).locator('.result-link').focus();
     await b.keyboard.press('ArrowDown');
