@@ -287,7 +287,26 @@ async fn server_ws(server: &Server, user: &User) -> String {
 #[tokio::test]
 async fn a_notification_committed_before_a_crash_is_delivered_once_after_restart() {
     let mut hook = Receiver::start().await;
-    let mut server = server(&hook, None, 1500).await;
+    // The process may die while it holds the job (claimed, not yet expanded): the job passes
+    // on when its lease runs out, so the lease is short here.
+    let hook_url = format!("{}/hook", hook.url);
+    let mut server = Server::start_with(&[
+        "--notify-webhook-delay-ms",
+        "1500",
+        "--notify-push-delay-ms",
+        "1500",
+        "--notify-poll-ms",
+        "50",
+        "--notify-lease-ms",
+        "2000",
+        "--notify-sink-timeout-ms",
+        "1000",
+        "--notify-webhook-url",
+        &hook_url,
+        "--notify-webhook-secret",
+        SECRET,
+    ])
+    .await;
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
     let (_, general) = server.workspace(&alice, &[&bob]).await;
