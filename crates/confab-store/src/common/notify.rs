@@ -684,17 +684,7 @@ impl NotifyStore for Backend {
             .await
             .ctx(CTX)?;
             if read.is_none_or(|read| read >= *seq) {
-                sqlx::query(
-                    "INSERT INTO notify_items (user_id, sink, channel_id, message_id, seq, \
-                       reason, created_at, due_at) VALUES ($1, 'push', $2, NULL, $3, 'clear', $4, $4)",
-                )
-                .bind(user)
-                .bind(channel.as_str())
-                .bind(seq)
-                .bind(now.as_micros())
-                .execute(&mut *tx)
-                .await
-                .ctx(CTX)?;
+                queue_clear(&mut tx, &claim.user_id, channel, *seq, now).await?;
                 continue;
             }
             sqlx::query(&format!(
@@ -806,17 +796,7 @@ impl NotifyStore for Backend {
         .rows_affected()
             > 0;
         if pushed {
-            sqlx::query(
-                "INSERT INTO notify_items (user_id, sink, channel_id, message_id, seq, reason, \
-                   created_at, due_at) VALUES ($1, 'push', $2, NULL, $3, 'clear', $4, $4)",
-            )
-            .bind(user.as_str())
-            .bind(channel.as_str())
-            .bind(seq)
-            .bind(now.as_micros())
-            .execute(&mut *tx)
-            .await
-            .ctx(CTX)?;
+            queue_clear(&mut tx, user, channel, seq, now).await?;
             queue_due(&mut tx, user, "push", now).await?;
         }
         tx.commit().await.ctx(CTX)?;
@@ -835,6 +815,28 @@ impl NotifyStore for Backend {
             u64::try_from(jobs).unwrap_or(0),
         ))
     }
+}
+
+/// Queues a withdrawal push (due `now`) of what was shown for `channel` up to `seq`.
+async fn queue_clear(
+    tx: &mut super::Tx,
+    user: &UserId,
+    channel: &ChannelId,
+    seq: i64,
+    now: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO notify_items (user_id, sink, channel_id, message_id, seq, reason, \
+           created_at, due_at) VALUES ($1, 'push', $2, NULL, $3, 'clear', $4, $4)",
+    )
+    .bind(user.as_str())
+    .bind(channel.as_str())
+    .bind(seq)
+    .bind(now.as_micros())
+    .execute(&mut **tx)
+    .await
+    .ctx("queueing a withdrawal")?;
+    Ok(())
 }
 
 /// Makes the user's head for `sink` due by `due` at the latest.
