@@ -39,9 +39,10 @@ impl BlobKey {
         Self::new(BlobKind::Upload, file)
     }
 
-    /// Every blob a file may have.
+    /// Every blob a file may have, the file's own bytes last: a sweep deleting them in this
+    /// order never leaves a preview or an upload behind a file whose bytes are gone.
     pub fn all(file: &FileId) -> [Self; 3] {
-        [Self::upload(file), Self::file(file), Self::thumbnail(file)]
+        [Self::thumbnail(file), Self::upload(file), Self::file(file)]
     }
 
     pub fn folder(&self) -> &'static str {
