@@ -12,7 +12,7 @@
 
 use async_trait::async_trait;
 use confab_core::notify::{ChannelNotifyPrefs, NotifyLevel, NotifyPrefs, NotifyReason};
-use confab_core::{ChannelId, MessageId, SessionId, Timestamp, UserId, WorkspaceId};
+use confab_core::{ChannelId, MessageId, SessionId, Timestamp, User, UserId, WorkspaceId};
 
 use crate::StoreResult;
 
@@ -105,6 +105,9 @@ pub struct Settled {
     pub pushed: Vec<(ChannelId, i64)>,
     /// Channels whose pushed notifications were withdrawn by this delivery.
     pub withdrew: Vec<ChannelId>,
+    /// Push subscriptions the push service said are gone, removed with the settling: an
+    /// error between the two would leave the claim to run out and the digest to go again.
+    pub gone: Vec<String>,
 }
 
 #[async_trait]
@@ -130,12 +133,15 @@ pub trait NotifyStore: Send + Sync {
         user: &UserId,
     ) -> StoreResult<Vec<(ChannelId, ChannelNotifyPrefs)>>;
     /// Several users' own and channel settings at once, for one channel (users without rows
-    /// get defaults), in `users`' order.
+    /// get defaults), in `users`' order; users deactivated or gone are left out, since
+    /// nothing may reach them.
     async fn notify_prefs_in(
         &self,
         channel: &ChannelId,
         users: &[UserId],
-    ) -> StoreResult<Vec<(NotifyPrefs, ChannelNotifyPrefs)>>;
+    ) -> StoreResult<Vec<(UserId, NotifyPrefs, ChannelNotifyPrefs)>>;
+    /// The user, if notifications may still reach them: present and not deactivated.
+    async fn notify_recipient(&self, user: &UserId) -> StoreResult<Option<User>>;
     async fn workspace_notify_default(&self, ws: &WorkspaceId) -> StoreResult<NotifyLevel>;
     async fn set_workspace_notify_default(
         &self,
@@ -166,8 +172,6 @@ pub trait NotifyStore: Send + Sync {
     async fn push_subscriptions(&self, user: &UserId) -> StoreResult<Vec<PushSubscription>>;
     /// Removes the user's subscription; `false` if they have none by that id.
     async fn delete_push_subscription(&self, user: &UserId, id: &str) -> StoreResult<bool>;
-    /// Removes subscriptions the push service said are gone.
-    async fn forget_push_subscriptions(&self, ids: &[String]) -> StoreResult<()>;
 
     // The outbox.
     /// Claims up to `limit` jobs (the oldest unclaimed or whose claim ran out) until `until`,

@@ -215,6 +215,8 @@ impl NotifyWorker {
         reached.remove(&message.author_id);
         reached.retain(|u, _| member_set.contains(u));
         let users: Vec<UserId> = reached.keys().cloned().collect();
+        // Only accounts still active: a deactivated one keeps its memberships (its words
+        // stay), but nothing reaches it.
         let prefs = chat.store.notify_prefs_in(&channel.id, &users).await?;
         let default = chat
             .store
@@ -222,9 +224,9 @@ impl NotifyWorker {
             .await?;
         let sinks = &chat.sinks;
         let mut add = Vec::new();
-        for (user, (own, here)) in users.iter().zip(prefs) {
+        for (user, own, here) in &prefs {
             let reason = reached[user];
-            if !wants(&own, &here, default, reason) {
+            if !wants(own, here, default, reason) {
                 continue;
             }
             let mut push = |sink: &'static str, delay: Duration| {
@@ -274,9 +276,10 @@ impl NotifyWorker {
         };
         let (Some(sink), Some(user)) = (
             chat.sinks.by_name(&head.sink),
-            store.user(&head.user_id).await?,
+            store.notify_recipient(&head.user_id).await?,
         ) else {
-            // A sink since switched off, or a user since removed: nothing to deliver to.
+            // A sink since switched off, or a user since deactivated or removed: nothing to
+            // deliver to.
             store
                 .finish_delivery(head, &drop_all(&due), now, None)
                 .await?;
@@ -389,7 +392,7 @@ impl NotifyWorker {
         };
         match sink.deliver(&digest, &targets).await {
             Ok(delivered) => {
-                store.forget_push_subscriptions(&delivered.gone).await?;
+                settled.gone = delivered.gone;
                 settled.sent = true;
                 if head.sink == "push" {
                     settled.pushed = pushed.into_iter().collect();

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use confab_core::notify::{
     ChannelNotifyPrefs, DndSchedule, NotifyLevel, NotifyPrefs, NotifyReason,
 };
-use confab_core::{ChannelId, MessageId, Timestamp, UserId, WorkspaceId};
+use confab_core::{ChannelId, MessageId, Timestamp, User, UserId, WorkspaceId};
 use sqlx::Row;
 
 use super::{Backend, dialect};
@@ -265,7 +265,8 @@ impl NotifyStore for Backend {
         &self,
         channel: &ChannelId,
         users: &[UserId],
-    ) -> StoreResult<Vec<(NotifyPrefs, ChannelNotifyPrefs)>> {
+    ) -> StoreResult<Vec<(UserId, NotifyPrefs, ChannelNotifyPrefs)>> {
+        const CTX: &str = "reading notification preferences";
         if users.is_empty() {
             return Ok(Vec::new());
         }
@@ -274,6 +275,7 @@ impl NotifyStore for Backend {
             "SELECT u.value AS user_id, {PREFS_COLUMNS}, c.level AS c_level, \
                c.muted AS c_muted, c.ignore_channel_mentions AS c_ignore \
              FROM {} \
+             JOIN users a ON a.id = u.value AND a.deactivated_at IS NULL \
              LEFT JOIN notify_prefs p ON p.user_id = u.value \
              LEFT JOIN channel_notify_prefs c ON c.user_id = u.value AND c.channel_id = $1",
             dialect::LIST_TABLE
@@ -282,18 +284,33 @@ impl NotifyStore for Backend {
         .bind(dialect::list_param(&ids))
         .fetch_all(self.read_pool())
         .await
-        .ctx("reading notification preferences")?;
+        .ctx(CTX)?;
         let mut found = std::collections::HashMap::with_capacity(rows.len());
         for row in &rows {
-            let id: String = row
-                .try_get("user_id")
-                .ctx("reading notification preferences")?;
+            let id: String = row.try_get("user_id").ctx(CTX)?;
             found.insert(id, (prefs(row)?, channel_prefs(row)?));
         }
         Ok(users
             .iter()
-            .map(|u| found.get(u.as_str()).cloned().unwrap_or_default())
+            .filter_map(|u| {
+                found
+                    .remove(u.as_str())
+                    .map(|(own, here)| (u.clone(), own, here))
+            })
             .collect())
+    }
+
+    async fn notify_recipient(&self, user: &UserId) -> StoreResult<Option<User>> {
+        sqlx::query(&format!(
+            "SELECT {} FROM users WHERE id = $1 AND deactivated_at IS NULL",
+            crate::rows::USER_COLUMNS
+        ))
+        .bind(user.as_str())
+        .fetch_optional(self.read_pool())
+        .await
+        .ctx("reading a notification's recipient")?
+        .map(|row| crate::rows::user(&row))
+        .transpose()
     }
 
     async fn workspace_notify_default(&self, ws: &WorkspaceId) -> StoreResult<NotifyLevel> {
@@ -433,23 +450,6 @@ impl NotifyStore for Backend {
             .ctx("removing a push subscription")?
             .rows_affected();
         Ok(gone > 0)
-    }
-
-    async fn forget_push_subscriptions(&self, ids: &[String]) -> StoreResult<()> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        sqlx::query(&format!(
-            "DELETE FROM push_subscriptions WHERE id {}$1{}",
-            dialect::IN_LIST.0,
-            dialect::IN_LIST.1
-        ))
-        .bind(dialect::list_param(&ids))
-        .execute(self.write_pool())
-        .await
-        .ctx("removing gone push subscriptions")?;
-        Ok(())
     }
 
     async fn claim_jobs(
@@ -659,6 +659,19 @@ impl NotifyStore for Backend {
             ))
             .bind(user)
             .bind(dialect::id_list_param(&settled.done))
+            .execute(&mut *tx)
+            .await
+            .ctx(CTX)?;
+        }
+        if !settled.gone.is_empty() {
+            let ids: Vec<&str> = settled.gone.iter().map(String::as_str).collect();
+            sqlx::query(&format!(
+                "DELETE FROM push_subscriptions WHERE user_id = $1 AND id {}$2{}",
+                dialect::IN_LIST.0,
+                dialect::IN_LIST.1
+            ))
+            .bind(user)
+            .bind(dialect::list_param(&ids))
             .execute(&mut *tx)
             .await
             .ctx(CTX)?;

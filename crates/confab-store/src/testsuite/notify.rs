@@ -200,6 +200,7 @@ pub async fn jobs_and_deliveries_are_claimed_by_one_worker_at_a_time(store: &dyn
         sent: true,
         pushed: vec![(general.clone(), m.seq)],
         withdrew: Vec::new(),
+        gone: Vec::new(),
     };
     assert!(!expect(
         store.finish_delivery(&heads[0], &settled, now, None).await,
@@ -338,9 +339,32 @@ pub async fn notification_preferences_round_trip(store: &dyn Store) {
             "many"
         ),
         vec![
-            (NotifyPrefs::default(), ChannelNotifyPrefs::default()),
-            (prefs.clone(), muted)
+            (
+                bob.clone(),
+                NotifyPrefs::default(),
+                ChannelNotifyPrefs::default()
+            ),
+            (alice.clone(), prefs.clone(), muted)
         ]
+    );
+    // A deactivated account is reached by nothing.
+    expect(
+        store.deactivate_user(&bob, Timestamp::now()).await,
+        "deactivate",
+    );
+    assert_eq!(
+        expect(
+            store
+                .notify_prefs_in(&general, &[bob.clone(), alice.clone()])
+                .await,
+            "many"
+        ),
+        vec![(alice.clone(), prefs.clone(), muted)]
+    );
+    assert!(expect(store.notify_recipient(&bob).await, "bob").is_none());
+    assert_eq!(
+        expect(store.notify_recipient(&alice).await, "alice").map(|u| u.id),
+        Some(alice.clone())
     );
     // Back to defaults forgets the row.
     expect(
@@ -466,10 +490,10 @@ pub async fn push_subscriptions_belong_to_a_live_session(store: &dyn Store) {
     // A signed-out device's subscription is not used.
     expect(store.revoke_all_sessions(&bob).await, "sign out");
     assert!(expect(store.push_subscriptions(&bob).await, "bob's").is_empty());
-    expect(
-        store.forget_push_subscriptions(&["one".to_owned()]).await,
-        "forget",
-    );
+    assert!(expect(
+        store.delete_push_subscription(&bob, "one").await,
+        "remove"
+    ));
     assert!(!expect(
         store.delete_push_subscription(&bob, "one").await,
         "gone"

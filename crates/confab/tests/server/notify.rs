@@ -640,3 +640,52 @@ async fn notifications_never_carry_what_the_recipient_may_no_longer_read() {
     assert!(!text.contains("hunter2"), "{text}");
     assert!(text.contains("New message from"), "{text}");
 }
+
+/// A deactivated account keeps its memberships (its words stay), but nothing reaches it:
+/// neither what was said after it was deactivated nor what was pending when it was.
+#[tokio::test]
+async fn deactivated_accounts_hear_nothing_more() {
+    let mut hook = Receiver::start().await;
+    let mut smtp = SmtpServer::start().await.expect("aiosmtpd");
+    let server = server(&hook, Some(&smtp), 800).await;
+    let admin = server.register("admin").await;
+    let bob = register_with_email(&server, "bob").await;
+    let carol = register_with_email(&server, "carol").await;
+    let dave = register_with_email(&server, "dave").await;
+    let (_, general) = server.workspace(&admin, &[&bob, &carol, &dave]).await;
+    let deactivate = async |user: &User| {
+        let (status, body) = server
+            .post(
+                &admin.token,
+                &format!("/admin/users/{}/deactivate", user.id),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 204, "{body}");
+    };
+    deactivate(&carol).await;
+    server
+        .send(
+            &admin,
+            &general,
+            "m1",
+            "@bob @carol @dave the office is closed",
+        )
+        .await;
+    // Dave's is pending (the delay has not passed) when he is deactivated.
+    deactivate(&dave).await;
+    settled(&server).await;
+    let heard: Vec<String> = hook.rest().iter().map(|r| webhook(r).0).collect();
+    assert_eq!(heard, vec![bob.id.clone()], "only bob, still active");
+    let mail = smtp.next_message(WAIT).await.expect("bob's email");
+    assert_eq!(mail.rcpt_tos, vec!["bob@example.com".to_owned()]);
+    // And no other email: the next is the next message's, to bob.
+    server
+        .send(&admin, &general, "m2", "@bob @carol @dave reopened")
+        .await;
+    let mail = smtp.next_message(WAIT).await.expect("bob's second email");
+    assert_eq!(mail.rcpt_tos, vec!["bob@example.com".to_owned()]);
+    assert!(decoded(&mail).contains("reopened"));
+    let (to, _) = webhook(&hook.next().await);
+    assert_eq!(to, bob.id);
+}
