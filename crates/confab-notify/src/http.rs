@@ -24,15 +24,26 @@ pub(crate) fn reachable_scheme(url: &reqwest::Url) -> Result<(), String> {
 /// redirect: a POST redirected would arrive as a GET elsewhere, and a push service or
 /// webhook that moved must be reconfigured, not guessed at.
 pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, ConfigError> {
+    build(base(timeout))
+}
+
+/// The same, connecting only to public addresses whatever a name resolves to.
+pub(crate) fn public_client(timeout: Duration) -> Result<reqwest::Client, ConfigError> {
+    build(base(timeout).dns_resolver(std::sync::Arc::new(crate::public::PublicResolver)))
+}
+
+fn base(timeout: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| ConfigError {
-            what: "http client",
-            reason: e.to_string(),
-        })
+}
+
+fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, ConfigError> {
+    builder.build().map_err(|e| ConfigError {
+        what: "http client",
+        reason: e.to_string(),
+    })
 }
 
 /// What an answer's status means for the delivery.

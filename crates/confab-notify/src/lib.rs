@@ -46,6 +46,7 @@ mod backoff;
 mod email;
 mod email_body;
 mod http;
+mod public;
 mod push_payload;
 pub mod testing;
 mod text;
@@ -57,6 +58,7 @@ use serde::{Deserialize, Serialize};
 
 pub use backoff::backoff;
 pub use email::EmailSink;
+pub use public::{PublicResolver, public_host, public_ip};
 pub use push_payload::MAX_PUSH_PAYLOAD;
 pub use vapid::{VapidError, VapidKeys};
 pub use webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSink, sign, verify_signature};

@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 use web_push_native::Auth;
 
 use crate::http::{self, Answer};
+use crate::public;
 use crate::{
     ConfigError, Delivered, Digest, PushTarget, Sink, SinkError, SinkKind, VapidKeys, push_payload,
     unix_now,
@@ -31,9 +32,13 @@ pub struct WebPushSink {
     /// notification is stale and better dropped.
     ttl_secs: u32,
     client: reqwest::Client,
+    /// Whether endpoints must be on the public internet (users give them: else any member
+    /// could make this server send requests into its own network).
+    public_only: bool,
     /// Caps pushes in flight across all digests, so a burst does not open a connection per
     /// device at once.
     permits: Semaphore,
+    timeout: Duration,
 }
 
 /// What happened to one target's push.
@@ -63,8 +68,18 @@ impl WebPushSink {
             contact,
             ttl_secs,
             client: http::client(timeout)?,
+            public_only: false,
             permits: Semaphore::new(max_concurrent.max(1)),
+            timeout,
         })
+    }
+
+    /// Pushes only to endpoints on the public internet: an address literal or a name that
+    /// resolves inside (this machine, a private network) makes the subscription gone.
+    pub fn only_public_endpoints(mut self) -> Result<Self, ConfigError> {
+        self.client = http::public_client(self.timeout)?;
+        self.public_only = true;
+        Ok(self)
     }
 
     async fn push(&self, target: &PushTarget, plaintext: &[u8], urgency: &str) -> Outcome {
@@ -78,6 +93,13 @@ impl WebPushSink {
         };
         if let Err(why) = http::reachable_scheme(&endpoint) {
             return Outcome::Failed(SinkError::Permanent(format!("push endpoint: {why}")));
+        }
+        if self.public_only && !public::public_host(&endpoint) {
+            tracing::warn!(
+                subscription = target.id,
+                "a push endpoint inside; forgotten"
+            );
+            return Outcome::Gone;
         }
         let audience = origin(&endpoint);
         let body = match web_push_native::encrypt(plaintext.to_vec(), &ua_public, &ua_auth) {
@@ -104,6 +126,13 @@ impl WebPushSink {
             .send()
             .await;
         match sent {
+            Err(e) if public::refused_as_private(&e) => {
+                tracing::warn!(
+                    subscription = target.id,
+                    "a push endpoint resolves inside; forgotten"
+                );
+                Outcome::Gone
+            }
             Err(e) => Outcome::Failed(http::request_failed(e)),
             Ok(response) => match http::classify(response.status()) {
                 Answer::Accepted => Outcome::Sent,

@@ -48,6 +48,12 @@ pub async fn sinks(config: &Config) -> anyhow::Result<NotifySinks> {
             timeout,
         )
         .map_err(|e| anyhow::anyhow!("Web Push: {e}"))?;
+        let push = if config.notify_push_allow_insecure {
+            push
+        } else {
+            push.only_public_endpoints()
+                .map_err(|e| anyhow::anyhow!("Web Push: {e}"))?
+        };
         sinks.push = Some(Arc::new(push) as Arc<dyn Sink>);
     }
     if let Some(url) = &config.smtp_url {

@@ -142,39 +142,6 @@ fn parse_level(raw: &str, allow_default: bool) -> ChatResult<NotifyLevel> {
     }
 }
 
-/// Whether `url` names this machine or a private network (by name or address literal).
-fn inside(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(v4)) => private_v4(v4),
-        Some(url::Host::Ipv6(v6)) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(private_v4)
-        }
-        Some(url::Host::Domain(name)) => {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
-            name == "localhost"
-                || name.ends_with(".localhost")
-                || name.ends_with(".internal")
-                || !name.contains('.')
-        }
-        None => true,
-    }
-}
-
-fn private_v4(v4: std::net::Ipv4Addr) -> bool {
-    let [a, b, ..] = v4.octets();
-    v4.is_loopback()
-        || v4.is_private()
-        || v4.is_link_local()
-        || v4.is_unspecified()
-        || v4.is_broadcast()
-        // Carrier-grade NAT, 100.64.0.0/10.
-        || (a == 100 && (b & 0xc0) == 64)
-}
-
 /// Longest push endpoint URL kept.
 const MAX_ENDPOINT: usize = 2048;
 
@@ -367,7 +334,7 @@ impl ChatService {
                 "endpoint must be an https:// URL of at most 2048 characters",
             ));
         }
-        if !self.config.notify.push_allow_http && inside(&url) {
+        if !self.config.notify.push_allow_http && !confab_notify::public_host(&url) {
             // Else any member could make this server send requests into its own network.
             return Err(bad("endpoint must be a public push service"));
         }

@@ -240,3 +240,31 @@ async fn keeps_to_its_concurrency_limit() {
         .expect("delivered");
     assert_eq!(receiver.most_held(), 2);
 }
+
+/// Endpoints are users' words: a sink that takes only public ones makes an endpoint inside
+/// (an address literal here; a name resolving inside is refused by its resolver) gone,
+/// without a request.
+#[tokio::test]
+async fn a_public_only_sink_forgets_endpoints_inside_without_a_request() {
+    let mut receiver = Receiver::start(StatusCode::CREATED).await;
+    let vapid = VapidKeys::generate().expect("vapid keys");
+    let public = sink(vapid.clone(), 1)
+        .only_public_endpoints()
+        .expect("a public-only sink");
+    let d = digest(
+        None,
+        vec![item("ch-ops", "#ops", "Ada", Some("hi"), 1)],
+        vec![],
+    );
+    let inside = subscription().target("inside", &format!("{}/inside", receiver.url));
+    let delivered = within(public.deliver(&d, &[inside]))
+        .await
+        .expect("settled");
+    assert_eq!(delivered.gone, vec!["inside".to_owned()]);
+    // Nothing reached the receiver: the next request it sees is this one.
+    let allowed = subscription().target("allowed", &format!("{}/allowed", receiver.url));
+    within(sink(vapid, 1).deliver(&d, &[allowed]))
+        .await
+        .expect("delivered");
+    assert_eq!(receiver.next().await.path, "/allowed");
+}
