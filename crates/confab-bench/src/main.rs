@@ -2,6 +2,7 @@
 //! protocol. It starts the server itself (a fresh data directory, limits lifted) so that it
 //! can read the server's memory and CPU from `/proc`.
 
+mod broadcast;
 mod client;
 mod faults;
 mod floor;
@@ -119,6 +120,10 @@ enum ServerScenario {
     /// generator, with planted words), then `GET /search` by query class one at a time (and
     /// C at once): latency per class, result counts, the index's size on disk.
     Search(search::Params),
+    /// M members in one channel, K `@channel` messages: each one's send ack and time until
+    /// its notifications are written, and the acks of another member's plain sends meanwhile
+    /// (against the same alone first).
+    Broadcast(broadcast::Params),
 }
 
 #[tokio::main]
@@ -144,6 +149,7 @@ async fn main() -> anyhow::Result<()> {
         ServerScenario::Storm(_) => storm::server_flags(),
         ServerScenario::Uploads(ref params) => uploads::server_flags(params),
         ServerScenario::Search(_) => search::server_flags(),
+        ServerScenario::Broadcast(_) => broadcast::server_flags(),
         _ => Vec::new(),
     };
     let topology = server::Topology {
@@ -177,6 +183,7 @@ async fn main() -> anyhow::Result<()> {
         ServerScenario::Storm(params) => storm::storm(&mut server, params).await,
         ServerScenario::Uploads(params) => uploads::uploads(&server, params).await,
         ServerScenario::Search(params) => search::search(&server, params).await,
+        ServerScenario::Broadcast(params) => broadcast::broadcast(&server, params).await,
     };
     server.stop().await;
     print(result?, cli.json)

@@ -21,6 +21,32 @@ use crate::{NotifyStore, StoreError, StoreResult};
 const PREFS_COLUMNS: &str = "p.level, p.push, p.email, p.email_interval_minutes, p.time_zone, \
      p.dnd_start, p.dnd_end, p.snooze_until";
 
+/// Rows written by one multi-row insert: at 8 parameters a row, 4,000 parameters, well within
+/// both engines' limits (SQLite 32,766, PostgreSQL 65,535).
+const ROWS_PER_INSERT: usize = 500;
+
+/// A queue head made due by its new items' time at the latest.
+const QUEUE_DUE: &str = "ON CONFLICT (user_id, sink) DO UPDATE SET due_at = CASE \
+     WHEN notify_queue.due_at IS NULL OR notify_queue.due_at > excluded.due_at \
+     THEN excluded.due_at ELSE notify_queue.due_at END";
+
+/// `($1, …, $k), ($k+1, …), …` (in the dialect's spelling): `rows` rows of `columns`
+/// parameters.
+fn placeholders(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            dialect::push_param(&mut out, r * columns + c + 1);
+        }
+        out.push(')');
+    }
+    out
+}
+
 fn bad(context: &'static str, what: String) -> StoreError {
     StoreError::Internal {
         context,
@@ -531,23 +557,50 @@ impl NotifyStore for Backend {
             .await
             .ctx(CTX)?;
         }
-        for n in add {
-            sqlx::query(
+        // Many rows a statement: an `@channel` in a large channel is thousands of items, and
+        // a statement each held the writer (SQLite's only one) for as long.
+        for chunk in add.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
                 "INSERT INTO notify_items (user_id, sink, channel_id, message_id, seq, reason, \
-                   created_at, due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(n.user_id.as_str())
-            .bind(n.sink)
-            .bind(n.channel_id.as_str())
-            .bind(n.message_id.as_str())
-            .bind(n.seq)
-            .bind(n.reason.as_str())
-            .bind(job.created_at.as_micros())
-            .bind(n.due_at.as_micros())
-            .execute(&mut *tx)
-            .await
-            .ctx(CTX)?;
-            queue_due(&mut tx, &n.user_id, n.sink, n.due_at).await?;
+                   created_at, due_at) VALUES {}",
+                placeholders(chunk.len(), 8)
+            );
+            let mut insert = sqlx::query(&sql);
+            for n in chunk {
+                insert = insert
+                    .bind(n.user_id.as_str())
+                    .bind(n.sink)
+                    .bind(n.channel_id.as_str())
+                    .bind(n.message_id.as_str())
+                    .bind(n.seq)
+                    .bind(n.reason.as_str())
+                    .bind(job.created_at.as_micros())
+                    .bind(n.due_at.as_micros());
+            }
+            insert.execute(&mut *tx).await.ctx(CTX)?;
+        }
+        // One head per user and sink, due at its earliest item; a statement may not name a
+        // row twice for `ON CONFLICT … DO UPDATE`, so duplicates fold first (`add` comes
+        // sorted by user and sink, the order every worker writes in).
+        let mut heads: Vec<(&UserId, &str, Timestamp)> = Vec::with_capacity(add.len());
+        for n in add {
+            match heads.last_mut() {
+                Some((user, sink, due)) if *user == &n.user_id && *sink == n.sink => {
+                    *due = (*due).min(n.due_at);
+                }
+                _ => heads.push((&n.user_id, n.sink, n.due_at)),
+            }
+        }
+        for chunk in heads.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO notify_queue (user_id, sink, due_at) VALUES {} {QUEUE_DUE}",
+                placeholders(chunk.len(), 3)
+            );
+            let mut insert = sqlx::query(&sql);
+            for (user, sink, due) in chunk {
+                insert = insert.bind(user.as_str()).bind(*sink).bind(due.as_micros());
+            }
+            insert.execute(&mut *tx).await.ctx(CTX)?;
         }
         tx.commit().await.ctx(CTX)?;
         Ok(true)
@@ -859,12 +912,9 @@ async fn queue_due(
     sink: &str,
     due: Timestamp,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO notify_queue (user_id, sink, due_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id, sink) DO UPDATE SET due_at = CASE \
-           WHEN notify_queue.due_at IS NULL OR notify_queue.due_at > excluded.due_at \
-           THEN excluded.due_at ELSE notify_queue.due_at END",
-    )
+    sqlx::query(&format!(
+        "INSERT INTO notify_queue (user_id, sink, due_at) VALUES ($1, $2, $3) {QUEUE_DUE}"
+    ))
     .bind(user.as_str())
     .bind(sink)
     .bind(due.as_micros())

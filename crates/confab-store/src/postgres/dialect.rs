@@ -68,6 +68,12 @@ pub(super) const IN_LIST: (&str, &str) = (" = ANY(", "::text[])");
 /// Case-insensitive `LIKE`: PostgreSQL's `LIKE` is case-sensitive.
 pub(super) const LIKE_ANY_CASE: &str = "ILIKE";
 
+/// The `n`th (from 1) parameter of a generated multi-row statement: PostgreSQL numbers them.
+pub(super) fn push_param(out: &mut String, n: usize) {
+    out.push('$');
+    out.push_str(&n.to_string());
+}
+
 /// A claim's read: rows another chat service has locked are passed over, not waited for, so
 /// each claim goes to exactly one of them.
 pub(super) const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";

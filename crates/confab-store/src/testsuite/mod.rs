@@ -110,6 +110,7 @@ macro_rules! store_behaviour_suite {
             search_counts_estimate_only_what_the_caller_may_read,
             messages_that_may_notify_leave_a_job_in_their_transaction,
             jobs_and_deliveries_are_claimed_by_one_worker_at_a_time,
+            a_broadcast_completes_whole_in_one_transaction,
             deleting_a_message_drops_its_pending_notifications,
             notification_preferences_round_trip,
             thread_followers_are_starters_repliers_and_who_chose,

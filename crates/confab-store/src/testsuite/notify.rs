@@ -244,6 +244,71 @@ pub async fn jobs_and_deliveries_are_claimed_by_one_worker_at_a_time(store: &dyn
     assert_eq!(again, crate::Withdrawn::default());
 }
 
+/// An `@channel` in a large channel completes as one job: thousands of items (more than one
+/// statement writes) and one head per user and sink, due at that user's earliest item.
+pub async fn a_broadcast_completes_whole_in_one_transaction(store: &dyn Store) {
+    const USERS: usize = 1_100;
+    let alice = user(store, "alice").await;
+    let (_, general) = workspace(store, &alice).await;
+    let mut m = new_message(&general, &alice, "m", "@channel hi");
+    m.mentions = Mentions {
+        channel: true,
+        ..Mentions::default()
+    };
+    let m = stored(store, m).await;
+    let job = claim_all(store, 1).await.remove(0);
+    let now = Timestamp::now();
+    let users: Vec<UserId> = (0..USERS).map(|_| UserId::generate()).collect();
+    let mut add = Vec::new();
+    for u in &users {
+        for (sink, due) in [("push", now), ("email", now.plus_secs(30))] {
+            add.push(NewNotification {
+                user_id: u.clone(),
+                sink,
+                channel_id: general.clone(),
+                message_id: m.id.clone(),
+                seq: m.seq,
+                reason: NotifyReason::Channel,
+                due_at: due,
+            });
+        }
+    }
+    // One user with two push items, the later first: the head is due at the earlier.
+    let mut early = add[0].clone();
+    early.due_at = now.plus_secs(-30);
+    add.insert(1, early);
+    add.sort_by(|a, b| (&a.user_id, a.sink).cmp(&(&b.user_id, b.sink)));
+    assert!(expect(
+        store.complete_job(&job, &add, &[]).await,
+        "complete"
+    ));
+    assert_eq!(
+        expect(store.pending_notifications().await, "count"),
+        (add.len() as u64, 0)
+    );
+    let heads = |at: Timestamp| async move {
+        expect(
+            store
+                .claim_deliveries(2, at, at.plus_secs(LEASE), 10_000)
+                .await,
+            "claim heads",
+        )
+    };
+    let early_heads = heads(now.plus_secs(-1)).await;
+    assert_eq!(early_heads.len(), 1, "only the user with the earlier item");
+    assert_eq!(
+        (&early_heads[0].user_id, early_heads[0].sink.as_str()),
+        (&users[0], "push")
+    );
+    assert_eq!(heads(now).await.len(), USERS - 1, "every other push head");
+    // (The push heads are held for their lease still.)
+    assert_eq!(
+        heads(now.plus_secs(30)).await.len(),
+        USERS,
+        "every email head"
+    );
+}
+
 pub async fn deleting_a_message_drops_its_pending_notifications(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let bob = user(store, "bob").await;
