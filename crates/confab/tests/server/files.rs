@@ -989,7 +989,9 @@ async fn a_broken_upload_body_is_the_client_s_fault() {
 #[tokio::test]
 async fn uploads_in_flight_are_bounded_per_user() {
     use tokio::io::AsyncWriteExt;
-    let server = Server::start_with(&["--max-uploads-per-user", "1"]).await;
+    // Probes ask for uploads of their own, as many as the wait takes.
+    let server =
+        Server::start_with(&["--max-uploads-per-user", "1", "--upload-rate-per-min", "0"]).await;
     let ada = server.register("ada").await;
     let bob = server.register("bob").await;
     let (ws, _) = server.workspace(&ada, &[&bob]).await;
@@ -1005,14 +1007,24 @@ async fn uploads_in_flight_are_bounded_per_user() {
     );
     stream.write_all(head.as_bytes()).await.expect("head");
     stream.write_all(&pattern(500)).await.expect("half");
-    let second = ask(&server, &ada, &ws, "second.bin", 10, "x/y").await;
+    // Each probe is an upload of its own: one that the server took before the first upload
+    // reached it is used up, and the next probe asks again.
     eventually("the first upload holds Ada's one slot", || async {
-        put_bytes(&server, &s(&second["upload_url"]), pattern(10))
+        let probe = ask(&server, &ada, &ws, "probe.bin", 10, "x/y").await;
+        put_bytes(&server, &s(&probe["upload_url"]), pattern(10))
             .await
             .0
             == 429
     })
     .await;
+    let second = ask(&server, &ada, &ws, "second.bin", 10, "x/y").await;
+    assert_eq!(
+        put_bytes(&server, &s(&second["upload_url"]), pattern(10))
+            .await
+            .0,
+        429,
+        "still held"
+    );
     let bobs = ask(&server, &bob, &ws, "b.bin", 10, "x/y").await;
     assert_eq!(
         put_bytes(&server, &s(&bobs["upload_url"]), pattern(10))
