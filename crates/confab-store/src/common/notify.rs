@@ -591,17 +591,7 @@ impl NotifyStore for Backend {
                 _ => heads.push((&n.user_id, n.sink, n.due_at)),
             }
         }
-        for chunk in heads.chunks(ROWS_PER_INSERT) {
-            let sql = format!(
-                "INSERT INTO notify_queue (user_id, sink, due_at) VALUES {} {QUEUE_DUE}",
-                placeholders(chunk.len(), 3)
-            );
-            let mut insert = sqlx::query(&sql);
-            for (user, sink, due) in chunk {
-                insert = insert.bind(user.as_str()).bind(*sink).bind(due.as_micros());
-            }
-            insert.execute(&mut *tx).await.ctx(CTX)?;
-        }
+        queue_due(&mut tx, &heads).await?;
         tx.commit().await.ctx(CTX)?;
         Ok(true)
     }
@@ -863,7 +853,7 @@ impl NotifyStore for Backend {
             > 0;
         if pushed {
             queue_clear(&mut tx, user, channel, seq, now).await?;
-            queue_due(&mut tx, user, "push", now).await?;
+            queue_due(&mut tx, &[(user, "push", now)]).await?;
         }
         tx.commit().await.ctx(CTX)?;
         Ok(Withdrawn { cancelled, pushed })
@@ -905,21 +895,22 @@ async fn queue_clear(
     Ok(())
 }
 
-/// Makes the user's head for `sink` due by `due` at the latest.
-async fn queue_due(
-    tx: &mut super::Tx,
-    user: &UserId,
-    sink: &str,
-    due: Timestamp,
-) -> StoreResult<()> {
-    sqlx::query(&format!(
-        "INSERT INTO notify_queue (user_id, sink, due_at) VALUES ($1, $2, $3) {QUEUE_DUE}"
-    ))
-    .bind(user.as_str())
-    .bind(sink)
-    .bind(due.as_micros())
-    .execute(&mut **tx)
-    .await
-    .ctx("queueing a notification")?;
+/// Makes each user's head for its sink due by its time at the latest (each user and sink once:
+/// `ON CONFLICT … DO UPDATE` may not meet a row twice in one statement).
+async fn queue_due(tx: &mut super::Tx, heads: &[(&UserId, &str, Timestamp)]) -> StoreResult<()> {
+    for chunk in heads.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO notify_queue (user_id, sink, due_at) VALUES {} {QUEUE_DUE}",
+            placeholders(chunk.len(), 3)
+        );
+        let mut insert = sqlx::query(&sql);
+        for (user, sink, due) in chunk {
+            insert = insert.bind(user.as_str()).bind(*sink).bind(due.as_micros());
+        }
+        insert
+            .execute(&mut **tx)
+            .await
+            .ctx("queueing a notification")?;
+    }
     Ok(())
 }
